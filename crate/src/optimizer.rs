@@ -1,0 +1,139 @@
+//! The update: plain gradient descent (SGD) or Adam with bias correction.
+
+use crate::error::{fail, ModelError};
+use crate::json::{self, quote};
+use crate::state::{OptimizerState, State, Weights};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Optimizer {
+    Sgd,
+    Adam,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepOptions {
+    pub optimizer: Optimizer,
+    /// η.
+    pub learning_rate: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub epsilon: f64,
+}
+
+impl StepOptions {
+    pub fn sgd(learning_rate: f64) -> Self {
+        StepOptions {
+            optimizer: Optimizer::Sgd,
+            learning_rate,
+            ..Self::adam(learning_rate)
+        }
+    }
+
+    /// Adam with the usual defaults β1 = 0.9, β2 = 0.999, ε = 1e-8.
+    pub fn adam(learning_rate: f64) -> Self {
+        StepOptions {
+            optimizer: Optimizer::Adam,
+            learning_rate,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+        }
+    }
+
+    pub fn from_json(value: &Value) -> Result<StepOptions, ModelError> {
+        let obj = json::object(value, "the step options")?;
+        let optimizer = match obj.get("optimizer") {
+            None => Optimizer::Sgd,
+            Some(v) => match json::string(v, "optimizer")? {
+                "sgd" => Optimizer::Sgd,
+                "adam" => Optimizer::Adam,
+                other => fail!(
+                    "optimizer is {}; expected \"sgd\" or \"adam\"",
+                    quote(other)
+                ),
+            },
+        };
+        let lr = json::required(
+            obj,
+            "learningRate",
+            "learningRate",
+            "a number greater than 0",
+        )?;
+        let learning_rate = json::number(lr, "learningRate")?;
+        if learning_rate <= 0.0 {
+            fail!("learningRate is {learning_rate}; it must be greater than 0");
+        }
+        let mut options = StepOptions {
+            optimizer,
+            ..StepOptions::adam(learning_rate)
+        };
+        for (key, slot) in [("beta1", &mut options.beta1), ("beta2", &mut options.beta2)] {
+            if let Some(v) = obj.get(key) {
+                let b = json::number(v, key)?;
+                if !(0.0..1.0).contains(&b) {
+                    fail!("{key} is {b}; it must be at least 0 and less than 1");
+                }
+                *slot = b;
+            }
+        }
+        if let Some(v) = obj.get("epsilon") {
+            let e = json::number(v, "epsilon")?;
+            if e <= 0.0 {
+                fail!("epsilon is {e}; it must be greater than 0");
+            }
+            options.epsilon = e;
+        }
+        Ok(options)
+    }
+}
+
+/// w ← w − η·∇w.
+pub fn sgd(weights: &mut Weights, grads: &Weights, learning_rate: f64) {
+    for ((_, w), (_, g)) in weights.params_mut().into_iter().zip(grads.params()) {
+        *w -= g * learning_rate;
+    }
+}
+
+/// One Adam step (k ← k+1): moving averages of g and g², each divided by (1 − β^k) to undo their
+/// pull towards the zero they started from.
+pub fn adam(weights: &mut Weights, grads: &Weights, moments: &mut OptimizerState, o: &StepOptions) {
+    moments.step += 1;
+    let k = moments.step as i32;
+    let m_correction = 1.0 - o.beta1.powi(k);
+    let v_correction = 1.0 - o.beta2.powi(k);
+    let params = weights.params_mut().into_iter().zip(grads.params());
+    let state = moments
+        .m
+        .params_mut()
+        .into_iter()
+        .zip(moments.v.params_mut());
+    for (((_, w), (_, g)), ((_, m), (_, v))) in params.zip(state) {
+        for i in 0..w.len() {
+            m[i] = o.beta1 * m[i] + (1.0 - o.beta1) * g[i];
+            v[i] = o.beta2 * v[i] + (1.0 - o.beta2) * g[i] * g[i];
+            let m_hat = m[i] / m_correction;
+            let v_hat = v[i] / v_correction;
+            w[i] -= o.learning_rate * m_hat / (v_hat.sqrt() + o.epsilon);
+        }
+    }
+}
+
+/// What `step` returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepResult {
+    pub state: State,
+    pub loss_before: f64,
+    pub loss_after: f64,
+}
+
+impl Serialize for StepResult {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("state", &self.state)?;
+        map.serialize_entry("lossBefore", &self.loss_before)?;
+        map.serialize_entry("lossAfter", &self.loss_after)?;
+        map.end()
+    }
+}

@@ -1,0 +1,686 @@
+//! The reader's state: vocabulary, input, configuration, weights and optimiser moments, with the
+//! contract's JSON schema and every validation rule.
+
+use crate::error::{fail, ModelError};
+use crate::json::{self, Flat, Rows};
+use nalgebra::DMatrix;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Every matrix in the core. Row-vector convention: a sequence is T×C, one row per position.
+pub type Mat = DMatrix<f64>;
+
+pub const MAX_VOCAB: usize = 512;
+pub const MAX_TOKEN_CHARS: usize = 64;
+pub const MAX_CONTEXT: usize = 256;
+pub const MAX_D_MODEL: usize = 256;
+pub const MAX_D_FF: usize = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Relu,
+    Gelu,
+}
+
+impl Activation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Gelu => "gelu",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// C, the width of every row of the residual stream.
+    pub d_model: usize,
+    /// H; each head reads D = C/H columns of q, k and v.
+    pub n_heads: usize,
+    /// F, the hidden width of the feed-forward block; 0 means the block is absent.
+    pub d_ff: usize,
+    pub layer_norm: bool,
+    pub activation: Activation,
+    /// The number of learned positions, so the longest input.
+    pub context: usize,
+}
+
+impl Config {
+    pub fn head_size(&self) -> usize {
+        self.d_model / self.n_heads
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNormWeights {
+    pub gain: Mat, // 1×C
+    pub bias: Mat, // 1×C
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeedForwardWeights {
+    pub w1: Mat, // C×F
+    pub b1: Mat, // 1×F
+    pub w2: Mat, // F×C
+    pub b2: Mat, // 1×C
+}
+
+/// The learned parameters. The same struct also carries their gradients and Adam's moments,
+/// which have exactly the same shapes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Weights {
+    pub embedding: Mat, // V×C
+    pub position: Mat,  // context×C
+    pub wq: Mat,        // C×C
+    pub wk: Mat,        // C×C
+    pub wv: Mat,        // C×C
+    pub wo: Mat,        // C×C
+    pub ffn: Option<FeedForwardWeights>,
+    pub ln1: Option<LayerNormWeights>,
+    pub ln2: Option<LayerNormWeights>,
+    pub lnf: Option<LayerNormWeights>,
+    pub unembedding: Mat, // C×V
+}
+
+/// Contract names of all weights, in the order the contract lists them.
+pub const WEIGHT_NAMES: [&str; 17] = [
+    "embedding",
+    "position",
+    "wq",
+    "wk",
+    "wv",
+    "wo",
+    "w1",
+    "b1",
+    "w2",
+    "b2",
+    "ln1Gain",
+    "ln1Bias",
+    "ln2Gain",
+    "ln2Bias",
+    "lnfGain",
+    "lnfBias",
+    "unembedding",
+];
+
+/// Vectors are stored as 1×n matrices but written to JSON as flat arrays.
+pub fn is_vector(name: &str) -> bool {
+    name.starts_with('b') || name.starts_with("ln")
+}
+
+impl Weights {
+    /// The weights present in this model, with their contract names, in contract order.
+    pub fn params(&self) -> Vec<(&'static str, &Mat)> {
+        let mut out = vec![
+            ("embedding", &self.embedding),
+            ("position", &self.position),
+            ("wq", &self.wq),
+            ("wk", &self.wk),
+            ("wv", &self.wv),
+            ("wo", &self.wo),
+        ];
+        if let Some(f) = &self.ffn {
+            out.extend([("w1", &f.w1), ("b1", &f.b1), ("w2", &f.w2), ("b2", &f.b2)]);
+        }
+        for (g, b, ln) in [
+            ("ln1Gain", "ln1Bias", &self.ln1),
+            ("ln2Gain", "ln2Bias", &self.ln2),
+            ("lnfGain", "lnfBias", &self.lnf),
+        ] {
+            if let Some(ln) = ln {
+                out.extend([(g, &ln.gain), (b, &ln.bias)]);
+            }
+        }
+        out.push(("unembedding", &self.unembedding));
+        out
+    }
+
+    /// Mutable twin of [`Weights::params`], same order.
+    pub fn params_mut(&mut self) -> Vec<(&'static str, &mut Mat)> {
+        let mut out = vec![
+            ("embedding", &mut self.embedding),
+            ("position", &mut self.position),
+            ("wq", &mut self.wq),
+            ("wk", &mut self.wk),
+            ("wv", &mut self.wv),
+            ("wo", &mut self.wo),
+        ];
+        if let Some(f) = &mut self.ffn {
+            out.extend([
+                ("w1", &mut f.w1),
+                ("b1", &mut f.b1),
+                ("w2", &mut f.w2),
+                ("b2", &mut f.b2),
+            ]);
+        }
+        for (g, b, ln) in [
+            ("ln1Gain", "ln1Bias", &mut self.ln1),
+            ("ln2Gain", "ln2Bias", &mut self.ln2),
+            ("lnfGain", "lnfBias", &mut self.lnf),
+        ] {
+            if let Some(ln) = ln {
+                out.extend([(g, &mut ln.gain), (b, &mut ln.bias)]);
+            }
+        }
+        out.push(("unembedding", &mut self.unembedding));
+        out
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Mat> {
+        self.params()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| m)
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Mat> {
+        self.params_mut()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| m)
+    }
+
+    /// Same structure, every entry 0: the starting gradient and Adam's starting moments.
+    pub fn zeros_like(&self) -> Weights {
+        let mut z = self.clone();
+        for (_, m) in z.params_mut() {
+            m.fill(0.0);
+        }
+        z
+    }
+
+    pub fn all_finite(&self) -> bool {
+        self.params()
+            .iter()
+            .all(|(_, m)| m.iter().all(|x| x.is_finite()))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerState {
+    /// k, the number of Adam steps taken so far.
+    pub step: u64,
+    pub m: Weights,
+    pub v: Weights,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub vocab: Vec<String>,
+    pub eos: Option<String>,
+    pub tokens: Vec<String>,
+    pub config: Config,
+    pub weights: Weights,
+    pub optimizer: Option<OptimizerState>,
+}
+
+/// What one weight must look like for a given configuration.
+pub(crate) struct Spec {
+    pub name: &'static str,
+    pub rows: usize,
+    pub cols: usize,
+    pub meaning: &'static str,
+}
+
+/// The weights a configuration requires, with their shapes.
+pub(crate) fn weight_specs(config: &Config, vocab_size: usize) -> Vec<Spec> {
+    let (c, f, v) = (config.d_model, config.d_ff, vocab_size);
+    let spec = |name, rows, cols, meaning| Spec {
+        name,
+        rows,
+        cols,
+        meaning,
+    };
+    let mut out = vec![
+        spec("embedding", v, c, "vocab size × dModel"),
+        spec("position", config.context, c, "context × dModel"),
+        spec("wq", c, c, "dModel × dModel"),
+        spec("wk", c, c, "dModel × dModel"),
+        spec("wv", c, c, "dModel × dModel"),
+        spec("wo", c, c, "dModel × dModel"),
+    ];
+    if f > 0 {
+        out.extend([
+            spec("w1", c, f, "dModel × dFf"),
+            spec("b1", 1, f, "dFf"),
+            spec("w2", f, c, "dFf × dModel"),
+            spec("b2", 1, c, "dModel"),
+        ]);
+    }
+    if config.layer_norm {
+        out.extend([
+            spec("ln1Gain", 1, c, "dModel"),
+            spec("ln1Bias", 1, c, "dModel"),
+        ]);
+        if f > 0 {
+            out.extend([
+                spec("ln2Gain", 1, c, "dModel"),
+                spec("ln2Bias", 1, c, "dModel"),
+            ]);
+        }
+        out.extend([
+            spec("lnfGain", 1, c, "dModel"),
+            spec("lnfBias", 1, c, "dModel"),
+        ]);
+    }
+    out.push(spec("unembedding", c, v, "dModel × vocab size"));
+    out
+}
+
+/// Why a known weight name is not allowed for this configuration.
+fn absent_reason(name: &str, config: &Config) -> String {
+    let ffn = matches!(name, "w1" | "b1" | "w2" | "b2");
+    let ln2 = name.starts_with("ln2");
+    if ffn || (ln2 && config.d_ff == 0 && config.layer_norm) {
+        "config.dFf is 0 (no feed-forward block)".to_string()
+    } else {
+        "config.layerNorm is false".to_string()
+    }
+}
+
+impl Weights {
+    /// Parses `weights` (or one of Adam's moments, which share the schema) for `config`.
+    fn from_json(
+        value: &Value,
+        path: &str,
+        config: &Config,
+        vocab_size: usize,
+    ) -> Result<Weights, ModelError> {
+        let obj = json::object(value, path)?;
+        let specs = weight_specs(config, vocab_size);
+        for key in obj.keys() {
+            if specs.iter().any(|s| s.name == key) {
+                continue;
+            }
+            if WEIGHT_NAMES.contains(&key.as_str()) {
+                fail!(
+                    "{path}.{key} is present but {}; remove it",
+                    absent_reason(key, config)
+                );
+            }
+            fail!(
+                "{path}.{} is not a weight of this model (expected: {})",
+                json::quote(key).trim_matches('"'),
+                specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+            );
+        }
+        let mut parsed: HashMap<&'static str, Mat> = HashMap::new();
+        for s in &specs {
+            let field = format!("{path}.{}", s.name);
+            let expected = if is_vector(s.name) {
+                format!("{} numbers ({})", s.cols, s.meaning)
+            } else {
+                format!("a {}×{} matrix ({})", s.rows, s.cols, s.meaning)
+            };
+            let v = json::required(obj, s.name, &field, &expected)?;
+            let m = if is_vector(s.name) {
+                json::vector(v, &field, s.cols, s.meaning)?
+            } else {
+                json::matrix(v, &field, s.rows, s.cols, s.meaning)?
+            };
+            parsed.insert(s.name, m);
+        }
+        // Every name below was required by `weight_specs`, so `take` only fails on a bug.
+        let mut take = |name: &str| {
+            parsed
+                .remove(name)
+                .ok_or_else(|| ModelError::new(format!("internal error: {path}.{name} not parsed")))
+        };
+        let ln = |take: &mut dyn FnMut(&str) -> Result<Mat, ModelError>, g: &str, b: &str| {
+            Ok::<_, ModelError>(LayerNormWeights {
+                gain: take(g)?,
+                bias: take(b)?,
+            })
+        };
+        let has_ffn = config.d_ff > 0;
+        let has_ln = config.layer_norm;
+        Ok(Weights {
+            embedding: take("embedding")?,
+            position: take("position")?,
+            wq: take("wq")?,
+            wk: take("wk")?,
+            wv: take("wv")?,
+            wo: take("wo")?,
+            ffn: if has_ffn {
+                Some(FeedForwardWeights {
+                    w1: take("w1")?,
+                    b1: take("b1")?,
+                    w2: take("w2")?,
+                    b2: take("b2")?,
+                })
+            } else {
+                None
+            },
+            ln1: if has_ln {
+                Some(ln(&mut take, "ln1Gain", "ln1Bias")?)
+            } else {
+                None
+            },
+            ln2: if has_ln && has_ffn {
+                Some(ln(&mut take, "ln2Gain", "ln2Bias")?)
+            } else {
+                None
+            },
+            lnf: if has_ln {
+                Some(ln(&mut take, "lnfGain", "lnfBias")?)
+            } else {
+                None
+            },
+            unembedding: take("unembedding")?,
+        })
+    }
+}
+
+impl Config {
+    pub(crate) fn from_json(value: &Value) -> Result<Config, ModelError> {
+        let obj = json::object(value, "config")?;
+        let get = |key: &str, expected: &str| {
+            json::required(obj, key, &format!("config.{key}"), expected)
+        };
+        let d_model = json::count(
+            get("dModel", "a whole number from 1 to 256")?,
+            "config.dModel",
+            1,
+            MAX_D_MODEL as u64,
+        )?;
+        let n_heads = json::count(
+            get("nHeads", "a whole number that divides dModel")?,
+            "config.nHeads",
+            1,
+            MAX_D_MODEL as u64,
+        )?;
+        if d_model % n_heads != 0 {
+            let divisors: Vec<String> = (1..=d_model)
+                .filter(|h| d_model % h == 0)
+                .map(|h| h.to_string())
+                .collect();
+            fail!(
+                "config.nHeads is {n_heads}, which does not divide config.dModel = {d_model}; \
+                 each head needs the same number of columns (choose one of {})",
+                divisors.join(", ")
+            );
+        }
+        let d_ff = json::count(
+            get("dFf", "a whole number from 0 to 1024")?,
+            "config.dFf",
+            0,
+            MAX_D_FF as u64,
+        )?;
+        let layer_norm = json::boolean(get("layerNorm", "true or false")?, "config.layerNorm")?;
+        let activation = match obj.get("activation") {
+            // A model without a feed-forward block has no activation; hand-written states may omit it.
+            None => Activation::Relu,
+            Some(v) => match json::string(v, "config.activation")? {
+                "relu" => Activation::Relu,
+                "gelu" => Activation::Gelu,
+                other => fail!(
+                    "config.activation is {}; expected \"relu\" or \"gelu\"",
+                    json::quote(other)
+                ),
+            },
+        };
+        let context = json::count(
+            get("context", "a whole number from 1 to 256")?,
+            "config.context",
+            1,
+            MAX_CONTEXT as u64,
+        )?;
+        Ok(Config {
+            d_model,
+            n_heads,
+            d_ff,
+            layer_norm,
+            activation,
+            context,
+        })
+    }
+}
+
+impl State {
+    /// Parses and validates a whole state. Every rule of the contract is checked here, so a
+    /// `State` that exists is always one the model can run.
+    pub fn from_json(value: &Value) -> Result<State, ModelError> {
+        let obj = json::object(value, "the state")?;
+        let vocab = parse_vocab(json::required(
+            obj,
+            "vocab",
+            "vocab",
+            "an array of token names",
+        )?)?;
+        let eos = match obj.get("eos") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                let name = json::string(v, "eos")?;
+                if !vocab.iter().any(|t| t == name) {
+                    fail!(
+                        "eos is {}, which is not in vocab; the end-of-sequence token must be a vocabulary token (or null)",
+                        json::quote(name)
+                    );
+                }
+                Some(name.to_string())
+            }
+        };
+        let config = Config::from_json(json::required(obj, "config", "config", "an object")?)?;
+        let tokens_value = json::required(obj, "tokens", "tokens", "an array of input tokens")?;
+        let tokens = parse_tokens(tokens_value, &vocab, config.context)?;
+        let weights = Weights::from_json(
+            json::required(
+                obj,
+                "weights",
+                "weights",
+                "an object with the model's weights",
+            )?,
+            "weights",
+            &config,
+            vocab.len(),
+        )?;
+        let optimizer = match obj.get("optimizer") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(parse_optimizer(v, &config, &weights, vocab.len())?),
+        };
+        Ok(State {
+            vocab,
+            eos,
+            tokens,
+            config,
+            weights,
+            optimizer,
+        })
+    }
+
+    /// Parses JSON text (the format of exported files).
+    pub fn from_json_str(text: &str) -> Result<State, ModelError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| ModelError::new(format!("the state is not valid JSON: {e}")))?;
+        State::from_json(&value)
+    }
+
+    /// Checks a state built in Rust (rather than parsed) by round-tripping it through the parser,
+    /// so both paths obey exactly the same rules.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let value = serde_json::to_value(self)
+            .map_err(|e| ModelError::new(format!("the state cannot be written as JSON: {e}")))?;
+        State::from_json(&value).map(|_| ())
+    }
+
+    pub fn to_json_string(&self) -> String {
+        // Serialising our own types to a String cannot fail: every map key is a string.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The vocabulary index of every input token.
+    pub fn ids(&self) -> Vec<usize> {
+        let index: HashMap<&str, usize> = self
+            .vocab
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.as_str(), i))
+            .collect();
+        // `from_json` guarantees every token is in vocab; an unknown token maps to 0 only if a
+        // caller built an invalid State by hand, and `validate` reports that.
+        self.tokens
+            .iter()
+            .map(|t| index.get(t.as_str()).copied().unwrap_or(0))
+            .collect()
+    }
+
+    pub fn eos_id(&self) -> Option<usize> {
+        let eos = self.eos.as_ref()?;
+        self.vocab.iter().position(|t| t == eos)
+    }
+}
+
+fn parse_vocab(value: &Value) -> Result<Vec<String>, ModelError> {
+    let items = json::array(value, "vocab")?;
+    if items.is_empty() || items.len() > MAX_VOCAB {
+        fail!(
+            "vocab has {} tokens; it must have 1 to {MAX_VOCAB}",
+            items.len()
+        );
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("vocab[{i}]");
+        let name = json::string(item, &path)?;
+        check_token_name(name, &path)?;
+        if let Some(first) = seen.insert(name, i) {
+            fail!(
+                "{path} is {}, the same as vocab[{first}]; vocabulary tokens must be distinct",
+                json::quote(name)
+            );
+        }
+        out.push(name.to_string());
+    }
+    Ok(out)
+}
+
+/// The rules for one token name, shared by the parser and the page's rename box.
+pub fn check_token_name(name: &str, path: &str) -> Result<(), ModelError> {
+    if name.trim().is_empty() {
+        fail!("{path} is empty; a token needs at least one visible character");
+    }
+    let chars = name.chars().count();
+    if chars > MAX_TOKEN_CHARS {
+        fail!("{path} has {chars} characters; a token may have at most {MAX_TOKEN_CHARS}");
+    }
+    Ok(())
+}
+
+fn parse_tokens(
+    value: &Value,
+    vocab: &[String],
+    context: usize,
+) -> Result<Vec<String>, ModelError> {
+    let items = json::array(value, "tokens")?;
+    if items.is_empty() {
+        fail!("tokens is empty; the input needs at least one token");
+    }
+    if items.len() > context {
+        fail!(
+            "tokens has {} tokens but config.context is {context}; the input may be at most as long as the context",
+            items.len()
+        );
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("tokens[{i}]");
+        let name = json::string(item, &path)?;
+        if !vocab.iter().any(|t| t == name) {
+            fail!("{path} is {}, which is not in vocab", json::quote(name));
+        }
+        out.push(name.to_string());
+    }
+    Ok(out)
+}
+
+fn parse_optimizer(
+    value: &Value,
+    config: &Config,
+    weights: &Weights,
+    vocab_size: usize,
+) -> Result<OptimizerState, ModelError> {
+    let obj = json::object(value, "optimizer")?;
+    let step = match obj.get("step") {
+        None => 0,
+        Some(v) => json::count(v, "optimizer.step", 0, u32::MAX as u64)? as u64,
+    };
+    let moment = |key: &str| match obj.get(key) {
+        None | Some(Value::Null) => Ok(weights.zeros_like()),
+        Some(v) => Weights::from_json(v, &format!("optimizer.{key}"), config, vocab_size),
+    };
+    let m = moment("m")?;
+    let v = moment("v")?;
+    if v.params().iter().any(|(_, m)| m.iter().any(|x| *x < 0.0)) {
+        fail!("optimizer.v holds a negative number; Adam's second moment is a mean of squares, so it is never negative");
+    }
+    Ok(OptimizerState { step, m, v })
+}
+
+/// Writes `weights` (or a gradient, or a moment) in the contract's shape.
+pub(crate) struct WeightsJson<'a>(pub &'a Weights);
+
+impl Serialize for WeightsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let params = self.0.params();
+        let mut map = s.serialize_map(Some(params.len()))?;
+        for (name, m) in params {
+            if is_vector(name) {
+                map.serialize_entry(name, &Flat(m))?;
+            } else {
+                map.serialize_entry(name, &Rows(m))?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Config {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(6))?;
+        map.serialize_entry("dModel", &self.d_model)?;
+        map.serialize_entry("nHeads", &self.n_heads)?;
+        map.serialize_entry("dFf", &self.d_ff)?;
+        map.serialize_entry("layerNorm", &self.layer_norm)?;
+        map.serialize_entry("activation", self.activation.name())?;
+        map.serialize_entry("context", &self.context)?;
+        map.end()
+    }
+}
+
+impl Serialize for State {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("vocab", &self.vocab)?;
+        map.serialize_entry("eos", &self.eos)?;
+        map.serialize_entry("tokens", &self.tokens)?;
+        map.serialize_entry("config", &self.config)?;
+        map.serialize_entry("weights", &WeightsJson(&self.weights))?;
+        if let Some(opt) = &self.optimizer {
+            map.serialize_entry("optimizer", &OptimizerJson(opt))?;
+        }
+        map.end()
+    }
+}
+
+struct OptimizerJson<'a>(&'a OptimizerState);
+
+impl Serialize for OptimizerJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("step", &self.0.step)?;
+        map.serialize_entry("m", &WeightsJson(&self.0.m))?;
+        map.serialize_entry("v", &WeightsJson(&self.0.v))?;
+        map.end()
+    }
+}
+
+/// Deserialising goes through [`State::from_json`], so serde users get the same validation.
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        State::from_json(&value).map_err(serde::de::Error::custom)
+    }
+}
