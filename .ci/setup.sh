@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Installs what building and testing this project needs, and skips whatever is already there.
+# Safe to run again and again: a second run only checks, which takes a few seconds.
+# Needs no network but the package registries: crates.io, the npm registry and Debian's mirrors.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+say() { printf '[setup] %s\n' "$*"; }
+
+# --- Rust: the WebAssembly target and the lint tools -------------------------------------------
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rust target wasm32-unknown-unknown: present"
+else
+  say "rust target wasm32-unknown-unknown: installing"
+  rustup target add wasm32-unknown-unknown
+fi
+for component in rustfmt clippy; do
+  if rustup component list --installed | grep -q "^$component"; then
+    say "rust component $component: present"
+  else
+    say "rust component $component: installing"
+    rustup component add "$component"
+  fi
+done
+
+# --- wasm-pack --------------------------------------------------------------------------------
+if command -v wasm-pack >/dev/null 2>&1; then
+  say "wasm-pack: present ($(wasm-pack --version))"
+else
+  say "wasm-pack: not found, building it from crates.io (takes a few minutes)"
+  cargo install wasm-pack --locked
+fi
+
+# --- wasm-bindgen-cli at exactly the version in Cargo.lock -------------------------------------
+# The CLI must match the wasm-bindgen library the crate links, to the patch version.
+BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+if [ -z "$BINDGEN_VERSION" ]; then
+  echo "[setup] could not read the wasm-bindgen version from Cargo.lock" >&2
+  exit 1
+fi
+HAVE_BINDGEN="$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)"
+if [ "$HAVE_BINDGEN" = "$BINDGEN_VERSION" ]; then
+  say "wasm-bindgen-cli $BINDGEN_VERSION: present"
+else
+  say "wasm-bindgen-cli $BINDGEN_VERSION: found '${HAVE_BINDGEN:-none}', building it from crates.io (takes a few minutes)"
+  # Not --locked: one of the versions its lockfile pins is no longer on crates.io.
+  cargo install wasm-bindgen-cli --version "$BINDGEN_VERSION" --force
+fi
+
+# --- Debian packages: Chromium and its WebDriver for browser tests, binaryen for wasm-opt ----
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+command -v wasm-opt >/dev/null 2>&1 || missing+=(binaryen)
+if [ ${#missing[@]} -eq 0 ]; then
+  say "chromium, chromedriver, wasm-opt: present"
+else
+  say "Debian packages ${missing[*]}: installing"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# --- npm packages ----------------------------------------------------------------------------
+# lock_fits: package-lock.json was made from the package.json we have.
+# installed: node_modules holds every package of package-lock.json at its locked version.
+npm_check() {
+  node - "$1" <<'JS'
+const fs = require("fs");
+const read = (f) => JSON.parse(fs.readFileSync(f, "utf8"));
+try {
+  const lock = read("package-lock.json").packages;
+  const pkg = read("package.json");
+  const declared = { ...pkg.dependencies, ...pkg.devDependencies };
+  const root = lock[""] || {};
+  const locked = { ...root.dependencies, ...root.devDependencies };
+  const same = Object.keys(declared).length === Object.keys(locked).length &&
+    Object.entries(declared).every(([name, range]) => locked[name] === range);
+  if (!same) process.exit(1);
+  if (process.argv[2] === "installed") {
+    const have = read("node_modules/.package-lock.json").packages;
+    for (const [path, entry] of Object.entries(lock)) {
+      if (path === "" || entry.optional) continue;
+      if (!have[path] || have[path].version !== entry.version) process.exit(1);
+    }
+  }
+} catch {
+  process.exit(1);
+}
+JS
+}
+if npm_check installed; then
+  say "npm packages: present"
+elif npm_check lock_fits; then
+  say "npm packages: installing exactly what package-lock.json lists (npm ci)"
+  npm ci --no-audit --no-fund
+else
+  say "npm packages: package.json changed, installing and updating package-lock.json"
+  npm install --no-audit --no-fund
+fi
+
+say "done"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# npm test: every check the project has, in order, stopping at the first failure.
+# Prints a header per stage and, at the end, each stage's time.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+STAGES=()
+TIMES=()
+START=$SECONDS
+
+summary() {
+  local status=$1
+  echo
+  echo "================ summary ================"
+  for i in "${!STAGES[@]}"; do
+    printf '  %-34s %s\n' "${STAGES[$i]}" "${TIMES[$i]}"
+  done
+  printf '  %-34s %ss\n' "total" "$((SECONDS - START))"
+  if [ "$status" -eq 0 ]; then echo "  all stages passed"; else echo "  FAILED"; fi
+}
+
+stage() {
+  local name=$1
+  shift
+  echo
+  echo "================ $name ================"
+  echo "\$ $*"
+  local t0=$SECONDS
+  "$@"
+  local rc=$?
+  STAGES+=("$name")
+  if [ $rc -ne 0 ]; then
+    TIMES+=("FAILED after $((SECONDS - t0))s")
+    summary 1
+    exit $rc
+  fi
+  TIMES+=("$((SECONDS - t0))s")
+}
+
+stage "setup (install what is missing)" bash .ci/setup.sh
+stage "format (rustfmt)" cargo fmt --all -- --check
+stage "lint native (clippy)" cargo clippy --all-targets -- -D warnings
+stage "lint wasm32 (clippy)" cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+stage "native tests (cargo test)" cargo test
+stage "build wasm package" node .ci/build.mjs
+stage "build settings test" node --test tests/build_config.test.mjs
+stage "browser tests (wasm-pack test)" node .ci/browser-test.mjs
+if [ -f tests/e2e/run.mjs ]; then
+  stage "page end-to-end tests" npm run test:e2e
+else
+  echo
+  echo "(no tests/e2e/run.mjs yet: page end-to-end tests skipped)"
+fi
+summary 0

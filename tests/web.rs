@@ -1,0 +1,267 @@
+//! Browser tests of the WebAssembly API (`crate/src/wasm.rs`), run in headless Chromium by
+//! `wasm-pack test --headless --chrome` (npm test's browser stage).
+//!
+//! Each export is called the way a page calls it, with plain JS objects, and its answer must be
+//! the core's own answer for the same input, number for number. Bad input must come back as a JS
+//! `Error` whose message names the field.
+#![cfg(target_arch = "wasm32")]
+
+use how_llms_learn::{self as core, wasm, Cell, Resize, State, StepOptions};
+use js_sys::{Array, Reflect};
+use serde::Serialize;
+use serde_json::{json, Value};
+use wasm_bindgen::{JsCast, JsError, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A JSON value as the plain JS object a page would pass.
+fn js(value: &Value) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap()
+}
+
+/// A JS answer read back as JSON.
+fn from_js(value: JsValue) -> Value {
+    serde_wasm_bindgen::from_value(value).unwrap()
+}
+
+/// What the core itself gives, as JSON.
+fn core_json<T: Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap()
+}
+
+fn example() -> Value {
+    core_json(core::article_example())
+}
+
+fn example_state() -> State {
+    State::from_json(&example()).unwrap()
+}
+
+/// Same structure and the very same numbers. Numbers are compared as f64 because a whole number
+/// comes back from JS as an integer while the core serialises it as a float.
+fn assert_same(got: &Value, want: &Value, path: &str) {
+    match (got, want) {
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!(a == b, "{path}: got {a}, want {b}");
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{path}: length");
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                assert_same(x, y, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            let mut ka: Vec<_> = a.keys().collect();
+            let mut kb: Vec<_> = b.keys().collect();
+            ka.sort();
+            kb.sort();
+            assert_eq!(ka, kb, "{path}: keys");
+            for (k, y) in b {
+                assert_same(&a[k], y, &format!("{path}.{k}"));
+            }
+        }
+        _ => assert_eq!(got, want, "{path}"),
+    }
+}
+
+/// The message of the JS Error an export threw; fails if it returned normally or threw a non-Error.
+fn thrown(result: Result<JsValue, JsError>) -> String {
+    let error = match result {
+        Ok(value) => panic!("expected an Error, got {value:?}"),
+        Err(e) => JsValue::from(e),
+    };
+    let error: js_sys::Error = error
+        .dyn_into()
+        .expect("threw something that is not an Error");
+    String::from(error.message())
+}
+
+#[wasm_bindgen_test]
+fn article_example_is_the_core_example_as_a_plain_object() {
+    let got = wasm::article_example().unwrap();
+    assert!(got.is_object());
+    assert!(Array::is_array(
+        &Reflect::get(&got, &"vocab".into()).unwrap()
+    ));
+    // Matrices are arrays of rows.
+    let weights = Reflect::get(&got, &"weights".into()).unwrap();
+    let wq = Reflect::get(&weights, &"wq".into()).unwrap();
+    assert!(Array::is_array(&wq.unchecked_into::<Array>().get(0)));
+    // No optimizer field, or null: both mean "no moments yet".
+    let optimizer = Reflect::get(&got, &"optimizer".into()).unwrap();
+    assert!(optimizer.is_undefined() || optimizer.is_null());
+    assert_same(&from_js(got), &example(), "articleExample()");
+}
+
+#[wasm_bindgen_test]
+fn article_example_round_trips_through_validate() {
+    let state = wasm::article_example().unwrap();
+    let got = wasm::validate(state).unwrap();
+    assert_same(&from_js(got), &example(), "validate(articleExample())");
+}
+
+#[wasm_bindgen_test]
+fn forward_matches_the_core() {
+    let got = from_js(wasm::forward(js(&example())).unwrap());
+    let want = core_json(core::forward(&example_state()).unwrap());
+    assert_same(&got, &want, "forward");
+    // Masked scores are null: position 0 cannot see position 1.
+    assert_eq!(got["scores"][0][0][1], Value::Null);
+    assert_eq!(got["attention"][0][0][1].as_f64(), Some(0.0));
+    let t = got["probs"].as_array().unwrap().len();
+    assert_eq!(t, 2);
+}
+
+#[wasm_bindgen_test]
+fn loss_matches_the_core() {
+    let got = from_js(wasm::loss(js(&example())).unwrap());
+    let want = core_json(core::loss(&example_state()).unwrap());
+    assert_same(&got, &want, "loss");
+    assert_eq!(got["count"].as_f64(), Some(1.0));
+    assert_eq!(got["targets"], json!([1, null]));
+    assert_eq!(got["terms"][1], Value::Null);
+    assert!(got["value"].as_f64().unwrap() > 0.0);
+}
+
+#[wasm_bindgen_test]
+fn backward_matches_the_core() {
+    let got = from_js(wasm::backward(js(&example())).unwrap());
+    let want = core_json(core::backward(&example_state()).unwrap());
+    assert_same(&got, &want, "backward");
+    let weight_keys: Vec<_> = got["weights"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let state_keys: Vec<_> = example()["weights"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(weight_keys.len(), state_keys.len());
+}
+
+#[wasm_bindgen_test]
+fn step_matches_the_core_for_sgd_and_adam() {
+    for options in [
+        json!({ "optimizer": "sgd", "learningRate": 0.1 }),
+        json!({ "optimizer": "adam", "learningRate": 0.01, "beta1": 0.8 }),
+    ] {
+        let got = from_js(wasm::step(js(&example()), js(&options)).unwrap());
+        let core_options = StepOptions::from_json(&options).unwrap();
+        let want = core_json(core::step(&example_state(), &core_options).unwrap());
+        assert_same(&got, &want, &format!("step({options})"));
+        assert!(got["lossAfter"].as_f64() < got["lossBefore"].as_f64());
+        // The new state is valid input for the next call.
+        from_js(wasm::loss(js(&got["state"])).unwrap());
+    }
+}
+
+#[wasm_bindgen_test]
+fn derivation_and_finite_difference_match_the_core() {
+    let cell = json!({ "group": "weights", "name": "wq", "index": [0, 1] });
+    let core_cell = Cell::from_json(&cell).unwrap();
+    let got = from_js(wasm::derivation(js(&example()), js(&cell)).unwrap());
+    let want = core_json(core::derivation(&example_state(), &core_cell).unwrap());
+    assert_same(&got, &want, "derivation");
+
+    let got = from_js(wasm::finite_difference(js(&example()), js(&cell), None).unwrap());
+    let want = core_json(core::finite_difference(&example_state(), &core_cell, None).unwrap());
+    assert_same(&got, &want, "finiteDifference");
+    let got = from_js(wasm::finite_difference(js(&example()), js(&cell), Some(1e-4)).unwrap());
+    let want =
+        core_json(core::finite_difference(&example_state(), &core_cell, Some(1e-4)).unwrap());
+    assert_same(&got, &want, "finiteDifference(epsilon 1e-4)");
+}
+
+#[wasm_bindgen_test]
+fn resize_matches_the_core() {
+    let change = json!({ "vocab": ["AI", "rocks", "rolls"] });
+    let got = from_js(wasm::resize(js(&example()), js(&change)).unwrap());
+    let want =
+        core_json(core::resize(&example_state(), &Resize::from_json(&change).unwrap()).unwrap());
+    assert_same(&got, &want, "resize");
+    assert_eq!(got["weights"]["embedding"].as_array().unwrap().len(), 3);
+}
+
+#[wasm_bindgen_test]
+fn a_row_with_too_many_numbers_names_the_row() {
+    let mut state = example();
+    state["weights"]["wq"][1] = json!([0.1, 0.4, 0.9]);
+    let message = thrown(wasm::forward(js(&state)));
+    assert!(message.contains("weights.wq row 1"), "{message}");
+    assert!(message.contains("3 numbers, expected 2"), "{message}");
+    // Every export that takes a state reports it the same way.
+    for result in [
+        wasm::loss(js(&state)),
+        wasm::backward(js(&state)),
+        wasm::validate(js(&state)),
+        wasm::step(js(&state), js(&json!({ "learningRate": 0.1 }))),
+    ] {
+        assert!(thrown(result).contains("weights.wq row 1"));
+    }
+}
+
+#[wasm_bindgen_test]
+fn nan_and_missing_fields_are_named() {
+    // NaN cannot be written in JSON but a page can pass it.
+    let state = js(&example());
+    let weights = Reflect::get(&state, &"weights".into()).unwrap();
+    let embedding: Array = Reflect::get(&weights, &"embedding".into())
+        .unwrap()
+        .unchecked_into();
+    let row: Array = embedding.get(0).unchecked_into();
+    row.set(1, JsValue::from_f64(f64::NAN));
+    let message = thrown(wasm::forward(state));
+    assert!(message.contains("weights.embedding"), "{message}");
+
+    let mut state = example();
+    state.as_object_mut().unwrap().remove("tokens");
+    assert!(thrown(wasm::loss(js(&state))).contains("tokens"));
+
+    let mut state = example();
+    state["tokens"] = json!(["AI", "paper"]);
+    assert!(thrown(wasm::loss(js(&state))).contains("paper"));
+
+    assert!(thrown(wasm::forward(JsValue::from_str("AI rocks"))).contains("state"));
+    assert!(thrown(wasm::forward(JsValue::UNDEFINED)).contains("state"));
+}
+
+#[wasm_bindgen_test]
+fn bad_options_cells_and_changes_are_named() {
+    let state = example();
+    let message = thrown(wasm::step(js(&state), js(&json!({ "learningRate": 0 }))));
+    assert!(message.contains("learningRate"), "{message}");
+    let message = thrown(wasm::step(
+        js(&state),
+        js(&json!({ "optimizer": "momentum", "learningRate": 0.1 })),
+    ));
+    assert!(message.contains("optimizer"), "{message}");
+
+    let cell = json!({ "group": "gradients", "name": "wq", "index": [0, 0] });
+    assert!(thrown(wasm::derivation(js(&state), js(&cell))).contains("cell.group"));
+    let cell = json!({ "group": "weights", "name": "wq", "index": [5, 0] });
+    assert!(thrown(wasm::finite_difference(js(&state), js(&cell), None)).contains("wq"));
+
+    let change = json!({ "config": { "dModel": 3, "nHeads": 2, "dFf": 4, "layerNorm": false,
+                                     "activation": "relu", "context": 4 } });
+    assert!(thrown(wasm::resize(js(&state), js(&change))).contains("nHeads"));
+}
+
+#[wasm_bindgen_test]
+fn a_single_token_without_eos_has_nothing_to_predict() {
+    let mut state = example();
+    state["tokens"] = json!(["AI"]);
+    let message = thrown(wasm::loss(js(&state)));
+    assert!(!message.is_empty());
+    // With eos the last position gets a target and the loss exists.
+    state["eos"] = json!("rocks");
+    let got = from_js(wasm::loss(js(&state)).unwrap());
+    assert_eq!(got["count"].as_f64(), Some(1.0));
+}
