@@ -448,6 +448,14 @@ pub(crate) fn backward_trace(
     {
         fail!("the gradient of weights.{name} is not finite; make the weights smaller");
     }
+    if let Some((t, y)) = report.targets.iter().enumerate().find_map(|(t, y)| y.filter(|y| a.probs[(t, *y)] == 0.0).map(|y| (t, y))) {
+        fail!(
+            "probs[{t}][{y}], the probability of position {t}'s target, is too small for a float64 \
+             (its loss term is {:.1}), so the gradient with respect to it, −1/(N·P), is infinite; \
+             make the weights smaller",
+            report.terms[t].unwrap_or(f64::INFINITY)
+        );
+    }
     if let Some(name) = out.activations.first_non_finite() {
         fail!(
             "the gradient with respect to {name} is not finite (a probability underflowed to 0?); \
