@@ -110,7 +110,11 @@ export function loadConfig(file = DEFAULT_CONFIG) {
     outName: build["out-name"] ?? "how_llms_learn",
     profile: build.profile ?? "release",
     typescript: build.typescript ?? true,
-    wasmOpt: { enabled: opt.enabled ?? false, flags: opt.flags ?? ["-O"] },
+    wasmOpt: {
+      enabled: opt.enabled ?? false,
+      program: opt.program ? program(opt.program) : "wasm-opt",
+      flags: opt.flags ?? ["-O"],
+    },
     test: {
       browser: test.browser ?? "chrome",
       headless: test.headless ?? true,
@@ -125,11 +129,17 @@ export function loadConfig(file = DEFAULT_CONFIG) {
   if (!/^[A-Za-z0-9_-]+$/.test(config.outName)) fail("build.out-name must be a plain file name");
   if (typeof config.typescript !== "boolean") fail("build.typescript must be true or false");
   if (typeof config.wasmOpt.enabled !== "boolean") fail("wasm-opt.enabled must be true or false");
+  if (typeof config.wasmOpt.program !== "string") fail("wasm-opt.program must be a string");
   if (!Array.isArray(config.wasmOpt.flags) || !config.wasmOpt.flags.every((f) => typeof f === "string"))
     fail("wasm-opt.flags must be an array of strings");
   if (!BROWSERS.includes(config.test.browser)) fail(`test.browser must be one of ${BROWSERS.join(", ")}`);
   if (typeof config.test.headless !== "boolean") fail("test.headless must be true or false");
   return config;
+}
+
+// A program given with a folder is taken from the repository root; a bare name is looked up on PATH.
+function program(path) {
+  return path.includes("/") ? fromRoot(path) : path;
 }
 
 function fromRoot(path) {
@@ -156,7 +166,7 @@ export function buildCommands(config) {
   if (!config.typescript) wasmPack.push("--no-typescript");
   const wasm = join(config.outDir, `${config.outName}_bg.wasm`);
   const commands = [wasmPack];
-  if (config.wasmOpt.enabled) commands.push(["wasm-opt", ...config.wasmOpt.flags, wasm, "-o", wasm]);
+  if (config.wasmOpt.enabled) commands.push([config.wasmOpt.program, ...config.wasmOpt.flags, wasm, "-o", wasm]);
   return commands;
 }
 

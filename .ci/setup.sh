@@ -47,13 +47,12 @@ else
   cargo install wasm-bindgen-cli --version "$BINDGEN_VERSION" --force
 fi
 
-# --- Debian packages: Chromium and its WebDriver for browser tests, binaryen for wasm-opt ----
+# --- Debian packages: Chromium and its WebDriver, for the browser tests ----------------------
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
-command -v wasm-opt >/dev/null 2>&1 || missing+=(binaryen)
 if [ ${#missing[@]} -eq 0 ]; then
-  say "chromium, chromedriver, wasm-opt: present"
+  say "chromium, chromedriver: present"
 else
   say "Debian packages ${missing[*]}: installing"
   SUDO=""
