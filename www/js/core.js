@@ -1,0 +1,62 @@
+// Loads the Rust/WebAssembly core and wraps its exports. Every number the page
+// shows comes from these functions; JavaScript never redoes the maths.
+import { errorMessage } from './dom.js';
+
+const PKG = new URL('../pkg/how_llms_learn.js', import.meta.url);
+const WASM = new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url);
+
+let corePromise = null;
+
+/** Error raised by the core; the message names the field and what was expected. */
+export class CoreError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'CoreError';
+  }
+}
+
+// serde-wasm-bindgen may hand back Maps for JSON objects: turn them into plain objects.
+function plain(value) {
+  if (value instanceof Map) {
+    const out = {};
+    for (const [k, v] of value) out[k] = plain(v);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === 'object' && !(ArrayBuffer.isView(value))) {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = plain(v);
+    return out;
+  }
+  if (ArrayBuffer.isView(value)) return Array.from(value);
+  return value;
+}
+
+function wrap(fn, name) {
+  if (typeof fn !== 'function') {
+    return () => { throw new CoreError(`The model core has no function “${name}”.`); };
+  }
+  return (...args) => {
+    try {
+      return plain(fn(...args));
+    } catch (err) {
+      throw new CoreError(errorMessage(err));
+    }
+  };
+}
+
+/** Resolve to { articleExample, forward, loss, backward, step, derivation, finiteDifference, resize, validate }. */
+export function loadCore() {
+  if (!corePromise) {
+    corePromise = (async () => {
+      const mod = await import(PKG.href);
+      await mod.default({ module_or_path: WASM });
+      const names = ['articleExample', 'forward', 'loss', 'backward', 'step', 'derivation',
+        'finiteDifference', 'resize', 'validate'];
+      const core = {};
+      for (const name of names) core[name] = wrap(mod[name], name);
+      return Object.freeze(core);
+    })();
+  }
+  return corePromise;
+}

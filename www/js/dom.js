@@ -1,0 +1,70 @@
+// Tiny DOM helpers. User text only ever reaches the DOM through textContent /
+// text nodes (Node.append with a string) or attribute values — never as markup.
+
+/**
+ * Create an element. props: class, text, dataset, on<event>, attributes.
+ * Children may be nodes, strings (become text nodes), arrays, null/false (skipped).
+ */
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  applyProps(el, props);
+  appendAll(el, children);
+  return el;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+export function svg(tag, props, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  applyProps(el, props);
+  appendAll(el, children);
+  return el;
+}
+
+function applyProps(el, props) {
+  if (!props) return;
+  for (const [key, value] of Object.entries(props)) {
+    if (value == null || value === false) continue;
+    if (key === 'class') el.setAttribute('class', value);
+    else if (key === 'text') el.textContent = String(value);
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key === 'value' || key === 'checked' || key === 'selected' || key === 'disabled') el[key] = value;
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+}
+
+function appendAll(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child == null || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+/** Replace all children of el (strings become text nodes). */
+export function setChildren(el, ...children) {
+  el.replaceChildren();
+  appendAll(el, children);
+  return el;
+}
+
+/** Set textContent only when it changed (cheap repaint, keeps selection stable). */
+export function setText(el, text) {
+  const s = String(text);
+  if (el.textContent !== s) el.textContent = s;
+}
+
+let uid = 0;
+/** A document-unique id with a readable prefix (ids live inside one shadow root). */
+export function uniqueId(prefix = 'bp') {
+  uid += 1;
+  return `${prefix}-${uid}`;
+}
+
+/** Message text of anything thrown (wasm may throw Error objects or strings). */
+export function errorMessage(err) {
+  if (err == null) return 'Unknown error';
+  if (typeof err === 'string') return err;
+  if (typeof err.message === 'string' && err.message) return err.message;
+  try { return String(err); } catch { return 'Unknown error'; }
+}

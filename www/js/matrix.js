@@ -1,0 +1,421 @@
+// A matrix as an accessible table: token names as labels, fixed precision with
+// full precision on hover/focus, a diverging colour scale plus a sign and a bar
+// (colour is never the only cue). Weight cells are editable; gradient cells open
+// their derivation. Only one cell per table is in the Tab order (roving tabindex);
+// arrow keys move between cells.
+import { h, setText, uniqueId } from './dom.js';
+import { fmt, full, magnitude, parseNumber } from './format.js';
+
+const NUDGE = 0.01;
+const DRAG_PER_PX = 0.005;
+const round3 = (x) => Math.round(x * 1000) / 1000; // keeps nudged values readable
+
+let dragCounter = 0;
+
+export class MatrixView {
+  /**
+   * @param {object} o
+   * @param {string} o.label  plain-text name used in captions and cell labels
+   * @param {'weight'|'activation'|'gradient'|'prob'|'onehot'} o.kind
+   * @param {boolean} [o.editable]  weight cells take typed values
+   * @param {(r:number,c:number,value:number,opts?:object)=>void} [o.onCommit]  throws on invalid
+   * @param {(r:number,c:number,cellEl:HTMLElement)=>void} [o.onActivate]  gradient cells
+   * @param {string} [o.name]  data-name on the figure (tests, styling)
+   * @param {number} [o.groupCols]  draw a divider every n columns (attention heads)
+   * @param {string} [o.note]  short text under the caption
+   */
+  constructor(o) {
+    this.opts = o;
+    this.label = o.label;
+    this.kind = o.kind;
+    this.editable = Boolean(o.editable && o.onCommit);
+    this.activatable = Boolean(o.onActivate);
+    this.signed = o.kind !== 'prob' && o.kind !== 'onehot';
+    this.values = null;
+    this.rows = [];
+    this.cols = [];
+    this.shapeKey = '';
+    this.focusPos = [0, 0];
+    this.cells = []; // cells[r][c] = { td, focusEl, bar }
+    this.captionId = uniqueId('cap');
+    this.msgId = uniqueId('msg');
+
+    this.caption = h('figcaption', { id: this.captionId, class: 'mat-caption' });
+    this.captionText = h('span', { class: 'mat-title', text: o.label });
+    this.shapeText = h('span', { class: 'mat-shape' });
+    this.caption.append(this.captionText, ' ', this.shapeText);
+    if (o.note) this.caption.append(h('span', { class: 'mat-note', text: o.note }));
+    this.table = h('table', { class: `mat mat-${o.kind}`, 'aria-labelledby': this.captionId });
+    this.scroller = h('div', { class: 'mat-scroll' }, this.table);
+    this.msg = h('p', { class: 'mat-msg', id: this.msgId, role: 'status', 'aria-live': 'polite' });
+    this.el = h('figure', { class: 'matrix', dataset: { name: o.name || '', kind: o.kind } },
+      this.caption, this.scroller, this.msg);
+    if (this.editable) this.el.classList.add('editable');
+
+    this.table.addEventListener('keydown', (e) => this.onKeyDown(e));
+    this.table.addEventListener('focusin', (e) => this.onFocusIn(e));
+    this.table.addEventListener('focusout', (e) => this.onFocusOut(e));
+    this.table.addEventListener('input', (e) => this.onInput(e));
+    this.table.addEventListener('click', (e) => this.onClick(e));
+    if (this.editable) {
+      this.table.addEventListener('pointerdown', (e) => this.onPointerDown(e));
+      this.table.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
+    }
+    this.resizeObserver = new ResizeObserver(() => this.updateScrollable());
+    this.resizeObserver.observe(this.scroller);
+  }
+
+  /**
+   * @param {object} u
+   * @param {Array<Array<number|null>>} u.values
+   * @param {string[]} u.rows  row labels
+   * @param {string[]} u.cols  column labels
+   * @param {(r:number,c:number)=>boolean} [u.masked]
+   * @param {string} [u.label]
+   */
+  update({ values, rows, cols, masked = null, label = null }) {
+    if (label && label !== this.label) { this.label = label; setText(this.captionText, label); }
+    const R = values.length;
+    const C = R ? values[0].length : 0;
+    const key = `${R}x${C}`;
+    const hadFocus = this.el.getRootNode().activeElement;
+    const focusInside = hadFocus && this.table.contains(hadFocus);
+    this.values = values;
+    this.rows = rows;
+    this.cols = cols;
+    this.masked = masked;
+    if (key !== this.shapeKey) {
+      this.shapeKey = key;
+      this.build(R, C);
+      if (focusInside) this.focusCell(...this.clampPos(this.focusPos));
+    }
+    setText(this.shapeText, `${R}×${C}`);
+    // Header labels (token names as text).
+    this.colHeads.forEach((th, c) => setText(th, cols[c] ?? ''));
+    this.rowHeads.forEach((th, r) => setText(th, rows[r] ?? ''));
+
+    let maxAbs = 0;
+    for (const row of values) for (const v of row) if (v != null && Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
+    for (let r = 0; r < R; r += 1) {
+      for (let c = 0; c < C; c += 1) this.paintCell(r, c, values[r][c], maxAbs);
+    }
+    this.updateScrollable();
+  }
+
+  clampPos([r, c]) {
+    const R = this.cells.length;
+    const C = R ? this.cells[0].length : 0;
+    return [Math.max(0, Math.min(R - 1, r)), Math.max(0, Math.min(C - 1, c))];
+  }
+
+  build(R, C) {
+    const headRow = h('tr', null, h('td', { class: 'corner' }));
+    this.colHeads = [];
+    for (let c = 0; c < C; c += 1) {
+      const th = h('th', { scope: 'col' });
+      if (this.opts.groupCols && c > 0 && c % this.opts.groupCols === 0) th.classList.add('group-start');
+      this.colHeads.push(th);
+      headRow.append(th);
+    }
+    const body = h('tbody');
+    this.rowHeads = [];
+    this.cells = [];
+    for (let r = 0; r < R; r += 1) {
+      const th = h('th', { scope: 'row' });
+      this.rowHeads.push(th);
+      const tr = h('tr', null, th);
+      const rowCells = [];
+      for (let c = 0; c < C; c += 1) {
+        const td = h('td', { dataset: { r: String(r), c: String(c) } });
+        if (this.opts.groupCols && c > 0 && c % this.opts.groupCols === 0) td.classList.add('group-start');
+        let focusEl;
+        const text = h('span', { class: 'num' });
+        const bar = h('span', { class: 'bar', 'aria-hidden': 'true' });
+        if (this.editable) {
+          focusEl = h('input', {
+            class: 'cell-input', type: 'text', inputmode: 'decimal', autocomplete: 'off',
+            spellcheck: 'false', dataset: { r: String(r), c: String(c) },
+          });
+          td.append(focusEl, bar);
+        } else if (this.activatable) {
+          focusEl = h('button', { type: 'button', class: 'cell-btn', dataset: { r: String(r), c: String(c) } }, text);
+          td.append(focusEl, bar);
+        } else {
+          focusEl = td;
+          td.append(text, bar);
+        }
+        focusEl.tabIndex = -1;
+        rowCells.push({ td, focusEl, text, bar });
+        tr.append(td);
+      }
+      this.cells.push(rowCells);
+      body.append(tr);
+    }
+    this.table.replaceChildren(h('thead', null, headRow), body);
+    this.focusPos = this.clampPos(this.focusPos);
+    if (R && C) this.cells[this.focusPos[0]][this.focusPos[1]].focusEl.tabIndex = 0;
+  }
+
+  paintCell(r, c, v, maxAbs) {
+    const cell = this.cells[r][c];
+    const { td, focusEl, text, bar } = cell;
+    const isMasked = v == null || (this.masked ? this.masked(r, c) : false);
+    cell.value = v;
+    td.classList.toggle('masked', isMasked);
+    const sign = isMasked || v === 0 ? 'zero' : v > 0 ? 'pos' : 'neg';
+    td.classList.toggle('pos', sign === 'pos');
+    td.classList.toggle('neg', sign === 'neg');
+    td.style.setProperty('--mag', String(isMasked ? 0 : magnitude(v, maxAbs)));
+    const maskText = this.opts.maskText || 'masked';
+    const shown = isMasked ? maskText : fmt(v, this.opts.digits, this.signed);
+    const exact = isMasked ? maskText : full(v);
+    td.dataset.value = exact;
+    const where = `${this.label}, row ${this.rows[r] ?? r}, column ${this.cols[c] ?? c}`;
+    td.title = isMasked ? `${where}: ${this.opts.maskTitle || 'masked (a later position)'}` : `${where}: ${exact}`;
+    bar.hidden = isMasked;
+    const focused = this.el.getRootNode().activeElement === focusEl;
+    if (focusEl.tagName === 'INPUT') {
+      focusEl.setAttribute('aria-label', `${this.label} row ${this.rows[r] ?? r} column ${this.cols[c] ?? c}`);
+      if (focusEl.dataset.dirty !== 'true') focusEl.value = focused ? exact : shown;
+    } else {
+      setText(text, focused ? exact : shown);
+      if (focusEl.tagName === 'BUTTON') {
+        focusEl.setAttribute('aria-label', isMasked
+          ? `masked: ${where}`
+          : `${shown}: ${where}. Show how it is computed`);
+      }
+    }
+  }
+
+  updateScrollable() {
+    const s = this.scroller;
+    const overflow = s.scrollWidth > s.clientWidth + 1;
+    if (overflow && !s.hasAttribute('tabindex')) {
+      s.tabIndex = 0;
+      s.setAttribute('role', 'region');
+      s.setAttribute('aria-labelledby', this.captionId);
+    } else if (!overflow && s.hasAttribute('tabindex')) {
+      s.removeAttribute('tabindex');
+      s.removeAttribute('role');
+      s.removeAttribute('aria-labelledby');
+    }
+  }
+
+  posOf(el) {
+    const td = el.closest('td');
+    if (!td || !this.table.contains(td) || td.dataset.r == null) return null;
+    return [Number(td.dataset.r), Number(td.dataset.c)];
+  }
+
+  focusCell(r, c) {
+    const [rr, cc] = this.clampPos([r, c]);
+    const cell = this.cells[rr]?.[cc];
+    if (!cell) return;
+    const [pr, pc] = this.focusPos;
+    if (this.cells[pr]?.[pc]) this.cells[pr][pc].focusEl.tabIndex = -1;
+    this.focusPos = [rr, cc];
+    cell.focusEl.tabIndex = 0;
+    cell.focusEl.focus();
+  }
+
+  onFocusIn(e) {
+    const pos = this.posOf(e.target);
+    if (!pos) return;
+    const [pr, pc] = this.focusPos;
+    if (this.cells[pr]?.[pc]) this.cells[pr][pc].focusEl.tabIndex = -1;
+    this.focusPos = pos;
+    const cell = this.cells[pos[0]][pos[1]];
+    cell.focusEl.tabIndex = 0;
+    const exact = cell.td.dataset.value;
+    if (cell.focusEl.tagName === 'INPUT') {
+      if (cell.focusEl.dataset.dirty !== 'true') {
+        cell.focusEl.value = exact;
+        cell.focusEl.select();
+      }
+    } else {
+      setText(cell.text, exact);
+    }
+  }
+
+  onFocusOut(e) {
+    const pos = this.posOf(e.target);
+    if (!pos) return;
+    const cell = this.cells[pos[0]]?.[pos[1]];
+    if (!cell) return;
+    if (cell.focusEl.tagName === 'INPUT') {
+      if (cell.focusEl.dataset.dirty === 'true') this.commitInput(pos[0], pos[1], { onBlur: true });
+      if (cell.focusEl.dataset.dirty !== 'true') cell.focusEl.value = fmt(cell.value, this.opts.digits, this.signed);
+    } else {
+      setText(cell.text, cell.td.classList.contains('masked') ? (this.opts.maskText || 'masked') : fmt(cell.value, this.opts.digits, this.signed));
+    }
+  }
+
+  onInput(e) {
+    if (e.target.classList?.contains('cell-input')) e.target.dataset.dirty = 'true';
+  }
+
+  onClick(e) {
+    if (!this.activatable) return;
+    const btn = e.target.closest('button.cell-btn');
+    if (!btn) return;
+    const pos = this.posOf(btn);
+    if (!pos || btn.closest('td').classList.contains('masked')) return;
+    this.opts.onActivate(pos[0], pos[1], btn);
+  }
+
+  onKeyDown(e) {
+    const pos = this.posOf(e.target);
+    if (!pos) return;
+    const [r, c] = pos;
+    const cell = this.cells[r][c];
+    const input = cell.focusEl.tagName === 'INPUT' ? cell.focusEl : null;
+    const dirty = input && input.dataset.dirty === 'true';
+    const R = this.cells.length;
+    const C = this.cells[0].length;
+    if (input && e.key === 'Enter') {
+      e.preventDefault();
+      if (dirty) this.commitInput(r, c);
+      return;
+    }
+    if (input && e.key === 'Escape') {
+      if (dirty || input.getAttribute('aria-invalid') === 'true') {
+        e.preventDefault();
+        e.stopPropagation();
+        this.cancelInput(r, c);
+      }
+      return;
+    }
+    if (input && e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown') && !dirty) {
+      e.preventDefault();
+      const step = (e.shiftKey ? 10 : 1) * NUDGE * (e.key === 'ArrowUp' ? 1 : -1);
+      this.nudge(r, c, step, `key:${this.label}:${r}:${c}`);
+      return;
+    }
+    let target = null;
+    switch (e.key) {
+      case 'ArrowUp': target = [r - 1, c]; break;
+      case 'ArrowDown': target = [r + 1, c]; break;
+      case 'ArrowLeft': if (!dirty) target = [r, c - 1]; break;
+      case 'ArrowRight': if (!dirty) target = [r, c + 1]; break;
+      case 'Home': if (!dirty) target = [r, 0]; break;
+      case 'End': if (!dirty) target = [r, C - 1]; break;
+      default: break;
+    }
+    if (!target) return;
+    if (target[0] < 0 || target[0] >= R || target[1] < 0 || target[1] >= C) { e.preventDefault(); return; }
+    e.preventDefault();
+    if (dirty && !this.commitInput(r, c)) return;
+    this.focusCell(...target);
+  }
+
+  /** Commit the typed text of cell (r, c). Returns true on success. */
+  commitInput(r, c, { onBlur = false } = {}) {
+    const cell = this.cells[r][c];
+    const input = cell.focusEl;
+    const parsed = parseNumber(input.value);
+    if (parsed.error) {
+      this.showError(r, c, parsed.error, onBlur);
+      return false;
+    }
+    try {
+      this.opts.onCommit(r, c, parsed.value);
+    } catch (err) {
+      this.showError(r, c, err.message || String(err), onBlur);
+      return false;
+    }
+    input.dataset.dirty = 'false';
+    input.removeAttribute('aria-invalid');
+    input.removeAttribute('aria-describedby');
+    cell.td.classList.remove('invalid');
+    setText(this.msg, parsed.note || '');
+    return true;
+  }
+
+  showError(r, c, message, revert) {
+    const cell = this.cells[r][c];
+    const input = cell.focusEl;
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', this.msgId);
+    cell.td.classList.add('invalid');
+    setText(this.msg, `${this.rows[r] ?? r} / ${this.cols[c] ?? c}: ${message} The previous value ${fmt(cell.value, undefined, this.signed)} is kept.`);
+    if (revert) {
+      input.dataset.dirty = 'false';
+      input.value = fmt(cell.value, undefined, this.signed);
+    }
+  }
+
+  cancelInput(r, c) {
+    const cell = this.cells[r][c];
+    const input = cell.focusEl;
+    input.dataset.dirty = 'false';
+    input.removeAttribute('aria-invalid');
+    input.removeAttribute('aria-describedby');
+    cell.td.classList.remove('invalid');
+    setText(this.msg, '');
+    input.value = cell.td.dataset.value;
+    input.select();
+  }
+
+  nudge(r, c, delta, coalesce) {
+    const cell = this.cells[r][c];
+    if (cell.value == null) return;
+    try {
+      this.opts.onCommit(r, c, round3(cell.value + delta), { coalesce });
+      setText(this.msg, '');
+    } catch (err) {
+      setText(this.msg, `${err.message || err} The previous value is kept.`);
+    }
+  }
+
+  onWheel(e) {
+    const pos = this.posOf(e.target);
+    if (!pos) return;
+    const cell = this.cells[pos[0]][pos[1]];
+    const input = cell.focusEl;
+    if (this.el.getRootNode().activeElement !== input || input.dataset.dirty === 'true') return;
+    if (e.deltaY === 0) return;
+    e.preventDefault();
+    const step = (e.shiftKey ? 10 : 1) * NUDGE * (e.deltaY < 0 ? 1 : -1);
+    this.nudge(pos[0], pos[1], step, `wheel:${this.label}:${pos[0]}:${pos[1]}`);
+  }
+
+  onPointerDown(e) {
+    if (e.button !== 0) return;
+    const pos = this.posOf(e.target);
+    if (!pos) return;
+    const cell = this.cells[pos[0]][pos[1]];
+    const input = cell.focusEl;
+    if (input.dataset.dirty === 'true' || cell.value == null) return;
+    const startX = e.clientX;
+    const startValue = cell.value;
+    const id = `drag:${(dragCounter += 1)}`;
+    let dragging = false;
+    const move = (ev) => {
+      const dx = ev.clientX - startX;
+      if (!dragging && Math.abs(dx) < 4) return;
+      if (!dragging) {
+        dragging = true;
+        input.setPointerCapture?.(ev.pointerId);
+        cell.td.classList.add('dragging');
+      }
+      ev.preventDefault();
+      const per = ev.shiftKey ? DRAG_PER_PX / 10 : DRAG_PER_PX;
+      const value = round3(startValue + dx * per);
+      if (value === this.cells[pos[0]][pos[1]].value) return;
+      try {
+        this.opts.onCommit(pos[0], pos[1], value, { coalesce: id, sticky: true });
+      } catch (err) {
+        setText(this.msg, `${err.message || err} The previous value is kept.`);
+      }
+    };
+    const up = () => {
+      input.removeEventListener('pointermove', move);
+      input.removeEventListener('pointerup', up);
+      input.removeEventListener('pointercancel', up);
+      cell.td.classList.remove('dragging');
+    };
+    input.addEventListener('pointermove', move);
+    input.addEventListener('pointerup', up);
+    input.addEventListener('pointercancel', up);
+  }
+}

@@ -1,0 +1,176 @@
+// Building blocks shared by the panels: matrices bound to the store, per-head
+// groups, titled steps with formulas, and "why there is nothing here" notes.
+import { h, setText } from '../dom.js';
+import { MatrixView } from '../matrix.js';
+import { renderTex } from '../katex.js';
+import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels, dims } from '../labels.js';
+
+/** ∂L/∂(symbol) in LaTeX. */
+export const dL = (sym) => `\\frac{\\partial L}{\\partial ${sym}}`;
+
+/** An editable (unless readonly) weight matrix bound to the store. */
+export function weightMatrix(ctx, name, { note } = {}) {
+  const info = WEIGHT_INFO[name];
+  const view = new MatrixView({
+    label: info.title, name: `weight-${name}`, kind: 'weight', note,
+    editable: !ctx.readonly,
+    onCommit: (r, c, value, options) => {
+      const w = ctx.store.view.state.weights[name];
+      const index = Array.isArray(w[0]) ? [r, c] : [c];
+      ctx.store.setWeight(name, index, value, options);
+    },
+  });
+  return {
+    el: view.el,
+    matrix: view,
+    update(v) {
+      const w = v.state.weights[name];
+      view.el.hidden = !w;
+      if (!w) return;
+      const L = weightLabels(name, v.state);
+      const headCols = ['wq', 'wk', 'wv'].includes(name) ? dims(v.state).D : 0;
+      view.opts.groupCols = headCols && dims(v.state).H > 1 ? headCols : 0;
+      view.update({ values: L.vector ? [w] : w, rows: L.rows, cols: L.cols });
+    },
+  };
+}
+
+/** A read-only activation (forward pass) matrix; scores/attention are split per head. */
+export function activationMatrix(ctx, name, { kind = 'activation' } = {}) {
+  const info = ACTIVATION_INFO[name];
+  return perHeadAware(name, (label, head) => new MatrixView({
+    label, name: head == null ? `act-${name}` : `act-${name}-h${head}`,
+    kind: name === 'probs' || name === 'attention' ? 'prob' : kind,
+  }), info.title, (v) => v.forward?.[name], (r, c, head, v) => (
+    head != null && v.forward.scores[head][r][c] == null));
+}
+
+/** A gradient matrix whose cells open their derivation. */
+export function gradientMatrix(ctx, group, name) {
+  const info = group === 'weights' ? WEIGHT_INFO[name] : ACTIVATION_INFO[name];
+  const title = `∂L/∂${info.sym}`;
+  if (group === 'weights') {
+    let vector = false;
+    const view = new MatrixView({
+      label: title, name: `grad-${name}`, kind: 'gradient',
+      onActivate: (r, c, el) => ctx.openDerivation({ group, name, index: vector ? [c] : [r, c] }, el),
+    });
+    return {
+      el: view.el,
+      matrix: view,
+      update(v) {
+        const g = v.backward?.weights?.[name];
+        view.el.hidden = !g;
+        if (!g) return;
+        vector = !Array.isArray(g[0]);
+        const L = weightLabels(name, v.state);
+        view.update({ values: vector ? [g] : g, rows: L.rows, cols: L.cols });
+      },
+    };
+  }
+  return perHeadAware(name, (label, head) => new MatrixView({
+    label, name: head == null ? `grad-${name}` : `grad-${name}-h${head}`, kind: 'gradient',
+    onActivate: (r, c, el) => ctx.openDerivation({
+      group, name, index: head == null ? [r, c] : [head, r, c],
+    }, el),
+  }), title, (v) => v.backward?.activations?.[name],
+  (r, c, head, v) => head != null && v.forward.scores[head][r][c] == null);
+}
+
+// One matrix, or one per head for scores/attention (H×T×T).
+function perHeadAware(name, make, title, pick, isMasked) {
+  const wrap = h('div', { class: 'heads' });
+  const views = [];
+  const perHead = name === 'scores' || name === 'attention';
+  return {
+    el: wrap,
+    views,
+    update(v) {
+      const values = pick(v);
+      wrap.hidden = !values;
+      if (!values) return;
+      const L = activationLabels(name, v.state);
+      const blocks = perHead ? values : [values];
+      while (views.length > blocks.length) views.pop().el.remove();
+      while (views.length < blocks.length) {
+        const head = perHead ? views.length : null;
+        const label = perHead ? `${title}, head ${head + 1}` : title;
+        const mv = make(label, head);
+        views.push(mv);
+        wrap.append(mv.el);
+      }
+      blocks.forEach((block, i) => {
+        const head = perHead ? i : null;
+        views[i].update({
+          values: block, rows: L.rows, cols: L.cols,
+          masked: perHead ? (r, c) => isMasked(r, c, head, v) : null,
+        });
+      });
+    },
+  };
+}
+
+/**
+ * A titled step: heading, prose, a static formula, a live formula (numbers substituted)
+ * and a grid of matrices. `live(view)` returns LaTeX or null; `present(view)` hides the step.
+ */
+export function step({ title, text, formula, live, items, present, level = 'h3' }) {
+  const liveEl = h('div', { class: 'formula live', 'aria-live': 'off' });
+  const formulaEl = h('div', { class: 'formula' });
+  if (typeof formula === 'string') renderTex(formulaEl, formula);
+  const grid = h('div', { class: 'matrices' }, items.map((i) => i.el));
+  const el = h('section', { class: 'step' },
+    h(level, { class: 'step-title', text: title }),
+    text ? (typeof text === 'string' ? h('p', { class: 'step-text', text }) : text) : null,
+    formula ? formulaEl : null,
+    live ? liveEl : null,
+    grid);
+  return {
+    el,
+    update(v) {
+      const show = present ? present(v) : true;
+      el.hidden = !show;
+      if (!show) return;
+      if (typeof formula === 'function') renderTex(formulaEl, formula(v));
+      if (live) {
+        const latex = live(v);
+        liveEl.hidden = !latex;
+        if (latex) renderTex(liveEl, latex);
+      }
+      for (const item of items) item.update(v);
+    },
+  };
+}
+
+/** A note explaining why a panel has no numbers (e.g. no position has a target). */
+export function whyEmpty() {
+  const el = h('div', { class: 'why', role: 'note' });
+  el.hidden = true;
+  return {
+    el,
+    show(message) {
+      el.hidden = !message;
+      if (message) {
+        el.replaceChildren(
+          h('strong', { text: 'Nothing to compute here yet. ' }),
+          h('span', { text: message }),
+        );
+      }
+    },
+  };
+}
+
+/** Explanation for the "no target" case, shared by the target, loss, backward and update panels. */
+export function noTargetMessage(view) {
+  const { state } = view;
+  if (state.tokens.length === 1 && state.eos == null) {
+    return 'The input is a single token and there is no end-of-sequence token, so no position has a next token to predict: there is no loss, and so no gradient. Add a token to the input or choose an end-of-sequence token in the model panel.';
+  }
+  return view.lossError || view.backwardError || null;
+}
+
+export function label(text, control) {
+  return h('label', null, h('span', { class: 'label-text', text }), control);
+}
+
+export { setText };

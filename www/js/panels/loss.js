@@ -1,0 +1,70 @@
+// Stage 4, the loss: each position's −ln P̂[t, target] (from the core) and their
+// average over the positions that have a target.
+import { h, setText } from '../dom.js';
+import { fmt, full, tex } from '../format.js';
+import { renderTex } from '../katex.js';
+import { whyEmpty, noTargetMessage } from './common.js';
+
+const n = (v) => tex(v, 3, true);
+
+function numCell(value, digits, cls) {
+  return h('td', { class: `num ${cls}`, title: full(value), dataset: { value: full(value) }, text: fmt(value, digits) });
+}
+
+export function mount(container) {
+  const formula = renderTex(h('div', { class: 'formula' }),
+    'L = -\\frac{1}{N} \\sum_{t\\,:\\,y_t \\text{ exists}} \\ln \\hat P_{t,\\,y_t}');
+  const live = h('div', { class: 'formula live' });
+  const table = h('table', { class: 'loss-table' });
+  const total = h('p', { class: 'loss-total' });
+  const why = whyEmpty();
+  container.append(
+    h('h3', { class: 'panel-title', text: 'The loss' }),
+    formula, live,
+    h('div', { class: 'mat-scroll' }, table),
+    total,
+    why.el,
+  );
+  return {
+    update(view) {
+      const { state, loss, forward } = view;
+      why.show(loss ? null : noTargetMessage(view));
+      table.hidden = !loss;
+      live.hidden = !loss;
+      total.hidden = !loss;
+      if (!loss) return;
+      const rows = state.tokens.map((tok, t) => {
+        const i = loss.targets[t];
+        if (i == null) {
+          return h('tr', { class: 'skipped-row' },
+            h('th', { scope: 'row', text: String(t) }), h('td', { class: 'tok', text: tok }),
+            h('td', { class: 'skipped', colspan: '3', text: 'no target: skipped, not part of the average' }));
+        }
+        return h('tr', null,
+          h('th', { scope: 'row', text: String(t) }),
+          h('td', { class: 'tok', text: tok }),
+          h('td', { class: 'tok', text: state.vocab[i] }),
+          numCell(forward.probs[t][i], 4, 'prob'),
+          numCell(loss.terms[t], 4, 'term'));
+      });
+      table.replaceChildren(
+        h('caption', { text: 'Each position’s term: minus the log of the probability given to its target' }),
+        h('thead', null, h('tr', null,
+          h('th', { scope: 'col', text: 't' }), h('th', { scope: 'col', text: 'Input' }),
+          h('th', { scope: 'col', text: 'Target' }), h('th', { scope: 'col', text: 'P̂[t, target]' }),
+          h('th', { scope: 'col', text: '−ln P̂' }))),
+        h('tbody', null, rows),
+        h('tfoot', null, h('tr', null,
+          h('th', { scope: 'row', colspan: '4', text: `Average over N = ${loss.count} position${loss.count === 1 ? '' : 's'}: L` }),
+          numCell(loss.value, 4, 'loss-value'))));
+
+      const used = loss.targets.map((i, t) => (i == null ? null : t)).filter((t) => t != null);
+      const shown = used.slice(0, 4);
+      const more = used.length > 4 ? ' + \\cdots' : '';
+      const logs = shown.map((t) => `\\ln ${n(forward.probs[t][loss.targets[t]])}`).join(' + ') + more;
+      const terms = shown.map((t) => n(loss.terms[t])).join(' + ') + more;
+      renderTex(live, `L = -\\frac{1}{${loss.count}}\\left(${logs}\\right) = \\frac{1}{${loss.count}}\\left(${terms}\\right) = ${n(loss.value)}`);
+      setText(total, `L = ${fmt(loss.value, 4)}. A perfect model would put probability 1 on every target and reach L = 0; guessing uniformly among ${state.vocab.length} tokens gives L = ln ${state.vocab.length}.`);
+    },
+  };
+}

@@ -1,0 +1,231 @@
+// Stage 1, the toy model: vocabulary, input tokens, end-of-sequence token and the
+// model switches. Renames and token edits are plain string edits validated by the
+// core; vocabulary and size changes go through the core's resize.
+import { h, setText, errorMessage } from '../dom.js';
+
+const D_MODEL = [1, 2, 3, 4, 5, 6, 8];
+const D_FF = [0, 1, 2, 3, 4, 6, 8, 12, 16];
+const CONTEXT = [1, 2, 3, 4, 5, 6, 8, 12, 16];
+
+export function mount(container, ctx) {
+  const { store, core, readonly } = ctx;
+  const message = h('p', { class: 'panel-msg', role: 'status', 'aria-live': 'polite' });
+  const say = (text, isError = false) => {
+    setText(message, text || '');
+    message.classList.toggle('error', Boolean(isError && text));
+  };
+  const attempt = (fn, success) => {
+    try { fn(); say(success || ''); return true; } catch (err) { say(`${errorMessage(err)} Nothing was changed.`, true); return false; }
+  };
+  let pendingFocus = null;
+
+  // ---- Vocabulary ----
+  const vocabList = h('ol', { class: 'chip-list vocab-list' });
+  const newVocab = h('input', { type: 'text', class: 'text-input', 'aria-label': 'New vocabulary entry', placeholder: 'new token', maxlength: '64', autocomplete: 'off', spellcheck: 'false' });
+  const addVocab = h('button', { type: 'button', class: 'btn', text: 'Add to vocabulary' });
+  const doAddVocab = () => {
+    const name = newVocab.value;
+    const state = store.view.state;
+    if (attempt(() => store.commit(core.resize(state, { vocab: [...state.vocab, name] })), `Added “${name}” to the vocabulary.`)) newVocab.value = '';
+  };
+  addVocab.addEventListener('click', doAddVocab);
+  newVocab.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); doAddVocab(); } });
+
+  // ---- Input tokens ----
+  const tokenList = h('ol', { class: 'chip-list token-list' });
+  const addToken = h('button', { type: 'button', class: 'btn', text: 'Add a token to the input' });
+  addToken.addEventListener('click', () => {
+    const { state } = store.view;
+    if (state.tokens.length >= state.config.context) {
+      say(`The context holds ${state.config.context} token${state.config.context === 1 ? '' : 's'}: raise the context length below before adding more. Nothing was changed.`, true);
+      return;
+    }
+    pendingFocus = `tok-${state.tokens.length}-select`;
+    attempt(() => store.update((d) => { d.tokens.push(d.tokens[d.tokens.length - 1]); }));
+  });
+  const ids = h('output', { class: 'ids' });
+
+  // ---- End of sequence ----
+  const eosSelect = h('select', { class: 'select' });
+  eosSelect.addEventListener('change', () => {
+    const { state } = store.view;
+    const i = Number(eosSelect.value);
+    attempt(() => store.update((d) => { d.eos = i < 0 ? null : state.vocab[i]; }),
+      i < 0 ? 'No end-of-sequence token: the last position has no target.' : `The last position now has the target “${state.vocab[i]}”.`);
+  });
+
+  // ---- Switches ----
+  const selects = {
+    dModel: h('select', { class: 'select' }),
+    nHeads: h('select', { class: 'select' }),
+    dFf: h('select', { class: 'select' }),
+    activation: h('select', { class: 'select' }, h('option', { value: 'relu', text: 'ReLU' }), h('option', { value: 'gelu', text: 'GELU' })),
+    context: h('select', { class: 'select' }),
+  };
+  const layerNorm = h('input', { type: 'checkbox', class: 'checkbox' });
+  const changeConfig = (patch, note) => {
+    const { state } = store.view;
+    const config = { ...state.config, ...patch };
+    if (patch.dModel != null && config.dModel % config.nHeads !== 0) {
+      config.nHeads = 1;
+      note = `${note} Heads set to 1: ${state.config.nHeads} heads cannot split ${config.dModel} dimensions evenly.`;
+    }
+    attempt(() => store.commit(core.resize(state, { config })), note);
+  };
+  selects.dModel.addEventListener('change', () => changeConfig({ dModel: Number(selects.dModel.value) }, `d_model is now ${selects.dModel.value}; overlapping weights were kept and new entries filled in.`));
+  selects.nHeads.addEventListener('change', () => changeConfig({ nHeads: Number(selects.nHeads.value) }, `${selects.nHeads.value} attention head${selects.nHeads.value === '1' ? '' : 's'}.`));
+  selects.dFf.addEventListener('change', () => changeConfig({ dFf: Number(selects.dFf.value) }, Number(selects.dFf.value) ? `Feed-forward size ${selects.dFf.value}.` : 'No feed-forward block.'));
+  selects.activation.addEventListener('change', () => changeConfig({ activation: selects.activation.value }, `Activation: ${selects.activation.value === 'gelu' ? 'GELU' : 'ReLU'}.`));
+  selects.context.addEventListener('change', () => {
+    const context = Number(selects.context.value);
+    if (context < store.view.state.tokens.length) {
+      say(`The input has ${store.view.state.tokens.length} tokens, so the context must hold at least that many. Nothing was changed.`, true);
+      selects.context.value = String(store.view.state.config.context);
+      return;
+    }
+    changeConfig({ context }, `Context length ${context}.`);
+  });
+  layerNorm.addEventListener('change', () => changeConfig({ layerNorm: layerNorm.checked }, layerNorm.checked ? 'Layer norm switched on.' : 'Layer norm switched off.'));
+
+  const reset = h('button', { type: 'button', class: 'btn', text: 'Reset to the article’s values' });
+  reset.addEventListener('click', () => attempt(() => store.reset(), 'Back to the article’s example.'));
+
+  const field = (text, control, hint) => h('div', { class: 'field' },
+    h('label', null, h('span', { class: 'label-text', text }), control),
+    hint ? h('span', { class: 'hint', text: hint }) : null);
+
+  const heading = h('h3', { class: 'panel-title', text: 'The toy model' });
+  container.append(
+    heading,
+    h('fieldset', { class: 'group', disabled: readonly },
+      h('legend', { text: 'Vocabulary' }),
+      h('p', { class: 'hint', text: 'Every token the model knows. Rename one by editing it; the input follows the new name.' }),
+      vocabList,
+      h('div', { class: 'row' }, newVocab, addVocab)),
+    h('fieldset', { class: 'group', disabled: readonly },
+      h('legend', { text: 'Input' }),
+      tokenList,
+      h('div', { class: 'row' }, addToken),
+      h('p', { class: 'hint' }, 'Token ids (positions in the vocabulary): ', ids)),
+    h('fieldset', { class: 'group', disabled: readonly },
+      h('legend', { text: 'End of sequence' }),
+      field('End-of-sequence token', eosSelect, 'With one, the last position learns to predict it; without, the last position has no target.')),
+    h('fieldset', { class: 'group switches', disabled: readonly },
+      h('legend', { text: 'Model size' }),
+      field('d_model (width of every vector)', selects.dModel),
+      field('Attention heads', selects.nHeads, 'Only numbers that divide d_model are offered.'),
+      field('Feed-forward size (0 = none)', selects.dFf),
+      field('Activation', selects.activation),
+      field('Context length', selects.context),
+      h('div', { class: 'field checkbox-field' }, h('label', null, layerNorm, h('span', { class: 'label-text', text: 'Layer norm (before attention, feed-forward and output)' })))),
+    readonly ? null : h('div', { class: 'row' }, reset),
+    message,
+  );
+
+  let lastKey = '';
+  let lastCfgKey = '';
+  function renderLists(state) {
+    const root = container.getRootNode();
+    const focused = root.activeElement;
+    const focusKey = pendingFocus || (focused && container.contains(focused) ? focused.dataset.key : null);
+    pendingFocus = null;
+
+    vocabList.replaceChildren(...state.vocab.map((name, i) => {
+      const input = h('input', {
+        type: 'text', class: 'text-input', value: name, maxlength: '64', autocomplete: 'off', spellcheck: 'false',
+        'aria-label': `Vocabulary entry ${i + 1}`, dataset: { key: `voc-${i}-name` },
+      });
+      input.addEventListener('change', () => {
+        const oldName = store.view.state.vocab[i];
+        const newName = input.value;
+        if (newName === oldName) return;
+        const ok = attempt(() => store.update((d) => {
+          d.vocab[i] = newName;
+          d.tokens = d.tokens.map((t) => (t === oldName ? newName : t));
+          if (d.eos === oldName) d.eos = newName;
+        }), `Renamed “${oldName}” to “${newName}”.`);
+        if (!ok) input.value = oldName;
+      });
+      input.addEventListener('keydown', (e) => { if (e.key === 'Escape') { input.value = store.view.state.vocab[i]; } });
+      const remove = h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': `Remove “${name}” from the vocabulary`, title: 'Remove', dataset: { key: `voc-${i}-remove` } },
+        h('span', { 'aria-hidden': 'true', text: '✕' }));
+      remove.addEventListener('click', () => {
+        const s = store.view.state;
+        const used = s.tokens.filter((t) => t === name).length;
+        if (used) {
+          say(`“${name}” is used ${used === 1 ? 'once' : `${used} times`} in the input. Change or remove those tokens first; nothing was changed.`, true);
+          return;
+        }
+        if (s.vocab.length === 1) { say('The vocabulary needs at least one token; nothing was changed.', true); return; }
+        pendingFocus = `voc-${Math.max(0, i - 1)}-remove`;
+        attempt(() => {
+          const base = s.eos === name ? { ...s, eos: null } : s;
+          store.commit(core.resize(base, { vocab: s.vocab.filter((v) => v !== name) }));
+        }, `Removed “${name}” from the vocabulary${s.eos === name ? ' (it was the end-of-sequence token, so there is none now)' : ''}.`);
+      });
+      return h('li', { class: 'chip' }, h('span', { class: 'chip-index', text: String(i), 'aria-hidden': 'true' }), input, remove);
+    }));
+
+    tokenList.replaceChildren(...state.tokens.map((tok, t) => {
+      const select = h('select', { class: 'select', 'aria-label': `Input token at position ${t}`, dataset: { key: `tok-${t}-select` } },
+        state.vocab.map((v, j) => h('option', { value: String(j), text: v, selected: v === tok })));
+      select.addEventListener('change', () => {
+        const name = store.view.state.vocab[Number(select.value)];
+        attempt(() => store.update((d) => { d.tokens[t] = name; }));
+      });
+      const move = (dir) => {
+        const to = t + dir;
+        pendingFocus = `tok-${to}-${dir < 0 ? 'left' : 'right'}`;
+        attempt(() => store.update((d) => { [d.tokens[t], d.tokens[to]] = [d.tokens[to], d.tokens[t]]; }));
+      };
+      const left = h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': `Move position ${t} earlier`, title: 'Move earlier', disabled: t === 0, dataset: { key: `tok-${t}-left` } }, h('span', { 'aria-hidden': 'true', text: '←' }));
+      const right = h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': `Move position ${t} later`, title: 'Move later', disabled: t === state.tokens.length - 1, dataset: { key: `tok-${t}-right` } }, h('span', { 'aria-hidden': 'true', text: '→' }));
+      const remove = h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': `Remove position ${t} from the input`, title: 'Remove', disabled: state.tokens.length === 1, dataset: { key: `tok-${t}-remove` } }, h('span', { 'aria-hidden': 'true', text: '✕' }));
+      left.addEventListener('click', () => move(-1));
+      right.addEventListener('click', () => move(1));
+      remove.addEventListener('click', () => {
+        pendingFocus = `tok-${Math.max(0, t - 1)}-select`;
+        attempt(() => store.update((d) => { d.tokens.splice(t, 1); }));
+      });
+      return h('li', { class: 'chip' }, h('span', { class: 'chip-index', text: String(t), 'aria-hidden': 'true' }), select, left, right, remove);
+    }));
+
+    if (focusKey) {
+      const el = container.querySelector(`[data-key="${focusKey}"]`);
+      if (el && !el.disabled) el.focus();
+      else if (el) container.querySelector(`[data-key="${focusKey.replace(/-(left|right)$/, '-select')}"]`)?.focus();
+    }
+  }
+
+  function fillSelect(select, values, current, labelFn = String) {
+    const list = [...new Set([...values, current])].sort((a, b) => a - b);
+    select.replaceChildren(...list.map((v) => h('option', { value: String(v), text: labelFn(v), selected: v === current })));
+  }
+
+  return {
+    update(view) {
+      const { state } = view;
+      const key = JSON.stringify([state.vocab, state.tokens, state.eos]);
+      if (key !== lastKey) {
+        lastKey = key;
+        renderLists(state);
+      }
+      setText(ids, `[${state.tokens.map((t) => state.vocab.indexOf(t)).join(', ')}]`);
+      const cfgKey = JSON.stringify([state.vocab, state.eos, state.tokens.length, state.config]);
+      if (cfgKey === lastCfgKey) return;
+      lastCfgKey = cfgKey;
+      eosSelect.replaceChildren(h('option', { value: '-1', text: 'none', selected: state.eos == null }),
+        ...state.vocab.map((v, j) => h('option', { value: String(j), text: v, selected: v === state.eos })));
+      const c = state.config;
+      fillSelect(selects.dModel, D_MODEL, c.dModel);
+      const divisors = [];
+      for (let n = 1; n <= c.dModel; n += 1) if (c.dModel % n === 0) divisors.push(n);
+      fillSelect(selects.nHeads, divisors, c.nHeads);
+      fillSelect(selects.dFf, D_FF, c.dFf, (v) => (v === 0 ? '0 (no feed-forward)' : String(v)));
+      selects.activation.value = c.activation;
+      selects.activation.disabled = c.dFf === 0;
+      fillSelect(selects.context, CONTEXT.filter((n) => n >= state.tokens.length), c.context);
+      layerNorm.checked = Boolean(c.layerNorm);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// Stage 3, the target: the input shifted one position, the skipped last position
+// (or its end-of-sequence target) and the one-hot matrix Y. Targets come from the core.
+import { h, setText } from '../dom.js';
+import { MatrixView } from '../matrix.js';
+import { positionLabels } from '../labels.js';
+import { whyEmpty, noTargetMessage } from './common.js';
+
+export function mount(container, ctx) {
+  const table = h('table', { class: 'seq-table', 'aria-labelledby': 'target-seq-caption' });
+  const caption = h('p', { class: 'mat-caption', id: 'target-seq-caption', text: 'Input and target, position by position' });
+  const explain = h('p', { class: 'explain', dataset: { testid: 'skip-explanation' } });
+  const why = whyEmpty();
+  const y = new MatrixView({
+    label: 'Target matrix Y (one-hot)', name: 'target-y', kind: 'onehot', digits: 0,
+    maskText: 'no target', maskTitle: 'no target: this position is skipped',
+  });
+  container.append(
+    h('h3', { class: 'panel-title', text: 'The target' }),
+    caption,
+    h('div', { class: 'mat-scroll seq-scroll' }, table),
+    explain,
+    why.el,
+    y.el,
+  );
+
+  return {
+    update(view) {
+      const { state, loss } = view;
+      const T = state.tokens.length;
+      const targets = loss ? loss.targets : state.tokens.map(() => null); // null when no position has a target
+      const cells = (f) => state.tokens.map((_, t) => f(t));
+      const headRow = h('tr', null, h('th', { scope: 'row', text: 'Position t' }),
+        ...cells((t) => h('th', { scope: 'col', text: String(t) })));
+      const inputRow = h('tr', null, h('th', { scope: 'row', text: 'Input token' }),
+        ...cells((t) => h('td', { class: 'tok', text: state.tokens[t] })));
+      const targetRow = h('tr', { class: 'target-row' }, h('th', { scope: 'row', text: 'Target (next token)' }),
+        ...cells((t) => {
+          const i = targets[t];
+          if (i == null) {
+            return h('td', { class: 'skipped', dataset: { testid: 'skipped' } },
+              h('span', { class: 'skip-mark', 'aria-hidden': 'true', text: '∅ ' }), 'none: skipped');
+          }
+          const isEos = t === T - 1 && state.eos != null;
+          return h('td', { class: isEos ? 'tok eos' : 'tok', dataset: { target: String(i) } },
+            state.vocab[i], isEos ? h('span', { class: 'eos-mark', text: ' (end of sequence)' }) : null);
+        }));
+      table.replaceChildren(h('tbody', null, headRow, inputRow, targetRow));
+
+      const last = state.tokens[T - 1];
+      const skipped = targets.filter((i) => i == null).length;
+      if (state.eos == null) {
+        setText(explain, `The target of each position is the token that follows it in the input. Position ${T - 1} (“${last}”) is the last: nothing follows it, and there is no end-of-sequence token, so it has no target and is skipped by the loss. ${T - skipped} of ${T} position${T === 1 ? '' : 's'} have a target.`);
+      } else {
+        setText(explain, `The target of each position is the token that follows it. The last position (“${last}”) has nothing after it, but “${state.eos}” is the end-of-sequence token, so the model is trained to predict the end there: all ${T} position${T === 1 ? '' : 's'} have a target.`);
+      }
+      why.show(loss ? null : noTargetMessage(view));
+      y.update({
+        values: state.tokens.map((_, t) => state.vocab.map((_, j) => (targets[t] == null ? null : Number(targets[t] === j)))),
+        rows: positionLabels(state),
+        cols: state.vocab.slice(),
+      });
+    },
+  };
+}

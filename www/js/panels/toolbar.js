@@ -1,0 +1,33 @@
+// Undo / redo / reset and the live loss, kept in view while reading.
+import { h, setText, errorMessage } from '../dom.js';
+import { fmt, full } from '../format.js';
+
+export function mount(container, { store, readonly }) {
+  const undo = h('button', { type: 'button', class: 'btn', 'aria-keyshortcuts': 'Control+Z', title: 'Undo (Ctrl+Z)' },
+    h('span', { 'aria-hidden': 'true', text: '↶ ' }), 'Undo');
+  const redo = h('button', { type: 'button', class: 'btn', 'aria-keyshortcuts': 'Control+Shift+Z', title: 'Redo (Ctrl+Shift+Z)' },
+    h('span', { 'aria-hidden': 'true', text: '↷ ' }), 'Redo');
+  const reset = h('button', { type: 'button', class: 'btn', text: 'Reset to the article’s values' });
+  const lossValue = h('output', { class: 'toolbar-loss-value', dataset: { testid: 'toolbar-loss' } });
+  const notice = h('p', { class: 'toolbar-notice', role: 'status' });
+  undo.addEventListener('click', () => store.undo());
+  redo.addEventListener('click', () => store.redo());
+  reset.addEventListener('click', () => {
+    try { store.reset(); } catch (err) { store.setNotice(errorMessage(err)); }
+  });
+  container.append(h('div', { class: 'toolbar' },
+    readonly ? null : h('div', { class: 'toolbar-buttons', role: 'group', 'aria-label': 'History' }, undo, redo, reset),
+    h('p', { class: 'toolbar-loss' }, h('span', { text: 'Loss L = ' }), lossValue)),
+  notice);
+  store.onNotice((message) => { setText(notice, message || ''); notice.hidden = !message; });
+  return {
+    update(view) {
+      undo.disabled = !store.canUndo;
+      redo.disabled = !store.canRedo;
+      const value = view.loss ? view.loss.value : null;
+      setText(lossValue, value == null ? 'none (no position has a target)' : fmt(value, 4));
+      lossValue.title = value == null ? '' : full(value);
+      lossValue.dataset.value = value == null ? '' : full(value);
+    },
+  };
+}

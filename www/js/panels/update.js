@@ -1,0 +1,259 @@
+// Stage 6, optimisation: one SGD or Adam step (computed by the core), shown as
+// W, ∇W, the change and W′ with the loss before and after; and a training loop
+// with a live loss curve. Each step is undoable; a whole training run is one undo.
+import { h, svg, setText, errorMessage } from '../dom.js';
+import { fmt, full, tex, parseNumber } from '../format.js';
+import { renderTex } from '../katex.js';
+import { MatrixView } from '../matrix.js';
+import { WEIGHT_INFO, WEIGHT_ORDER, weightLabels } from '../labels.js';
+import { whyEmpty, noTargetMessage, dL } from './common.js';
+
+const n = (v) => tex(v, 3, true);
+const STEP_MS = 60;
+const CURVE_W = 600;
+const CURVE_H = 220;
+const PAD = { l: 56, r: 12, t: 12, b: 34 };
+
+export function mount(container, ctx) {
+  const { store, core, readonly } = ctx;
+  const message = h('p', { class: 'panel-msg', role: 'status', 'aria-live': 'polite' });
+  const say = (text, isError = false) => { setText(message, text || ''); message.classList.toggle('error', Boolean(isError && text)); };
+  const why = whyEmpty();
+
+  // ---- Controls ----
+  const sgd = h('input', { type: 'radio', name: 'optimizer', value: 'sgd', checked: true });
+  const adam = h('input', { type: 'radio', name: 'optimizer', value: 'adam' });
+  const lr = h('input', { type: 'text', inputmode: 'decimal', class: 'text-input num-input', value: '0.1', autocomplete: 'off', 'aria-describedby': null });
+  const beta1 = h('input', { type: 'text', inputmode: 'decimal', class: 'text-input num-input', value: '0.9' });
+  const beta2 = h('input', { type: 'text', inputmode: 'decimal', class: 'text-input num-input', value: '0.999' });
+  const eps = h('input', { type: 'text', inputmode: 'decimal', class: 'text-input num-input', value: '1e-8' });
+  const adamBox = h('div', { class: 'adam-options' },
+    field('β₁', beta1), field('β₂', beta2), field('ε', eps));
+  const weightSelect = h('select', { class: 'select' });
+  const stepBtn = h('button', { type: 'button', class: 'btn btn-primary', text: 'Take one step' });
+  const playBtn = h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', text: 'Play training' });
+  const clearBtn = h('button', { type: 'button', class: 'btn', text: 'Clear the curve' });
+
+  function field(text, control) {
+    return h('label', { class: 'field inline-field' }, h('span', { class: 'label-text', text }), control);
+  }
+
+  // ---- Step display ----
+  const lossLine = h('p', { class: 'step-loss', dataset: { testid: 'step-loss' } });
+  const formula = h('div', { class: 'formula' });
+  const live = h('div', { class: 'formula live' });
+  const mats = {
+    before: new MatrixView({ label: 'W (before)', name: 'upd-before', kind: 'weight' }),
+    grad: new MatrixView({ label: '∇W', name: 'upd-grad', kind: 'gradient' }),
+    change: new MatrixView({ label: 'Change W′ − W', name: 'upd-change', kind: 'gradient' }),
+    after: new MatrixView({ label: 'W′ (after)', name: 'upd-after', kind: 'weight' }),
+  };
+  const stepView = h('div', { class: 'step-result' },
+    lossLine, formula, live,
+    h('div', { class: 'matrices four' }, Object.values(mats).map((m) => m.el)));
+  const stepHint = h('p', { class: 'hint', text: 'Take a step to see the weights before and after it.' });
+
+  // ---- Loss curve ----
+  const curvePath = svg('polyline', { class: 'curve-line', fill: 'none', points: '' });
+  const yMax = svg('text', { x: PAD.l - 6, y: PAD.t + 10, 'text-anchor': 'end', class: 'axis-label' });
+  const yMin = svg('text', { x: PAD.l - 6, y: CURVE_H - PAD.b, 'text-anchor': 'end', class: 'axis-label' });
+  const xMax = svg('text', { x: CURVE_W - PAD.r, y: CURVE_H - 10, 'text-anchor': 'end', class: 'axis-label' });
+  const curveSvg = svg('svg', { viewBox: `0 0 ${CURVE_W} ${CURVE_H}`, class: 'curve', role: 'img', 'aria-label': 'Loss curve: no steps yet' },
+    svg('line', { x1: PAD.l, y1: PAD.t, x2: PAD.l, y2: CURVE_H - PAD.b, class: 'axis' }),
+    svg('line', { x1: PAD.l, y1: CURVE_H - PAD.b, x2: CURVE_W - PAD.r, y2: CURVE_H - PAD.b, class: 'axis' }),
+    svg('text', { x: PAD.l, y: CURVE_H - 10, class: 'axis-label', text: '0' }),
+    svg('text', { x: (CURVE_W + PAD.l) / 2, y: CURVE_H - 10, 'text-anchor': 'middle', class: 'axis-label', text: 'step' }),
+    yMax, yMin, xMax, curvePath);
+  const counter = h('output', { class: 'step-counter', dataset: { testid: 'step-counter' } });
+
+  container.append(
+    h('h3', { class: 'panel-title', text: 'Optimisation: one step downhill' }),
+    why.el,
+    h('fieldset', { class: 'group', disabled: readonly },
+      h('legend', { text: 'Optimiser' }),
+      h('div', { class: 'row', role: 'radiogroup', 'aria-label': 'Optimiser' },
+        h('label', { class: 'radio' }, sgd, ' SGD'), h('label', { class: 'radio' }, adam, ' Adam')),
+      h('div', { class: 'row' }, field('Learning rate η', lr)),
+      adamBox),
+    h('div', { class: 'row' }, field('Show the update of', weightSelect)),
+    h('div', { class: 'row buttons', hidden: readonly }, stepBtn, playBtn, clearBtn),
+    message,
+    stepHint,
+    stepView,
+    h('h4', { class: 'sub-title', text: 'Training: the loss, step by step' }),
+    h('p', { class: 'counter-line' }, 'Steps taken: ', counter),
+    h('div', { class: 'curve-wrap' }, curveSvg),
+  );
+  // Give radio names unique to this widget (several update panels may share a page).
+  const radioName = `optimizer-${Math.random().toString(36).slice(2, 8)}`;
+  sgd.name = radioName;
+  adam.name = radioName;
+
+  let last = null; // { beforeView, result, afterState, weight }
+  let curve = [];
+  let curveOwner = null; // state produced by our last step; other edits restart the curve
+  let timer = 0;
+  let runId = 0;
+  let steps = 0;
+
+  function options() {
+    const rate = parseNumber(lr.value);
+    if (rate.error) throw new Error(`Learning rate: ${rate.error}`);
+    const o = { optimizer: adam.checked ? 'adam' : 'sgd', learningRate: rate.value };
+    if (adam.checked) {
+      for (const [key, input] of [['beta1', beta1], ['beta2', beta2], ['epsilon', eps]]) {
+        const p = parseNumber(input.value);
+        if (p.error) throw new Error(`${key}: ${p.error}`);
+        o[key] = p.value;
+      }
+    }
+    return o;
+  }
+
+  function takeStep(coalesce = null) {
+    const beforeView = store.view;
+    if (!beforeView.loss) throw new Error(noTargetMessage(beforeView));
+    const result = core.step(beforeView.state, options());
+    if (!Number.isFinite(result.lossAfter)) throw new Error(`the loss after the step is ${result.lossAfter}`);
+    if (curveOwner !== beforeView.state) { curve = [result.lossBefore]; steps = 0; }
+    const afterView = store.commit(result.state, coalesce ? { coalesce, sticky: true } : {});
+    last = { beforeView, result, afterState: afterView.state };
+    curveOwner = afterView.state;
+    curve.push(result.lossAfter);
+    steps += 1;
+    return result;
+  }
+
+  stepBtn.addEventListener('click', () => {
+    pause();
+    try {
+      const r = takeStep();
+      say(`One step taken: the loss went from ${fmt(r.lossBefore, 4)} to ${fmt(r.lossAfter, 4)}. Undo puts the weights back.`);
+    } catch (err) {
+      say(`No step was taken: ${errorMessage(err)}`, true);
+    }
+  });
+
+  function pause(reason) {
+    if (timer) clearTimeout(timer);
+    timer = 0;
+    playBtn.setAttribute('aria-pressed', 'false');
+    setText(playBtn, 'Play training');
+    if (reason) say(reason, true);
+  }
+
+  function tick(key) {
+    try {
+      takeStep(key);
+      timer = setTimeout(() => tick(key), STEP_MS);
+    } catch (err) {
+      pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${errorMessage(err)}. The last good state is kept.`);
+    }
+  }
+
+  playBtn.addEventListener('click', () => {
+    if (timer) { pause(); say(`Paused after ${steps} step${steps === 1 ? '' : 's'}. One undo goes back to before this run.`); return; }
+    try { options(); } catch (err) { say(errorMessage(err), true); return; }
+    runId += 1;
+    playBtn.setAttribute('aria-pressed', 'true');
+    setText(playBtn, 'Pause training');
+    say('Training…');
+    tick(`train-${runId}`);
+  });
+  clearBtn.addEventListener('click', () => { curve = []; steps = 0; curveOwner = null; paintCurve(); });
+  for (const radio of [sgd, adam]) radio.addEventListener('change', () => { adamBox.hidden = !adam.checked; paintFormula(); });
+  weightSelect.addEventListener('change', () => paintStep(store.view));
+  adamBox.hidden = true;
+
+  function paintFormula() {
+    renderTex(formula, adam.checked
+      ? '\\begin{aligned} m &\\leftarrow \\beta_1 m + (1-\\beta_1)\\,g, \\quad v \\leftarrow \\beta_2 v + (1-\\beta_2)\\,g^2 \\\\ W\' &= W - \\eta\\,\\frac{m/(1-\\beta_1^k)}{\\sqrt{v/(1-\\beta_2^k)} + \\varepsilon} \\end{aligned}'
+      : `W' = W - \\eta\\, ${dL('W')}`);
+  }
+
+  function paintStep(view) {
+    const show = Boolean(last && view.state === last.afterState);
+    stepView.hidden = !show;
+    stepHint.hidden = show;
+    if (!show) return;
+    const name = weightSelect.value;
+    const before = last.beforeView.state.weights[name];
+    const after = last.afterState.weights[name];
+    const grad = last.beforeView.backward.weights[name];
+    if (!before || !after || !grad) { stepView.hidden = true; return; }
+    const L = weightLabels(name, view.state);
+    const wrap = (m) => (L.vector ? [m] : m);
+    const info = WEIGHT_INFO[name];
+    // The change is shown as the difference of the two states the core returned.
+    const change = wrap(after).map((row, r) => row.map((w, c) => w - wrap(before)[r][c]));
+    mats.before.update({ values: wrap(before), rows: L.rows, cols: L.cols, label: `${info.sym} before` });
+    mats.grad.update({ values: wrap(grad), rows: L.rows, cols: L.cols, label: `∂L/∂${info.sym}` });
+    mats.change.update({ values: change, rows: L.rows, cols: L.cols, label: 'Change (after − before)' });
+    mats.after.update({ values: wrap(after), rows: L.rows, cols: L.cols, label: `${info.sym}′ after` });
+    const { lossBefore, lossAfter } = last.result;
+    lossLine.replaceChildren(
+      h('span', { text: 'Loss before ' }),
+      h('strong', { class: 'loss-before', title: full(lossBefore), dataset: { value: full(lossBefore) }, text: fmt(lossBefore, 4) }),
+      h('span', { text: ' → after ' }),
+      h('strong', { class: 'loss-after', title: full(lossAfter), dataset: { value: full(lossAfter) }, text: fmt(lossAfter, 4) }),
+      h('span', { text: lossAfter < lossBefore ? ' (lower)' : lossAfter > lossBefore ? ' (higher: the step overshot; try a smaller learning rate)' : ' (unchanged)' }));
+    const w0 = wrap(before)[0][0];
+    const g0 = wrap(grad)[0][0];
+    const a0 = wrap(after)[0][0];
+    const opts = last.result.options;
+    live.hidden = adam.checked;
+    if (!adam.checked) {
+      const eta = parseNumber(lr.value).value ?? opts?.learningRate;
+      renderTex(live, `${info.tex}'_{0,0} = ${n(w0)} - ${tex(eta, 4)} \\times ${n(g0)} = ${n(a0)}`);
+    }
+  }
+
+  function paintCurve() {
+    setText(counter, String(steps));
+    if (curve.length < 2) {
+      curvePath.setAttribute('points', '');
+      setText(yMax, curve.length ? fmt(curve[0], 3) : '');
+      setText(yMin, '');
+      setText(xMax, '');
+      curveSvg.setAttribute('aria-label', 'Loss curve: no steps yet');
+      return;
+    }
+    const finite = curve.filter(Number.isFinite);
+    const hi = Math.max(...finite);
+    const lo = Math.min(0, ...finite);
+    const span = hi - lo || 1;
+    const stride = Math.max(1, Math.ceil(curve.length / 800));
+    const pts = [];
+    for (let i = 0; i < curve.length; i += stride) pts.push(i);
+    if (pts[pts.length - 1] !== curve.length - 1) pts.push(curve.length - 1);
+    const x = (i) => PAD.l + (i / (curve.length - 1)) * (CURVE_W - PAD.l - PAD.r);
+    const y = (v) => PAD.t + (1 - (v - lo) / span) * (CURVE_H - PAD.t - PAD.b);
+    curvePath.setAttribute('points', pts.map((i) => `${x(i).toFixed(1)},${y(curve[i]).toFixed(1)}`).join(' '));
+    setText(yMax, fmt(hi, 3));
+    setText(yMin, fmt(lo, 3));
+    setText(xMax, String(curve.length - 1));
+    curveSvg.setAttribute('aria-label', `Loss curve over ${curve.length - 1} steps: from ${fmt(curve[0], 4)} to ${fmt(curve[curve.length - 1], 4)}`);
+  }
+
+  paintFormula();
+  let weightKey = '';
+  return {
+    update(view) {
+      const names = WEIGHT_ORDER.filter((k) => view.state.weights[k]);
+      const key = names.join(',');
+      if (key !== weightKey) {
+        weightKey = key;
+        const current = weightSelect.value || 'unembedding';
+        weightSelect.replaceChildren(...names.map((k) => h('option', { value: k, text: WEIGHT_INFO[k].title, selected: k === current })));
+        if (!names.includes(current)) weightSelect.value = names.includes('unembedding') ? 'unembedding' : names[0];
+      }
+      const hasLoss = Boolean(view.loss);
+      why.show(hasLoss ? null : noTargetMessage(view));
+      stepBtn.disabled = !hasLoss;
+      playBtn.disabled = !hasLoss && !timer;
+      if (!hasLoss && timer) pause('Training stopped: there is no loss to lower.');
+      paintStep(view);
+      paintCurve();
+    },
+  };
+}
