@@ -157,3 +157,18 @@ test("the built package loads and answers, and bad input throws an Error naming 
     (error) => error instanceof Error && /weights\.wq row 1 has 3 numbers, expected 2/.test(error.message),
   );
 });
+
+test("docs/API.md's complete example is the article's default state, with its loss", async () => {
+  const doc = readFileSync(join(ROOT, "docs", "API.md"), "utf8");
+  const block = doc.match(/<!-- example-state[^>]*-->\s*```json\n([\s\S]*?)```/);
+  assert.ok(block, "docs/API.md has an example-state JSON block");
+  const documented = JSON.parse(block[1]);
+  const { outDir, outName } = loadConfig();
+  const module = await import(pathToFileURL(join(outDir, `${outName}.js`)).href);
+  module.initSync({ module: readFileSync(join(outDir, `${outName}_bg.wasm`)) });
+  assert.deepEqual(module.validate(documented), module.articleExample(), "update docs/API.md's example");
+  const value = module.loss(documented).value;
+  assert.ok(doc.includes(String(value)), `docs/API.md quotes the example's loss ${value}`);
+  const after = module.step(documented, { optimizer: "sgd", learningRate: 0.1 }).lossAfter.toFixed(3);
+  assert.ok(doc.includes(`about ${after}`), `docs/API.md quotes the loss after one SGD step, ${after}`);
+});
