@@ -16,7 +16,9 @@ summary() {
     printf '  %-34s %s\n' "${STAGES[$i]}" "${TIMES[$i]}"
   done
   printf '  %-34s %ss\n' "total" "$((SECONDS - START))"
-  if [ "$status" -eq 0 ]; then echo "  all stages passed"; else echo "  FAILED"; fi
+  local failed=0
+  [ "$status" -eq 0 ] || failed=1
+  echo "stages: $((${#STAGES[@]} - failed)) passed, $failed failed"
 }
 
 stage() {
