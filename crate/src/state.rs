@@ -290,16 +290,16 @@ impl Weights {
     ) -> Result<Weights, ModelError> {
         let obj = json::object(value, path)?;
         let specs = weight_specs(config, vocab_size);
-        for key in obj.keys() {
-            if specs.iter().any(|s| s.name == key) {
-                continue;
-            }
-            if WEIGHT_NAMES.contains(&key.as_str()) {
+        // Known weights this configuration leaves out, in contract order, then unknown names.
+        for name in WEIGHT_NAMES {
+            if obj.contains_key(name) && !specs.iter().any(|s| s.name == name) {
                 fail!(
-                    "{path}.{key} is present but {}; remove it",
-                    absent_reason(key, config)
+                    "{path}.{name} is present but {}; remove it",
+                    absent_reason(name, config)
                 );
             }
+        }
+        if let Some(key) = obj.keys().find(|k| !WEIGHT_NAMES.contains(&k.as_str())) {
             fail!(
                 "{path}.{} is not a weight of this model (expected: {})",
                 json::quote(key).trim_matches('"'),
