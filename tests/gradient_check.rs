@@ -95,6 +95,7 @@ fn every_weight_gradient_matches_finite_differences() {
     for (label, state) in configurations() {
         let grads = backward(&state).expect(label);
         let mut checked = 0;
+        let mut worst: f64 = 0.0;
         for (name, g) in grads.weights.params() {
             for i in 0..g.nrows() {
                 for j in 0..g.ncols() {
@@ -104,6 +105,7 @@ fn every_weight_gradient_matches_finite_differences() {
                             / (2.0 * e)
                     });
                     let err = rel_error(g[(i, j)], numeric);
+                    worst = worst.max(err);
                     assert!(
                         err <= TOLERANCE,
                         "{label}: weights.{name}[{i}][{j}] backward {} vs numeric {numeric} (rel error {err:e})",
@@ -130,6 +132,7 @@ fn every_activation_gradient_matches_finite_differences() {
     for (label, state) in configurations() {
         let grads = backward(&state).expect(label);
         let mut checked = 0;
+        let mut worst: f64 = 0.0;
         for (name, g) in grads.activations.entries() {
             let cells: Vec<(Vec<usize>, f64)> = match g {
                 ActivationRef::Matrix(m) => (0..m.nrows())
@@ -157,6 +160,7 @@ fn every_activation_gradient_matches_finite_differences() {
                         .numeric
                 });
                 let err = rel_error(analytic, numeric);
+                worst = worst.max(err);
                 assert!(
                     err <= TOLERANCE,
                     "{label}: activations.{name}{index:?} backward {analytic} vs numeric {numeric} (rel error {err:e})"
@@ -165,6 +169,7 @@ fn every_activation_gradient_matches_finite_differences() {
             }
         }
         assert!(checked > 0, "{label}: no activation checked");
+        eprintln!("{label}: {checked} activation entries, largest relative error {worst:.1e}");
     }
 }
 
@@ -198,7 +203,8 @@ fn every_derivation_adds_up_to_its_gradient() {
         let grads = backward(&state).expect(label);
         let mut cells: Vec<(Cell, f64)> = Vec::new();
         for (name, m) in grads.weights.params() {
-            let vector = how_llms_learn::WEIGHT_NAMES[6..16].contains(&name) && name.starts_with(['b', 'l']);
+            let vector =
+                how_llms_learn::WEIGHT_NAMES[6..16].contains(&name) && name.starts_with(['b', 'l']);
             for i in 0..m.nrows() {
                 for j in 0..m.ncols() {
                     let index = if vector { vec![j] } else { vec![i, j] };
@@ -237,7 +243,11 @@ fn every_derivation_adds_up_to_its_gradient() {
             );
             assert!(!d.latex.is_empty());
             if d.terms.is_empty() {
-                assert!(value == 0.0 && !d.note.is_empty(), "{label}: {} has no terms and no note", cell.describe());
+                assert!(
+                    value == 0.0 && !d.note.is_empty(),
+                    "{label}: {} has no terms and no note",
+                    cell.describe()
+                );
             }
         }
     }

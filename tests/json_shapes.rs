@@ -1,0 +1,146 @@
+//! The results in the contract's JSON shapes: what the wasm facade hands to JavaScript unchanged.
+#![cfg(not(target_arch = "wasm32"))]
+
+use how_llms_learn::{article_example, backward, forward, loss, resize, step, Resize, StepOptions};
+use serde_json::{json, Value};
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort();
+    k
+}
+
+fn sorted(mut k: Vec<&'static str>) -> Vec<&'static str> {
+    k.sort();
+    k
+}
+
+#[test]
+fn forward_has_every_activation_with_masked_scores_as_null() {
+    let f = serde_json::to_value(forward(&article_example()).unwrap()).unwrap();
+    assert_eq!(
+        keys(&f),
+        sorted(vec![
+            "x",
+            "attnIn",
+            "q",
+            "k",
+            "v",
+            "scores",
+            "attention",
+            "z",
+            "attnOut",
+            "x1",
+            "mlpIn",
+            "u",
+            "hidden",
+            "mlpOut",
+            "x2",
+            "xf",
+            "logits",
+            "probs"
+        ])
+    );
+    assert_eq!(f["scores"][0][0][1], Value::Null);
+    assert!(f["scores"][0][1][1].is_f64());
+    assert_eq!(f["attention"][0][0], json!([1.0, 0.0]));
+    // Matrices are arrays of rows: x is T×C = 2×2, u is T×F = 2×4, probs is T×V.
+    assert_eq!(f["x"], json!([[1.1, 0.0], [0.0, 1.1]]));
+    assert_eq!(f["u"].as_array().unwrap().len(), 2);
+    assert_eq!(f["u"][0].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn absent_blocks_are_omitted() {
+    let s = article_example();
+    let mut cfg = s.config.clone();
+    cfg.d_ff = 0;
+    let no_ffn = resize(
+        &s,
+        &Resize {
+            vocab: None,
+            config: Some(cfg),
+        },
+    )
+    .unwrap();
+    let f = serde_json::to_value(forward(&no_ffn).unwrap()).unwrap();
+    for key in ["mlpIn", "u", "hidden", "mlpOut"] {
+        assert!(
+            f.get(key).is_none(),
+            "{key} present without a feed-forward block"
+        );
+    }
+    let state = serde_json::to_value(&no_ffn).unwrap();
+    assert_eq!(
+        keys(&state["weights"]),
+        sorted(vec![
+            "embedding",
+            "position",
+            "wq",
+            "wk",
+            "wv",
+            "wo",
+            "unembedding"
+        ])
+    );
+    assert!(state.get("optimizer").is_none());
+}
+
+#[test]
+fn loss_lists_targets_and_terms_with_null_for_the_skipped_position() {
+    let l = serde_json::to_value(loss(&article_example()).unwrap()).unwrap();
+    assert_eq!(keys(&l), vec!["count", "targets", "terms", "value"]);
+    assert_eq!(l["targets"], json!([1, null]));
+    assert_eq!(l["terms"][1], Value::Null);
+    assert_eq!(l["count"], json!(1));
+}
+
+#[test]
+fn backward_mirrors_the_weights_and_the_activations() {
+    let s = article_example();
+    let b = serde_json::to_value(backward(&s).unwrap()).unwrap();
+    let f = serde_json::to_value(forward(&s).unwrap()).unwrap();
+    let state = serde_json::to_value(&s).unwrap();
+    assert_eq!(keys(&b), vec!["activations", "loss", "weights"]);
+    assert_eq!(keys(&b["weights"]), keys(&state["weights"]));
+    assert_eq!(keys(&b["activations"]), keys(&f));
+    // Same shapes, entry for entry; vectors stay flat.
+    for (name, w) in state["weights"].as_object().unwrap() {
+        let g = &b["weights"][name];
+        assert_eq!(
+            g.as_array().unwrap().len(),
+            w.as_array().unwrap().len(),
+            "{name}"
+        );
+        if let Some(row) = w[0].as_array() {
+            assert_eq!(g[0].as_array().unwrap().len(), row.len(), "{name}");
+        }
+    }
+    assert!(b["weights"]["b1"][0].is_f64());
+    assert_eq!(b["activations"]["scores"][0][0][1], Value::Null);
+    assert_eq!(b["activations"]["logits"][1], json!([0.0, 0.0]));
+}
+
+#[test]
+fn step_returns_the_new_state_and_both_losses() {
+    let r =
+        serde_json::to_value(step(&article_example(), &StepOptions::adam(0.01)).unwrap()).unwrap();
+    assert_eq!(keys(&r), vec!["lossAfter", "lossBefore", "state"]);
+    assert_eq!(r["state"]["optimizer"]["step"], json!(1));
+    assert_eq!(
+        keys(&r["state"]["optimizer"]["m"]),
+        keys(&r["state"]["weights"])
+    );
+    assert_eq!(
+        keys(&r["state"]["config"]),
+        vec![
+            "activation",
+            "context",
+            "dFf",
+            "dModel",
+            "layerNorm",
+            "nHeads"
+        ]
+    );
+    assert_eq!(r["state"]["eos"], Value::Null);
+}
