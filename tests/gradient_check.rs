@@ -124,6 +124,7 @@ fn every_weight_gradient_matches_finite_differences() {
                 .map(|(_, m)| m.len())
                 .sum::<usize>()
         );
+        eprintln!("{label}: {checked} weight entries, largest relative error {worst:.1e}");
     }
 }
 
