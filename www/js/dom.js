@@ -68,3 +68,29 @@ export function errorMessage(err) {
   if (typeof err.message === 'string' && err.message) return err.message;
   try { return String(err); } catch { return 'Unknown error'; }
 }
+
+// A box that scrolls sideways only when its content is too wide: then (and only then) it
+// becomes a focusable, labelled region so keyboard users can scroll it too.
+const observed = new WeakSet();
+let overflowObserver = null;
+function syncScrollable(el) {
+  const overflow = el.scrollWidth > el.clientWidth + 1;
+  if (overflow && !el.hasAttribute('tabindex')) {
+    el.tabIndex = 0;
+    el.setAttribute('role', 'region');
+    if (!el.hasAttribute('aria-labelledby')) el.setAttribute('aria-label', el.dataset.scrollLabel || 'Scrollable content');
+  } else if (!overflow && el.hasAttribute('tabindex')) {
+    el.removeAttribute('tabindex');
+    el.removeAttribute('role');
+    el.removeAttribute('aria-label');
+  }
+}
+export function keyboardScrollable(el, label) {
+  if (label) el.dataset.scrollLabel = label;
+  if (!observed.has(el)) {
+    observed.add(el);
+    overflowObserver ??= new ResizeObserver((entries) => entries.forEach((e) => syncScrollable(e.target)));
+    overflowObserver.observe(el);
+  }
+  syncScrollable(el);
+}

@@ -1,6 +1,6 @@
 // KaTeX, vendored from npm into www/vendor/katex by the build (no CDN).
 // Formulas never contain user text: token names stay outside LaTeX.
-import { h } from './dom.js';
+import { h, keyboardScrollable } from './dom.js';
 
 const BASE = new URL('../vendor/katex/', import.meta.url);
 export const KATEX_CSS = new URL('katex.min.css', BASE).href;
@@ -37,6 +37,7 @@ export function renderTex(el, latex, display = true) {
   } else {
     el.textContent = latex;
   }
+  if (display) keyboardScrollable(el, 'Formula (scrolls sideways)');
   return el;
 }
 

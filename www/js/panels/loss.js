@@ -1,6 +1,6 @@
 // Stage 4, the loss: each position's −ln P̂[t, target] (from the core) and their
 // average over the positions that have a target.
-import { h, setText } from '../dom.js';
+import { h, setText, keyboardScrollable } from '../dom.js';
 import { fmt, full, tex } from '../format.js';
 import { renderTex } from '../katex.js';
 import { whyEmpty, noTargetMessage } from './common.js';
@@ -16,12 +16,13 @@ export function mount(container) {
     'L = -\\frac{1}{N} \\sum_{t\\,:\\,y_t \\text{ exists}} \\ln \\hat P_{t,\\,y_t}');
   const live = h('div', { class: 'formula live' });
   const table = h('table', { class: 'loss-table' });
+  const tableScroll = h('div', { class: 'mat-scroll' }, table);
   const total = h('p', { class: 'loss-total' });
   const why = whyEmpty();
   container.append(
     h('h3', { class: 'panel-title', text: 'The loss' }),
     formula, live,
-    h('div', { class: 'mat-scroll' }, table),
+    tableScroll,
     total,
     why.el,
   );
@@ -58,6 +59,7 @@ export function mount(container) {
           h('th', { scope: 'row', colspan: '4', text: `Average over N = ${loss.count} position${loss.count === 1 ? '' : 's'}: L` }),
           numCell(loss.value, 4, 'loss-value'))));
 
+      keyboardScrollable(tableScroll, 'Loss terms (scrolls sideways)');
       const used = loss.targets.map((i, t) => (i == null ? null : t)).filter((t) => t != null);
       const shown = used.slice(0, 4);
       const more = used.length > 4 ? ' + \\cdots' : '';

@@ -1,6 +1,6 @@
 // Stage 3, the target: the input shifted one position, the skipped last position
 // (or its end-of-sequence target) and the one-hot matrix Y. Targets come from the core.
-import { h, setText } from '../dom.js';
+import { h, setText, keyboardScrollable } from '../dom.js';
 import { MatrixView } from '../matrix.js';
 import { positionLabels } from '../labels.js';
 import { whyEmpty, noTargetMessage } from './common.js';
@@ -8,6 +8,7 @@ import { whyEmpty, noTargetMessage } from './common.js';
 export function mount(container, ctx) {
   const table = h('table', { class: 'seq-table', 'aria-labelledby': 'target-seq-caption' });
   const caption = h('p', { class: 'mat-caption', id: 'target-seq-caption', text: 'Input and target, position by position' });
+  const seqScroll = h('div', { class: 'mat-scroll seq-scroll' }, table);
   const explain = h('p', { class: 'explain', dataset: { testid: 'skip-explanation' } });
   const why = whyEmpty();
   const y = new MatrixView({
@@ -17,7 +18,7 @@ export function mount(container, ctx) {
   container.append(
     h('h3', { class: 'panel-title', text: 'The target' }),
     caption,
-    h('div', { class: 'mat-scroll seq-scroll' }, table),
+    seqScroll,
     explain,
     why.el,
     y.el,
@@ -45,6 +46,7 @@ export function mount(container, ctx) {
             state.vocab[i], isEos ? h('span', { class: 'eos-mark', text: ' (end of sequence)' }) : null);
         }));
       table.replaceChildren(h('tbody', null, headRow, inputRow, targetRow));
+      keyboardScrollable(seqScroll, 'Input and target (scrolls sideways)');
 
       const last = state.tokens[T - 1];
       const skipped = targets.filter((i) => i == null).length;

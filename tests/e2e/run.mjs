@@ -1,0 +1,636 @@
+// End-to-end tests of the walkthrough page (www/index.html) in Chromium.
+//
+//   npm run test:e2e          (needs the wasm built into www/pkg: npm run build)
+//
+// Serves www/ with http-server on a free port, drives /usr/bin/chromium with playwright-core and
+// checks what the reader sees against the wasm core itself (imported into the page). Prints one
+// line per check and a count; exits non-zero when any check fails. Screenshots go to
+// tests/e2e/screenshots/ (git-ignored).
+
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..', '..');
+const WWW = join(ROOT, 'www');
+const SHOTS = join(HERE, 'screenshots');
+const AXE = require.resolve('axe-core/axe.min.js');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ONLY = process.argv.slice(2);
+
+if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
+  console.error('e2e: www/pkg is missing; run npm run build first');
+  process.exit(1);
+}
+mkdirSync(SHOTS, { recursive: true });
+
+// ---------- server ----------
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+const port = await freePort();
+const server = spawn(process.execPath,
+  [require.resolve('http-server/bin/http-server'), WWW, '-a', '127.0.0.1', '-p', String(port), '-c-1', '--silent'],
+  { stdio: 'ignore' });
+const BASE = `http://127.0.0.1:${port}`;
+async function waitForServer() {
+  for (let i = 0; i < 100; i += 1) {
+    try { const r = await fetch(`${BASE}/index.html`); if (r.ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('http-server did not start');
+}
+
+// ---------- harness ----------
+const results = [];
+const consoleProblems = [];
+let browser;
+
+function assert(cond, message) { if (!cond) throw new Error(message); }
+function eq(actual, expected, what) {
+  assert(Object.is(actual, expected), `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+function close(a, b, tol, what) {
+  assert(Math.abs(a - b) <= tol, `${what}: ${a} and ${b} differ by ${Math.abs(a - b)} (> ${tol})`);
+}
+
+async function check(name, fn) {
+  if (ONLY.length && !ONLY.some((o) => name.toLowerCase().includes(o.toLowerCase()))) return;
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`  ok   ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    results.push({ name, ok: false, err });
+    console.log(`  FAIL ${name}\n       ${String(err && err.stack || err).split('\n').slice(0, 4).join('\n       ')}`);
+  }
+}
+
+/** A fresh page (own storage) on the article, widgets rendered. */
+async function openPage({ width = 1280, height = 900, path = '/index.html', context = null } = {}) {
+  const ctx = context || await browser.newContext({ viewport: { width, height } });
+  const page = await ctx.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') consoleProblems.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => consoleProblems.push(`pageerror: ${err.message}`));
+  await page.goto(`${BASE}${path}`);
+  await waitReady(page);
+  return { page, ctx };
+}
+
+async function waitReady(page) {
+  await page.waitForFunction(() => {
+    const widgets = [...document.querySelectorAll('backprop-widget')];
+    return widgets.length > 0 && widgets.every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel'));
+  }, null, { timeout: 15000 });
+  await frames(page, 2);
+}
+
+/** Let n animation frames pass. */
+function frames(page, n = 1) {
+  return page.evaluate((count) => new Promise((res) => {
+    let left = count;
+    const tick = () => { left -= 1; if (left <= 0) res(); else requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  }), n);
+}
+
+/** Run fn(core, fmt, args) in the page with the wasm core and the page's formatter. */
+function inPage(page, fn, args = null) {
+  return page.evaluate(async ({ src, args: a }) => {
+    const core = await import('./pkg/how_llms_learn.js');
+    await core.default();
+    const { fmt, full } = await import('./js/format.js');
+    // eslint-disable-next-line no-new-func
+    const f = new Function('core', 'fmt', 'full', 'args', `return (${src})(core, fmt, full, args);`);
+    return f(core, fmt, full, a);
+  }, { src: fn.toString(), args });
+}
+
+const W = (stage) => `backprop-widget[stage="${stage}"]`;
+const cellSel = (stage, name, r, c) => `${W(stage)} figure[data-name="${name}"] td[data-r="${r}"][data-c="${c}"]`;
+
+/** Values (data-value) of every cell of a matrix figure, as a 2-D array of strings. */
+function readMatrix(page, stage, name) {
+  return page.evaluate(({ stage: s, name: n }) => {
+    const widget = document.querySelector(`backprop-widget[stage="${s}"]`);
+    const fig = widget.shadowRoot.querySelector(`figure[data-name="${n}"]`);
+    if (!fig || fig.hidden || fig.closest('[hidden]')) return null;
+    return [...fig.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => ({
+      value: td.dataset.value,
+      text: (td.querySelector('input') ? td.querySelector('input').value : td.textContent).trim(),
+      masked: td.classList.contains('masked'),
+    })));
+  }, { stage, name });
+}
+
+function getState(page) {
+  return page.evaluate(() => document.querySelector('backprop-widget[stage="forward"]').getState());
+}
+
+/** Compare a displayed matrix with the core's numbers: exact value, and the formatted text. */
+async function expectMatrix(page, stage, name, expected, { signed = true, digits = 3, what = name } = {}) {
+  const shown = await readMatrix(page, stage, name);
+  assert(shown, `${what}: matrix ${name} is not shown in ${stage}`);
+  const texts = await page.evaluate(async ({ m, signed: sg, digits: d }) => {
+    const { fmt } = await import('./js/format.js');
+    return m.map((row) => row.map((v) => (v == null ? 'masked' : fmt(v, d, sg))));
+  }, { m: expected, signed, digits });
+  eq(shown.length, expected.length, `${what}: rows`);
+  expected.forEach((row, r) => {
+    eq(shown[r].length, row.length, `${what}: columns of row ${r}`);
+    row.forEach((v, c) => {
+      if (v == null) { assert(shown[r][c].masked, `${what}[${r}][${c}] should be masked`); return; }
+      eq(shown[r][c].value, String(v), `${what}[${r}][${c}] full value`);
+      eq(shown[r][c].text, texts[r][c], `${what}[${r}][${c}] text`);
+    });
+  });
+}
+
+async function toolbarLoss(page) {
+  return page.evaluate(() => {
+    const out = document.querySelector('backprop-widget[stage="toolbar"]').shadowRoot.querySelector('.toolbar-loss-value');
+    return { value: out.dataset.value, text: out.textContent };
+  });
+}
+
+/** The deepest focused element (through shadow roots): a short description. */
+function focused(page) {
+  return page.evaluate(() => {
+    let el = document.activeElement;
+    while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+    if (!el) return null;
+    const fig = el.closest && el.closest('figure');
+    const td = el.closest && el.closest('td');
+    return {
+      tag: el.tagName, cls: el.className, figure: fig ? fig.dataset.name : null,
+      r: td ? Number(td.dataset.r) : null, c: td ? Number(td.dataset.c) : null, value: el.value ?? null,
+    };
+  });
+}
+
+async function runAxe(page, what) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+    return {
+      violations: r.violations.map((v) => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 3).map((n) => `${JSON.stringify(n.target)} ${n.failureSummary}`),
+      })),
+      passes: r.passes.length,
+    };
+  });
+  const detail = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n         ${v.nodes.join('\n         ')}`).join('\n       ');
+  assert(result.violations.length === 0, `${what}: ${result.violations.length} axe violation(s):\n       ${detail}`);
+  return result;
+}
+
+// ---------- checks ----------
+async function main() {
+  await waitForServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-first-run', '--disable-quic', '--disable-gpu'],
+  });
+
+  const { page, ctx } = await openPage();
+  const article = await inPage(page, (core) => {
+    const s = core.articleExample();
+    return { state: s, forward: core.forward(s), loss: core.loss(s), backward: core.backward(s) };
+  });
+
+  await check('every stage renders, with KaTeX formulas', async () => {
+    const stages = await page.evaluate(() => [...document.querySelectorAll('backprop-widget')].map((w) => w.getAttribute('stage')));
+    for (const s of ['toolbar', 'model', 'forward', 'target', 'loss', 'backward', 'update']) assert(stages.includes(s), `no ${s} widget`);
+    const katexCount = await page.evaluate(() => [...document.querySelectorAll('backprop-widget')]
+      .reduce((n, w) => n + w.shadowRoot.querySelectorAll('.katex').length, 0));
+    assert(katexCount >= 20, `only ${katexCount} KaTeX formulas rendered`);
+  });
+
+  await check('the loss shown equals the core loss for the article example', async () => {
+    const L = article.loss.value;
+    const tb = await toolbarLoss(page);
+    eq(tb.value, String(L), 'toolbar loss');
+    const panel = await page.evaluate(() => {
+      const td = document.querySelector('backprop-widget[stage="loss"]').shadowRoot.querySelector('td.loss-value');
+      return { value: td.dataset.value, text: td.textContent };
+    });
+    eq(panel.value, String(L), 'loss panel value');
+    const expectText = await page.evaluate(async (v) => (await import('./js/format.js')).fmt(v, 4), L);
+    eq(panel.text, expectText, 'loss panel text');
+    const span = await page.evaluate(() => document.querySelector('bp-value[key="loss.value"]').dataset.value);
+    eq(span, String(L), 'live span in the article text');
+    // Each term of the loss table, too.
+    const terms = await page.evaluate(() => [...document.querySelector('backprop-widget[stage="loss"]').shadowRoot
+      .querySelectorAll('td.term')].map((td) => td.dataset.value));
+    const expected = article.loss.terms.filter((t) => t != null).map(String);
+    eq(JSON.stringify(terms), JSON.stringify(expected), 'loss terms');
+  });
+
+  await check('forward panel shows the core\'s activations; masked attention entries are marked', async () => {
+    await expectMatrix(page, 'forward', 'act-probs', article.forward.probs, { signed: false, what: 'probabilities' });
+    await expectMatrix(page, 'forward', 'act-x', article.forward.x, { what: 'x' });
+    await expectMatrix(page, 'forward', 'act-scores-h0', article.forward.scores[0], { what: 'scores head 1' });
+    await expectMatrix(page, 'forward', 'act-attention-h0', article.forward.attention[0].map((row, t) => row.map((v, s) => (s > t ? null : v))),
+      { signed: false, what: 'attention head 1' });
+    const masked = await readMatrix(page, 'forward', 'act-scores-h0');
+    assert(masked[0][1].masked && /masked/.test(masked[0][1].text), 'scores[0][1] is not visibly masked');
+    await expectMatrix(page, 'backward', 'grad-wq', article.backward.weights.wq, { what: '∂L/∂W_Q' });
+    await expectMatrix(page, 'backward', 'grad-logits', article.backward.activations.logits, { what: '∂L/∂logits' });
+  });
+
+  await check('the target panel shows the skipped last position and explains it', async () => {
+    const info = await page.evaluate(() => {
+      const root = document.querySelector('backprop-widget[stage="target"]').shadowRoot;
+      return {
+        skipped: [...root.querySelectorAll('[data-testid="skipped"]')].map((e) => e.textContent),
+        explain: root.querySelector('[data-testid="skip-explanation"]').textContent,
+        targets: [...root.querySelectorAll('td[data-target]')].map((e) => e.textContent),
+      };
+    });
+    eq(info.skipped.length, 1, 'number of skipped positions');
+    assert(/skipped/.test(info.skipped[0]), 'skipped cell says so');
+    assert(/Position 1 \(“rocks”\) is the last/.test(info.explain) && /no end-of-sequence token/.test(info.explain), `explanation: ${info.explain}`);
+    eq(JSON.stringify(info.targets), JSON.stringify(['rocks']), 'targets shown');
+    const y = await readMatrix(page, 'target', 'target-y');
+    assert(y[1][0].masked && y[1][1].masked && /no target/.test(y[1][0].text), 'row 1 of Y is marked as having no target');
+    eq(y[0][1].value, '1', 'Y[0][rocks]');
+    eq(y[0][0].value, '0', 'Y[0][AI]');
+  });
+
+  await check('editing a weight cell updates loss, probabilities and gradients to exactly the core\'s values, within one frame', async () => {
+    const before = await toolbarLoss(page);
+    await page.click(`${cellSel('forward', 'weight-wo', 0, 1)} input`);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('0.75');
+    await page.keyboard.press('Enter');
+    await frames(page, 1); // the repaint is scheduled for the next frame
+    const expected = await inPage(page, (core) => {
+      const s = core.articleExample();
+      s.weights.wo[0][1] = 0.75;
+      return { forward: core.forward(s), loss: core.loss(s), backward: core.backward(s) };
+    });
+    const tb = await toolbarLoss(page);
+    eq(tb.value, String(expected.loss.value), 'toolbar loss after the edit');
+    assert(tb.value !== before.value, 'loss did not change');
+    const state = await getState(page);
+    eq(state.weights.wo[0][1], 0.75, 'state.weights.wo[0][1]');
+    await expectMatrix(page, 'forward', 'act-probs', expected.forward.probs, { signed: false, what: 'probabilities' });
+    await expectMatrix(page, 'forward', 'act-attnOut', expected.forward.attnOut, { what: 'attention output' });
+    await expectMatrix(page, 'forward', 'act-logits', expected.forward.logits, { what: 'logits' });
+    for (const w of ['wq', 'wk', 'wv', 'wo', 'w1', 'unembedding', 'embedding']) {
+      await expectMatrix(page, 'backward', `grad-${w}`, expected.backward.weights[w], { what: `∂L/∂${w}` });
+    }
+    await expectMatrix(page, 'backward', 'grad-scores-h0', expected.backward.activations.scores[0]
+      .map((row, t) => row.map((v, s) => (s > t ? null : v))), { what: '∂L/∂scores' });
+    const span = await page.evaluate(() => document.querySelector('bp-value[key="derived.targetProbs.0"]').dataset.value);
+    eq(span, String(expected.forward.probs[0][1]), 'live probability span');
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(page, 1);
+    eq((await toolbarLoss(page)).value, String(article.loss.value), 'loss after undo');
+  });
+
+  await check('a derivation popover\'s sum equals the displayed gradient and its finite difference agrees', async () => {
+    for (const [name, r, c] of [['grad-wq', 0, 0], ['grad-unembedding', 1, 0], ['grad-w1', 0, 1], ['grad-attention-h0', 1, 0], ['grad-embedding', 0, 1]]) {
+      const cell = cellSel('backward', name, r, c);
+      const shown = await page.$eval(cell, (td) => ({ value: td.dataset.value, text: td.textContent.trim() }));
+      await page.click(`${cell} button`);
+      await page.waitForSelector(`${W('backward')} dialog.derivation[open]`);
+      const d = await page.evaluate(() => {
+        const root = document.querySelector('backprop-widget[stage="backward"]').shadowRoot;
+        const get = (sel) => root.querySelector(`dialog ${sel}`)?.dataset.value;
+        return {
+          total: Number(get('.deriv-total')), shownInDialog: get('.deriv-shown'),
+          numeric: Number(get('.fd-numeric')), analytic: Number(get('.fd-analytic')), difference: Number(get('.fd-difference')),
+          terms: root.querySelectorAll('dialog table.terms tbody tr').length,
+          verdict: root.querySelector('dialog .fd-verdict')?.textContent || '',
+          errors: root.querySelectorAll('dialog .error').length,
+          katex: root.querySelectorAll('dialog .katex').length,
+        };
+      });
+      eq(d.errors, 0, `${name}: errors in the dialog`);
+      eq(d.shownInDialog, shown.value, `${name}: gradient quoted in the dialog`);
+      const g = Number(shown.value);
+      close(d.total, g, 1e-12 * Math.max(1, Math.abs(g)), `${name}: sum of terms vs displayed gradient`);
+      const totalText = await page.evaluate(async ({ v, t }) => (await import('./js/format.js')).fmt(v, 3, true) === t, { v: d.total, t: shown.text });
+      assert(totalText, `${name}: the sum rounds to a different text than the cell shows (${shown.text})`);
+      eq(d.analytic, g, `${name}: finite-difference analytic value`);
+      close(d.numeric, g, 1e-6, `${name}: finite difference vs gradient`);
+      assert(/agree/.test(d.verdict), `${name}: verdict "${d.verdict}"`);
+      assert(d.katex >= 1, `${name}: no formula in the dialog`);
+      if (name === 'grad-wq') {
+        await page.screenshot({ path: join(SHOTS, 'derivation-1280.png') });
+      }
+      await page.keyboard.press('Escape');
+      await page.waitForSelector(`${W('backward')} dialog.derivation[open]`, { state: 'detached', timeout: 500 }).catch(() => {});
+      const open = await page.evaluate(() => document.querySelector('backprop-widget[stage="backward"]').shadowRoot.querySelector('dialog').open);
+      eq(open, false, `${name}: dialog closes with Escape`);
+      const f = await focused(page);
+      eq(f.figure, name, `${name}: focus returns to the cell`);
+    }
+  });
+
+  await check('one step lowers the loss; undo restores the previous state; redo and Ctrl+Z work', async () => {
+    const start = await getState(page);
+    await page.click(`${W('update')} button:has-text("Take one step")`);
+    await frames(page, 1);
+    const shown = await page.evaluate(() => {
+      const root = document.querySelector('backprop-widget[stage="update"]').shadowRoot;
+      return { before: root.querySelector('.loss-before')?.dataset.value, after: root.querySelector('.loss-after')?.dataset.value };
+    });
+    const expected = await inPage(page, (core, fmt, full, s) => core.step(s, { optimizer: 'sgd', learningRate: 0.1 }), start);
+    eq(shown.before, String(expected.lossBefore), 'loss before');
+    eq(shown.after, String(expected.lossAfter), 'loss after');
+    assert(expected.lossAfter < expected.lossBefore, `the step did not lower the loss (${expected.lossBefore} → ${expected.lossAfter})`);
+    eq((await toolbarLoss(page)).value, String(expected.lossAfter), 'toolbar loss after the step');
+    const stepped = await getState(page);
+    eq(JSON.stringify(stepped.weights), JSON.stringify(expected.state.weights), 'weights after the step');
+    await expectMatrix(page, 'update', 'upd-after', expected.state.weights.unembedding, { what: 'W′ shown' });
+    await expectMatrix(page, 'update', 'upd-grad', article.backward.weights.unembedding, { what: '∇W shown' });
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(page, 1);
+    eq(JSON.stringify(await getState(page)), JSON.stringify(start), 'state after undo');
+    eq((await toolbarLoss(page)).value, String(article.loss.value), 'loss after undo');
+    await page.click(`${W('toolbar')} button:has-text("Redo")`);
+    await frames(page, 1);
+    eq((await toolbarLoss(page)).value, String(expected.lossAfter), 'loss after redo');
+    await page.focus(`${W('update')} button:has-text("Take one step")`);
+    await page.keyboard.press('Control+Z');
+    await frames(page, 1);
+    eq(JSON.stringify(await getState(page)), JSON.stringify(start), 'state after Ctrl+Z');
+    await page.keyboard.press('Control+Shift+Z');
+    await frames(page, 1);
+    eq((await toolbarLoss(page)).value, String(expected.lossAfter), 'loss after Ctrl+Shift+Z');
+    await page.keyboard.press('Control+Z');
+    await frames(page, 1);
+  });
+
+  await check('keyboard only: Tab to a weight, arrows move, Enter commits, Escape cancels, invalid input is refused', async () => {
+    await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+    await page.focus('body');
+    let f = null;
+    for (let i = 0; i < 120; i += 1) {
+      await page.keyboard.press('Tab');
+      f = await focused(page);
+      if (f && f.cls === 'cell-input') break;
+    }
+    assert(f && f.cls === 'cell-input', 'Tab never reached a weight cell');
+    eq(f.figure, 'weight-embedding', 'first weight cell reached by Tab');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    f = await focused(page);
+    eq(`${f.figure}[${f.r}][${f.c}]`, 'weight-embedding[1][1]', 'arrow keys moved to');
+    eq(f.value, '1', 'focused cell shows its full-precision value');
+    await page.keyboard.type('2.5');
+    await page.keyboard.press('Enter');
+    await frames(page, 1);
+    let s = await getState(page);
+    eq(s.weights.embedding[1][1], 2.5, 'embedding[1][1] after Enter');
+    const expected = await inPage(page, (core, fmt, full, st) => core.loss(st).value, s);
+    eq((await toolbarLoss(page)).value, String(expected), 'loss after keyboard edit');
+    // Escape cancels an edit in progress.
+    await page.keyboard.type('9');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('ArrowUp');
+    await frames(page, 1);
+    s = await getState(page);
+    eq(s.weights.embedding[1][1], 2.5, 'Escape kept the value');
+    f = await focused(page);
+    eq(`${f.figure}[${f.r}][${f.c}]`, 'weight-embedding[0][1]', 'ArrowUp after Escape moved to');
+    // Alt+ArrowUp nudges by 0.01.
+    await page.keyboard.press('Alt+ArrowUp');
+    await frames(page, 1);
+    s = await getState(page);
+    eq(s.weights.embedding[0][1], 0.01, 'Alt+ArrowUp nudge');
+    // Invalid input: message, previous value kept.
+    for (const bad of ['abc', 'NaN', 'Infinity', '1e309', '']) {
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type(bad === '' ? ' ' : bad);
+      await page.keyboard.press('Enter');
+      await frames(page, 1);
+      const msg = await page.evaluate(() => {
+        const fig = document.querySelector('backprop-widget[stage="forward"]').shadowRoot.querySelector('figure[data-name="weight-embedding"]');
+        return { text: fig.querySelector('.mat-msg').textContent, invalid: fig.querySelector('td[data-r="0"][data-c="1"] input').getAttribute('aria-invalid') };
+      });
+      assert(/previous value/.test(msg.text), `no message for "${bad}": ${msg.text}`);
+      eq(msg.invalid, 'true', `aria-invalid for "${bad}"`);
+      eq((await getState(page)).weights.embedding[0][1], 0.01, `value kept after "${bad}"`);
+      await page.keyboard.press('Escape');
+    }
+    // A comma decimal is read as a point, and said so.
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('0,5');
+    await page.keyboard.press('Enter');
+    await frames(page, 1);
+    eq((await getState(page)).weights.embedding[0][1], 0.5, 'comma decimal');
+    // Ctrl+Z from the cell undoes the app state.
+    for (let i = 0; i < 3; i += 1) { await page.keyboard.press('Control+Z'); await frames(page, 1); }
+    s = await getState(page);
+    eq(JSON.stringify(s.weights.embedding), JSON.stringify(article.state.weights.embedding), 'embedding after three undos');
+  });
+
+  await check('the model panel: end-of-sequence token, vocabulary and size changes keep a valid state', async () => {
+    const model = W('model');
+    await page.selectOption(`${model} fieldset:has(legend:text("End of sequence")) select`, { label: 'rocks' });
+    await frames(page, 1);
+    let s = await getState(page);
+    eq(s.eos, 'rocks', 'eos');
+    const targetInfo = await page.evaluate(() => {
+      const root = document.querySelector('backprop-widget[stage="target"]').shadowRoot;
+      return { skipped: root.querySelectorAll('[data-testid="skipped"]').length, eos: root.querySelectorAll('td.eos').length };
+    });
+    eq(targetInfo.skipped, 0, 'no skipped position with an eos token');
+    eq(targetInfo.eos, 1, 'eos target shown');
+    const lossEos = await inPage(page, (core, fmt, full, st) => core.loss(st), s);
+    eq(lossEos.count, 2, 'N with eos');
+    eq((await toolbarLoss(page)).value, String(lossEos.value), 'loss with eos');
+    // d_model 4, 2 heads: heads offered are divisors only.
+    await page.selectOption(`${model} label:has-text("d_model") select`, '4');
+    await frames(page, 1);
+    const heads = await page.$$eval(`${model} label:has-text("Attention heads") option`, (os) => os.map((o) => o.value));
+    eq(JSON.stringify(heads), JSON.stringify(['1', '2', '4']), 'head options for d_model 4');
+    await page.selectOption(`${model} label:has-text("Attention heads") select`, '2');
+    await frames(page, 1);
+    s = await getState(page);
+    eq(s.config.dModel, 4, 'dModel');
+    eq(s.config.nHeads, 2, 'nHeads');
+    eq(s.weights.wq.length, 4, 'wq rows');
+    const fw = await inPage(page, (core, fmt, full, st) => core.forward(st), s);
+    await expectMatrix(page, 'forward', 'act-probs', fw.probs, { signed: false, what: 'probabilities at d_model 4' });
+    await expectMatrix(page, 'forward', 'act-attention-h1', fw.attention[1].map((row, t) => row.map((v, c) => (c > t ? null : v))), { signed: false, what: 'head 2 attention' });
+    // Layer norm on.
+    await page.check(`${model} input[type="checkbox"]`);
+    await frames(page, 1);
+    s = await getState(page);
+    assert(s.config.layerNorm && s.weights.ln1Gain, 'layer norm weights exist');
+    // Add a vocabulary entry and use it.
+    await page.fill(`${model} input[aria-label="New vocabulary entry"]`, 'learn');
+    await page.click(`${model} button:has-text("Add to vocabulary")`);
+    await frames(page, 1);
+    s = await getState(page);
+    eq(JSON.stringify(s.vocab), JSON.stringify(['AI', 'rocks', 'learn']), 'vocab after add');
+    // Refuse to remove a token the input uses.
+    await page.click(`${model} button[aria-label="Remove “AI” from the vocabulary"]`);
+    await frames(page, 1);
+    const msg = await page.$eval(`${model} .panel-msg`, (e) => e.textContent);
+    assert(/used once in the input/.test(msg), `message: ${msg}`);
+    eq((await getState(page)).vocab.length, 3, 'vocab unchanged');
+    // Rename a token: the input follows.
+    await page.fill(`${model} input[aria-label="Vocabulary entry 1"]`, 'AI!');
+    await page.press(`${model} input[aria-label="Vocabulary entry 1"]`, 'Enter');
+    await frames(page, 1);
+    s = await getState(page);
+    eq(s.tokens[0], 'AI!', 'renamed input token');
+    // Reset to the article's values.
+    await page.click(`${W('toolbar')} button:has-text("Reset")`);
+    await frames(page, 1);
+    eq(JSON.stringify(await getState(page)), JSON.stringify(article.state), 'state after reset');
+  });
+
+  await check('a single token without end-of-sequence token: every panel says why there is no loss', async () => {
+    await page.click(`${W('model')} button[aria-label="Remove position 1 from the input"]`);
+    await frames(page, 1);
+    const notes = await page.evaluate(() => ['target', 'loss', 'backward', 'update'].map((s) => {
+      const why = document.querySelector(`backprop-widget[stage="${s}"]`).shadowRoot.querySelector('.why:not([hidden])');
+      return why ? why.textContent : '';
+    }));
+    notes.forEach((t, i) => assert(/single token/.test(t), `panel ${i} has no explanation: "${t}"`));
+    const tb = await toolbarLoss(page);
+    assert(/no position has a target/.test(tb.text), `toolbar: ${tb.text}`);
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(page, 1);
+    eq((await toolbarLoss(page)).value, String(article.loss.value), 'loss after undo');
+  });
+
+  await check('training: play/pause draws a loss curve, lowers the loss, one undo restores', async () => {
+    const start = await getState(page);
+    await page.click(`${W('update')} button:has-text("Play training")`);
+    await page.waitForTimeout(900);
+    await page.click(`${W('update')} button:has-text("Pause training")`);
+    await frames(page, 1);
+    const info = await page.evaluate(() => {
+      const root = document.querySelector('backprop-widget[stage="update"]').shadowRoot;
+      return {
+        steps: Number(root.querySelector('[data-testid="step-counter"]').textContent),
+        points: root.querySelector('.curve-line').getAttribute('points').split(' ').filter(Boolean).length,
+        label: root.querySelector('svg.curve').getAttribute('aria-label'),
+      };
+    });
+    assert(info.steps >= 3, `only ${info.steps} steps`);
+    eq(info.points, info.steps + 1, 'curve points');
+    const loss = Number((await toolbarLoss(page)).value);
+    assert(loss < article.loss.value, `loss did not fall: ${loss}`);
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(page, 1);
+    eq(JSON.stringify(await getState(page)), JSON.stringify(start), 'one undo restores the state before the run');
+  });
+
+  await check('the reader\'s state survives a reload until reset', async () => {
+    await page.click(`${cellSel('forward', 'weight-wk', 1, 1)} input`);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('-0.25');
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(400); // saving is debounced
+    await page.reload();
+    await waitReady(page);
+    eq((await getState(page)).weights.wk[1][1], -0.25, 'edited weight after reload');
+    await page.click(`${W('toolbar')} button:has-text("Reset")`);
+    await page.waitForTimeout(400);
+    await page.reload();
+    await waitReady(page);
+    eq(JSON.stringify(await getState(page)), JSON.stringify(article.state), 'article state after reset and reload');
+  });
+
+  await check('axe-core: no WCAG 2 A/AA violations at 1280 px', async () => {
+    await runAxe(page, '1280 px');
+  });
+
+  await check('axe-core: no violations with the derivation dialog open', async () => {
+    await page.click(`${cellSel('backward', 'grad-wv', 0, 0)} button`);
+    await page.waitForSelector(`${W('backward')} dialog.derivation[open]`);
+    await runAxe(page, 'dialog open');
+    await page.keyboard.press('Escape');
+  });
+
+  await check('screenshot at 1280 px', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(SHOTS, 'page-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'top-1280.png') });
+  });
+  await ctx.close();
+
+  const narrow = await openPage({ width: 360, height: 780 });
+  await check('360 px wide: no horizontal page overflow, matrices scroll in their own box', async () => {
+    const p = narrow.page;
+    const m = await p.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth, inner: window.innerWidth }));
+    assert(m.doc <= m.inner && m.body <= m.inner, `page is ${m.doc}px wide at ${m.inner}px`);
+    // Nothing inside any widget sticks out of its host either.
+    const wide = await p.evaluate(() => {
+      const out = [];
+      for (const w of document.querySelectorAll('backprop-widget')) {
+        const host = w.getBoundingClientRect();
+        for (const el of w.shadowRoot.querySelectorAll('.panel, .matrix, .formula, .step, table')) {
+          if (el.closest('[hidden]') || el.closest('.mat-scroll, .formula, .terms-scroll')?.contains(el) && el.tagName === 'TABLE') continue;
+          const r = el.getBoundingClientRect();
+          if (r.width && r.right > host.right + 1) out.push(`${w.getAttribute('stage')}: ${el.className || el.tagName} ${Math.round(r.right)} > ${Math.round(host.right)}`);
+        }
+      }
+      return out;
+    });
+    assert(wide.length === 0, `elements wider than their widget:\n       ${wide.slice(0, 8).join('\n       ')}`);
+    // Open the model switches to the largest offered size: still no page overflow.
+    await p.selectOption(`${W('model')} label:has-text("d_model") select`, '8');
+    await p.selectOption(`${W('model')} label:has-text("Feed-forward size") select`, '16');
+    await frames(p, 2);
+    const m2 = await p.evaluate(() => document.documentElement.scrollWidth);
+    assert(m2 <= 360, `page is ${m2}px wide at d_model 8`);
+    await p.screenshot({ path: join(SHOTS, 'large-360.png'), fullPage: false });
+    await p.click(`${W('toolbar')} button:has-text("Reset")`);
+    await frames(p, 2);
+  });
+  await check('axe-core: no WCAG 2 A/AA violations at 360 px', async () => {
+    await runAxe(narrow.page, '360 px');
+  });
+  await check('screenshot at 360 px', async () => {
+    await narrow.page.evaluate(() => window.scrollTo(0, 0));
+    await narrow.page.screenshot({ path: join(SHOTS, 'page-360.png'), fullPage: true });
+    await narrow.page.screenshot({ path: join(SHOTS, 'top-360.png') });
+  });
+  await narrow.ctx.close();
+
+  await check('no console errors or warnings', async () => {
+    assert(consoleProblems.length === 0, `${consoleProblems.length} console message(s):\n       ${consoleProblems.slice(0, 10).join('\n       ')}`);
+  });
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  console.error('e2e: aborted:', err);
+  exitCode = 1;
+} finally {
+  await browser?.close().catch(() => {});
+  server.kill();
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`\ne2e: ${passed} passed, ${failed} failed (${results.length} checks)`);
+if (failed || !results.length) exitCode = 1;
+process.exit(exitCode);
