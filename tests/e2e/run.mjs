@@ -159,6 +159,12 @@ async function expectMatrix(page, stage, name, expected, { signed = true, digits
   });
 }
 
+async function noKatexErrors(page, what) {
+  const errors = await page.evaluate(() => [...document.querySelectorAll('backprop-widget')]
+    .flatMap((w) => [...w.shadowRoot.querySelectorAll('.katex-error')].map((e) => e.textContent)));
+  eq(errors.length, 0, `${what}: KaTeX errors (${errors.join(' | ')})`);
+}
+
 async function toolbarLoss(page) {
   return page.evaluate(() => {
     const out = document.querySelector('backprop-widget[stage="toolbar"]').shadowRoot.querySelector('.toolbar-loss-value');
@@ -221,6 +227,7 @@ async function main() {
     const katexCount = await page.evaluate(() => [...document.querySelectorAll('backprop-widget')]
       .reduce((n, w) => n + w.shadowRoot.querySelectorAll('.katex').length, 0));
     assert(katexCount >= 20, `only ${katexCount} KaTeX formulas rendered`);
+    await noKatexErrors(page, 'article example');
   });
 
   await check('the loss shown equals the core loss for the article example', async () => {
@@ -479,6 +486,16 @@ async function main() {
     await frames(page, 1);
     s = await getState(page);
     assert(s.config.layerNorm && s.weights.ln1Gain, 'layer norm weights exist');
+    await noKatexErrors(page, 'layer norm, 2 heads, d_model 4');
+    await page.selectOption(`${model} label:has-text("Feed-forward size") select`, '0');
+    await frames(page, 1);
+    assert(!(await getState(page)).weights.w1, 'no feed-forward weights with dFf 0');
+    await noKatexErrors(page, 'no feed-forward block');
+    await page.selectOption(`${model} label:has-text("Feed-forward size") select`, '4');
+    await page.selectOption(`${model} label:has-text("Activation") select`, 'gelu');
+    await frames(page, 1);
+    eq((await getState(page)).config.activation, 'gelu', 'activation');
+    await noKatexErrors(page, 'gelu');
     // Add a vocabulary entry and use it.
     await page.fill(`${model} input[aria-label="New vocabulary entry"]`, 'learn');
     await page.click(`${model} button:has-text("Add to vocabulary")`);
@@ -536,6 +553,10 @@ async function main() {
     eq(info.points, info.steps + 1, 'curve points');
     const loss = Number((await toolbarLoss(page)).value);
     assert(loss < article.loss.value, `loss did not fall: ${loss}`);
+    const stepErrors = await page.evaluate(() => [...document.querySelector('backprop-widget[stage="update"]').shadowRoot.querySelectorAll('.katex-error')].map((e) => e.textContent));
+    eq(stepErrors.length, 0, `KaTeX errors in the update panel (${stepErrors.join(' | ')})`);
+    await page.addStyleTag({ content: '.toolbar-widget { position: static !important; }' });
+    await page.locator('#update').screenshot({ path: join(SHOTS, 'update-after-training-1280.png') });
     await page.click(`${W('toolbar')} button:has-text("Undo")`);
     await frames(page, 1);
     eq(JSON.stringify(await getState(page)), JSON.stringify(start), 'one undo restores the state before the run');
@@ -572,6 +593,9 @@ async function main() {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, 'page-1280.png'), fullPage: true });
     await page.screenshot({ path: join(SHOTS, 'top-1280.png') });
+    for (const id of ['model', 'forward', 'target', 'loss', 'backward', 'update']) {
+      await page.locator(`#${id}`).screenshot({ path: join(SHOTS, `section-${id}-1280.png`) });
+    }
   });
   await ctx.close();
 
@@ -600,7 +624,7 @@ async function main() {
     await frames(p, 2);
     const m2 = await p.evaluate(() => document.documentElement.scrollWidth);
     assert(m2 <= 360, `page is ${m2}px wide at d_model 8`);
-    await p.screenshot({ path: join(SHOTS, 'large-360.png'), fullPage: false });
+    await p.locator(`${W('forward')} .step:nth-of-type(3)`).screenshot({ path: join(SHOTS, 'large-360.png') });
     await p.click(`${W('toolbar')} button:has-text("Reset")`);
     await frames(p, 2);
   });
@@ -611,6 +635,9 @@ async function main() {
     await narrow.page.evaluate(() => window.scrollTo(0, 0));
     await narrow.page.screenshot({ path: join(SHOTS, 'page-360.png'), fullPage: true });
     await narrow.page.screenshot({ path: join(SHOTS, 'top-360.png') });
+    for (const id of ['model', 'forward', 'target', 'loss', 'backward', 'update']) {
+      await narrow.page.locator(`#${id}`).screenshot({ path: join(SHOTS, `section-${id}-360.png`) });
+    }
   });
   await narrow.ctx.close();
 

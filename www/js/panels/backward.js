@@ -10,8 +10,8 @@ const n = (v) => tex(v, 3, true);
 const r = (v) => tex(v, 3, false);
 const lines = (...rows) => `\\begin{aligned}${rows.join('\\\\[2pt]')}\\end{aligned}`;
 const lnBack = (out, inp, g, b) => lines(
-  `${dL(g)} &= \\textstyle\\sum_t ${dL(`${out}_t`)} \\odot \\hat x_t, \\qquad ${dL(b)} = \\textstyle\\sum_t ${dL(`${out}_t`)}`,
-  `${dL(`${inp}_t`)} &= \\frac{1}{\\sigma_t}\\Big(g_t - \\overline{g_t} - \\hat x_t\\,\\overline{g_t \\odot \\hat x_t}\\Big), \\quad g_t = ${g} \\odot ${dL(`${out}_t`)}`,
+  `${dL(g)} &= \\textstyle\\sum_t ${dL(`{${out}}_t`)} \\odot \\hat x_t, \\qquad ${dL(b)} = \\textstyle\\sum_t ${dL(`{${out}}_t`)}`,
+  `${dL(`{${inp}}_t`)} &= \\frac{1}{\\sigma_t}\\Big(g_t - \\overline{g_t} - \\hat x_t\\,\\overline{g_t \\odot \\hat x_t}\\Big), \\quad g_t = ${g} \\odot ${dL(`{${out}}_t`)}`,
 );
 
 export function mount(container, ctx) {

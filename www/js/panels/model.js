@@ -10,7 +10,9 @@ const CONTEXT = [1, 2, 3, 4, 5, 6, 8, 12, 16];
 export function mount(container, ctx) {
   const { store, core, readonly } = ctx;
   const message = h('p', { class: 'panel-msg', role: 'status', 'aria-live': 'polite' });
+  let ownState = null; // the state when the message was written; other changes clear it
   const say = (text, isError = false) => {
+    ownState = text ? store.view.state : null;
     setText(message, text || '');
     message.classList.toggle('error', Boolean(isError && text));
   };
@@ -205,6 +207,7 @@ export function mount(container, ctx) {
   return {
     update(view) {
       const { state } = view;
+      if (ownState && state !== ownState) { say(''); ownState = null; }
       const key = JSON.stringify([state.vocab, state.tokens, state.eos]);
       if (key !== lastKey) {
         lastKey = key;

@@ -7,7 +7,8 @@ export function mount(container, { store, readonly }) {
     h('span', { 'aria-hidden': 'true', text: '↶ ' }), 'Undo');
   const redo = h('button', { type: 'button', class: 'btn', 'aria-keyshortcuts': 'Control+Shift+Z', title: 'Redo (Ctrl+Shift+Z)' },
     h('span', { 'aria-hidden': 'true', text: '↷ ' }), 'Redo');
-  const reset = h('button', { type: 'button', class: 'btn', text: 'Reset to the article’s values' });
+  const reset = h('button', { type: 'button', class: 'btn', 'aria-label': 'Reset to the article’s values' },
+    'Reset', h('span', { class: 'wide-only', text: ' to the article’s values' }));
   const lossValue = h('output', { class: 'toolbar-loss-value', dataset: { testid: 'toolbar-loss' } });
   const notice = h('p', { class: 'toolbar-notice', role: 'status' });
   undo.addEventListener('click', () => store.undo());
@@ -17,7 +18,7 @@ export function mount(container, { store, readonly }) {
   });
   container.append(h('div', { class: 'toolbar' },
     readonly ? null : h('div', { class: 'toolbar-buttons', role: 'group', 'aria-label': 'History' }, undo, redo, reset),
-    h('p', { class: 'toolbar-loss' }, h('span', { text: 'Loss L = ' }), lossValue)),
+    h('p', { class: 'toolbar-loss' }, h('span', { class: 'wide-only', text: 'Loss ' }), h('span', { text: 'L = ' }), lossValue)),
   notice);
   store.onNotice((message) => { setText(notice, message || ''); notice.hidden = !message; });
   return {

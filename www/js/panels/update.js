@@ -17,7 +17,12 @@ const PAD = { l: 56, r: 12, t: 12, b: 34 };
 export function mount(container, ctx) {
   const { store, core, readonly } = ctx;
   const message = h('p', { class: 'panel-msg', role: 'status', 'aria-live': 'polite' });
-  const say = (text, isError = false) => { setText(message, text || ''); message.classList.toggle('error', Boolean(isError && text)); };
+  let ownState = null; // the state when the message was written; other changes clear it
+  const say = (text, isError = false) => {
+    ownState = text ? store.view.state : null;
+    setText(message, text || '');
+    message.classList.toggle('error', Boolean(isError && text));
+  };
   const why = whyEmpty();
 
   // ---- Controls ----
@@ -204,7 +209,8 @@ export function mount(container, ctx) {
     live.hidden = adam.checked;
     if (!adam.checked) {
       const eta = parseNumber(lr.value).value ?? opts?.learningRate;
-      renderTex(live, `${info.tex}'_{0,0} = ${n(w0)} - ${tex(eta, 4)} \\times ${n(g0)} = ${n(a0)}`);
+      const at = L.vector ? '_{0}' : '_{0,0}';
+      renderTex(live, `(${info.tex})'${at} = ${info.tex.includes('_') ? `(${info.tex})` : info.tex}${at} - \\eta \\, ${dL(`${info.tex.includes('_') ? `(${info.tex})` : info.tex}${at}`)} = ${tex(w0, 3)} - ${tex(eta, 4)} \\times ${n(g0)} = ${tex(a0, 3)}`);
     }
   }
 
@@ -239,6 +245,7 @@ export function mount(container, ctx) {
   let weightKey = '';
   return {
     update(view) {
+      if (ownState && view.state !== ownState && !timer) say('');
       const names = WEIGHT_ORDER.filter((k) => view.state.weights[k]);
       const key = names.join(',');
       if (key !== weightKey) {
