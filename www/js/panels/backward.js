@@ -69,9 +69,12 @@ export function mount(container, ctx) {
     step({
       title: 'The residual: two paths meet at X₁',
       text: 'X₁ reaches the loss directly (through the residual) and through the feed-forward block; the chain rule adds the two.',
-      formula: (v) => (ff(v)
-        ? `${dL('X_1')} = ${dL('X_2')} + \\underbrace{${dL('X_1')}\\Big|_{\\text{via feed-forward}}}_{\\text{through }\\tilde X_1}`
-        : `\\text{No feed-forward block: } X_2 = X_1, \\text{ so } ${dL('X_1')} = ${dL('X_2')}`),
+      formula: (v) => {
+        if (!ff(v)) return `\\text{No feed-forward block: } X_2 = X_1, \\text{ so } ${dL('X_1')} = ${dL('X_2')}`;
+        return ln(v)
+          ? `${dL('X_1')} = ${dL('X_2')} + ${dL('\\tilde X_1')}\\,\\frac{\\partial \\tilde X_1}{\\partial X_1}`
+          : `${dL('X_1')} = ${dL('X_2')} + ${dL('\\tilde X_1')} \\qquad (\\tilde X_1 = X_1 \\text{ without layer norm})`;
+      },
       items: [GA('x1')],
     }),
     step({
@@ -90,8 +93,9 @@ export function mount(container, ctx) {
     }),
     step({
       title: 'Queries, keys and values',
+      text: 'Through the scores to the queries and keys, and through the weighted sum to the values. When only the first position has a target, as in the article’s example, the queries and keys get no gradient at all: position 0 can only attend to itself, so its attention weight is 1 whatever the scores are.',
       formula: lines(
-        `${dL('Q^{(h)}')} &= \\frac{1}{\\sqrt{D}}\\, ${dL('S^{(h)}')}\\, K^{(h)}, \\quad ${dL('K^{(h)}')} = \\frac{1}{\\sqrt{D}}\\, ${dL('S^{(h)}')}^{\\!\\top} Q^{(h)}, \\quad ${dL('V^{(h)}')} = A^{(h)\\top}\\, ${dL('Z^{(h)}')}`,
+        `${dL('Q^{(h)}')} &= \\frac{1}{\\sqrt{D}}\\, ${dL('S^{(h)}')}\\, K^{(h)}, \\quad ${dL('K^{(h)}')} = \\frac{1}{\\sqrt{D}}\\Big(${dL('S^{(h)}')}\\Big)^{\\!\\top} Q^{(h)}, \\quad ${dL('V^{(h)}')} = A^{(h)\\top}\\, ${dL('Z^{(h)}')}`,
         `${dL('W_Q')} &= \\tilde X^{\\top} ${dL('Q')}, \\qquad ${dL('W_K')} = \\tilde X^{\\top} ${dL('K')}, \\qquad ${dL('W_V')} = \\tilde X^{\\top} ${dL('V')}`,
       ),
       items: [GA('q'), GA('k'), GA('v'), G('wq'), G('wk'), G('wv')],

@@ -9,6 +9,11 @@ import { WEIGHT_INFO, WEIGHT_ORDER, weightLabels } from '../labels.js';
 import { whyEmpty, noTargetMessage, dL } from './common.js';
 
 const n = (v) => tex(v, 3, true);
+/** A number the reader typed (the learning rate), as LaTeX: 1e-3 → 1 \times 10^{-3}. */
+const plainTex = (x) => {
+  const [mant, exp] = String(x).split('e');
+  return exp ? `${mant} \\times 10^{${Number(exp)}}` : mant;
+};
 const STEP_MS = 60;
 const CURVE_W = 600;
 const CURVE_H = 220;
@@ -118,11 +123,12 @@ export function mount(container, ctx) {
   function takeStep(coalesce = null) {
     const beforeView = store.view;
     if (!beforeView.loss) throw new Error(noTargetMessage(beforeView));
-    const result = core.step(beforeView.state, options());
+    const opts = options();
+    const result = core.step(beforeView.state, opts);
     if (!Number.isFinite(result.lossAfter)) throw new Error(`the loss after the step is ${result.lossAfter}`);
     if (curveOwner !== beforeView.state) { curve = [result.lossBefore]; steps = 0; }
     const afterView = store.commit(result.state, coalesce ? { coalesce, sticky: true } : {});
-    last = { beforeView, result, afterState: afterView.state };
+    last = { beforeView, result, afterState: afterView.state, options: opts };
     curveOwner = afterView.state;
     curve.push(result.lossAfter);
     steps += 1;
@@ -205,12 +211,13 @@ export function mount(container, ctx) {
     const w0 = wrap(before)[0][0];
     const g0 = wrap(grad)[0][0];
     const a0 = wrap(after)[0][0];
-    const opts = last.result.options;
-    live.hidden = adam.checked;
-    if (!adam.checked) {
-      const eta = parseNumber(lr.value).value ?? opts?.learningRate;
+    const sgdStep = last.options.optimizer === 'sgd';
+    live.hidden = !sgdStep;
+    if (sgdStep) {
+      const eta = last.options.learningRate;
       const at = L.vector ? '_{0}' : '_{0,0}';
-      renderTex(live, `(${info.tex})'${at} = ${info.tex.includes('_') ? `(${info.tex})` : info.tex}${at} - \\eta \\, ${dL(`${info.tex.includes('_') ? `(${info.tex})` : info.tex}${at}`)} = ${tex(w0, 3)} - ${tex(eta, 4)} \\times ${n(g0)} = ${tex(a0, 3)}`);
+      const sym = info.tex.includes('_') ? `(${info.tex})` : info.tex;
+      renderTex(live, `${sym}'${at} = ${sym}${at} - \\eta\\, ${dL(`${sym}${at}`)} = ${tex(w0, 3)} - ${plainTex(eta)} \\times ${n(g0)} = ${tex(a0, 3)}`);
     }
   }
 
