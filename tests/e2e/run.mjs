@@ -452,6 +452,82 @@ async function main() {
     eq(JSON.stringify(s.weights.embedding), JSON.stringify(article.state.weights.embedding), 'embedding after three undos');
   });
 
+  await check('pointer: dragging a weight sideways nudges it (one undo), the wheel nudges a focused cell', async () => {
+    const start = await getState(page);
+    const handle = page.locator(`${cellSel('forward', 'weight-w2', 1, 0)} input`);
+    await handle.scrollIntoViewIfNeeded();
+    const box = await handle.boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 8; i += 1) await page.mouse.move(box.x + box.width / 2 + i * 5, box.y + box.height / 2);
+    await page.mouse.up();
+    await frames(page, 1);
+    let s = await getState(page);
+    eq(s.weights.w2[1][0], Math.round((start.weights.w2[1][0] + 40 * 0.005) * 1000) / 1000, 'w2[1][0] after a 40 px drag');
+    const expected = await inPage(page, (core, fmt, full, st) => core.loss(st).value, s);
+    eq((await toolbarLoss(page)).value, String(expected), 'loss after the drag');
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(page, 1);
+    eq(JSON.stringify(await getState(page)), JSON.stringify(start), 'one undo undoes the whole drag');
+    await page.focus(`${cellSel('forward', 'weight-w2', 1, 0)} input`);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -100);
+    await page.mouse.wheel(0, -100);
+    await frames(page, 2);
+    s = await getState(page);
+    eq(s.weights.w2[1][0], Math.round((start.weights.w2[1][0] + 0.02) * 1000) / 1000, 'w2[1][0] after two wheel notches');
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(page, 1);
+    eq(JSON.stringify(await getState(page)), JSON.stringify(start), 'one undo undoes the wheel nudges');
+  });
+
+  await check('an Adam step matches the core and carries the optimiser state', async () => {
+    const start = await getState(page);
+    await page.check(`${W('update')} input[value="adam"]`);
+    await page.fill(`${W('update')} label:has-text("Learning rate") input`, '0.05');
+    await page.click(`${W('update')} button:has-text("Take one step")`);
+    await frames(page, 1);
+    const expected = await inPage(page, (core, fmt, full, st) => core.step(st, { optimizer: 'adam', learningRate: 0.05, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }), start);
+    const s = await getState(page);
+    eq(JSON.stringify(s.weights), JSON.stringify(expected.state.weights), 'weights after the Adam step');
+    eq(s.optimizer.step, 1, 'optimizer.step');
+    assert(expected.lossAfter < expected.lossBefore, 'Adam step lowered the loss');
+    await noKatexErrors(page, 'Adam step');
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
+    await page.check(`${W('update')} input[value="sgd"]`);
+    await page.fill(`${W('update')} label:has-text("Learning rate") input`, '0.1');
+    await frames(page, 1);
+    eq(JSON.stringify(await getState(page)), JSON.stringify(start), 'state after undo');
+  });
+
+  await check('token names are text: markup in a token name is shown, never run', async () => {
+    let dialogs = 0;
+    page.on('dialog', (d) => { dialogs += 1; d.dismiss().catch(() => {}); });
+    const evil = '<img src=x onerror=alert(1)>';
+    await page.fill(`${W('model')} input[aria-label="Vocabulary entry 2"]`, evil);
+    await page.press(`${W('model')} input[aria-label="Vocabulary entry 2"]`, 'Enter');
+    await frames(page, 2);
+    eq((await getState(page)).vocab[1], evil, 'renamed token');
+    const found = await page.evaluate((name) => {
+      const roots = [document, ...[...document.querySelectorAll('backprop-widget')].map((w) => w.shadowRoot)];
+      const imgs = roots.reduce((n, r) => n + r.querySelectorAll('img').length, 0);
+      const asText = roots.reduce((n, r) => n + [...r.querySelectorAll('th, td, option')].filter((e) => e.textContent.includes(name)).length, 0);
+      return { imgs, asText };
+    }, evil);
+    eq(found.imgs, 0, 'img elements created');
+    assert(found.asText >= 5, `token name shown as text only ${found.asText} times`);
+    await page.click(`${cellSel('backward', 'grad-unembedding', 0, 1)} button`);
+    await page.waitForSelector(`${W('backward')} dialog.derivation[open]`);
+    const title = await page.$eval(`${W('backward')} dialog .deriv-title`, (e) => e.textContent);
+    assert(title.includes(evil), `dialog title: ${title}`);
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(300);
+    eq(dialogs, 0, 'alert dialogs');
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(page, 1);
+    eq((await getState(page)).vocab[1], 'rocks', 'name after undo');
+  });
+
   await check('the model panel: end-of-sequence token, vocabulary and size changes keep a valid state', async () => {
     const model = W('model');
     await page.selectOption(`${model} fieldset:has(legend:text("End of sequence")) select`, { label: 'rocks' });

@@ -60,6 +60,8 @@ export class MatrixView {
     if (this.editable) {
       this.table.addEventListener('pointerdown', (e) => this.onPointerDown(e));
       this.table.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
+      // Dragging selected text would start a native drag-and-drop and cancel the nudge.
+      this.table.addEventListener('dragstart', (e) => e.preventDefault());
     }
     this.resizeObserver = new ResizeObserver(() => this.updateScrollable());
     this.resizeObserver.observe(this.scroller);

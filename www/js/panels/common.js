@@ -114,7 +114,7 @@ function perHeadAware(name, make, title, pick, isMasked) {
  * A titled step: heading, prose, a static formula, a live formula (numbers substituted)
  * and a grid of matrices. `live(view)` returns LaTeX or null; `present(view)` hides the step.
  */
-export function step({ title, text, formula, live, items, present, level = 'h3' }) {
+export function step({ title, text, formula, live, items, present, level = 'h4' }) {
   const liveEl = h('div', { class: 'formula live', 'aria-live': 'off' });
   const formulaEl = h('div', { class: 'formula' });
   if (typeof formula === 'string') renderTex(formulaEl, formula);
