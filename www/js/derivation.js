@@ -51,7 +51,7 @@ export class DerivationDialog {
       const agree = Math.abs(fd.difference) <= 1e-6 * Math.max(1, Math.abs(fd.analytic));
       parts.push(h('p', { text: `Nudge this one ${cell.group === 'weights' ? 'weight' : 'activation'} up and down by ε, run the model forward each time and compare the two losses. The slope (L₊ − L₋) / 2ε should match the gradient from back propagation.` }));
       parts.push(h('dl', { class: 'deriv-fd' },
-        ...row('ε', fd.epsilon, 'fd-epsilon', 8),
+        ...row('ε', fd.epsilon, 'fd-epsilon', null),
         ...row('L₊, loss with the entry + ε', fd.lossPlus, 'fd-plus', 10),
         ...row('L₋, loss with the entry − ε', fd.lossMinus, 'fd-minus', 10),
         ...row('Numerical slope (L₊ − L₋) / 2ε', fd.numeric, 'fd-numeric', 8),
@@ -71,7 +71,8 @@ export class DerivationDialog {
 }
 
 function row(label, value, cls, digits) {
-  return [h('dt', { text: label }), h('dd', { class: cls, title: full(value), dataset: { value: full(value) }, text: fmt(value, digits) })];
+  const text = digits == null ? full(value) : fmt(value, digits);
+  return [h('dt', { text: label }), h('dd', { class: cls, title: full(value), dataset: { value: full(value) }, text })];
 }
 
 function termsTable(d) {

@@ -17,7 +17,7 @@ const plainTex = (x) => {
 const STEP_MS = 60;
 const CURVE_W = 600;
 const CURVE_H = 220;
-const PAD = { l: 56, r: 12, t: 12, b: 34 };
+const PAD = { l: 72, r: 14, t: 14, b: 36 };
 
 export function mount(container, ctx) {
   const { store, core, readonly } = ctx;
