@@ -5,37 +5,62 @@ mod common;
 
 use common::{random_state, Shape};
 use how_llms_learn::{
-    backward, derivation, forward, loss, step, Activation, ActivationRef, Cell, State,
-    StepOptions,
+    backward, derivation, forward, loss, step, Activation, ActivationRef, Cell, State, StepOptions,
 };
 use proptest::prelude::*;
 
 /// Random shapes over every switch: heads 1–3 (D 1–3), dFf 0–6, layer norm on/off, both
 /// activations, eos on/off, 1–6 tokens from a vocabulary of 1–5 (so repeats and unused tokens).
 fn shapes() -> impl Strategy<Value = Shape> {
-    (1usize..=3, 1usize..=3, 0usize..=6, any::<bool>(), any::<bool>(), 1usize..=5, 1usize..=6, 0usize..=2)
-        .prop_flat_map(|(heads, head_size, d_ff, layer_norm, gelu, vocab, t_len, spare)| {
-            (
-                proptest::collection::vec(0..vocab, t_len),
-                proptest::option::of(0..vocab),
-                Just((heads, head_size, d_ff, layer_norm, gelu, vocab, t_len + spare)),
-            )
-        })
-        .prop_map(|(tokens, eos, (heads, head_size, d_ff, layer_norm, gelu, vocab, context))| Shape {
-            vocab,
-            tokens,
-            eos,
-            d_model: heads * head_size,
-            n_heads: heads,
-            d_ff,
-            layer_norm,
-            activation: if gelu { Activation::Gelu } else { Activation::Relu },
-            context,
-        })
+    (
+        1usize..=3,
+        1usize..=3,
+        0usize..=6,
+        any::<bool>(),
+        any::<bool>(),
+        1usize..=5,
+        1usize..=6,
+        0usize..=2,
+    )
+        .prop_flat_map(
+            |(heads, head_size, d_ff, layer_norm, gelu, vocab, t_len, spare)| {
+                (
+                    proptest::collection::vec(0..vocab, t_len),
+                    proptest::option::of(0..vocab),
+                    Just((
+                        heads,
+                        head_size,
+                        d_ff,
+                        layer_norm,
+                        gelu,
+                        vocab,
+                        t_len + spare,
+                    )),
+                )
+            },
+        )
+        .prop_map(
+            |(tokens, eos, (heads, head_size, d_ff, layer_norm, gelu, vocab, context))| Shape {
+                vocab,
+                tokens,
+                eos,
+                d_model: heads * head_size,
+                n_heads: heads,
+                d_ff,
+                layer_norm,
+                activation: if gelu {
+                    Activation::Gelu
+                } else {
+                    Activation::Relu
+                },
+                context,
+            },
+        )
 }
 
 fn states() -> impl Strategy<Value = State> {
-    (shapes(), any::<u64>(), 0.05f64..3.0).prop_map(|(shape, seed, scale)| random_state(&shape, seed, scale))
+    (shapes(), any::<u64>(), 0.05f64..3.0)
+        .prop_map(|(shape, seed, scale)| random_state(&shape, seed, scale))
 }
 
 fn has_target(s: &State) -> bool {
@@ -48,8 +73,16 @@ fn backward_unless_underflow(state: &State) -> Option<how_llms_learn::Backward> 
     match backward(state) {
         Ok(g) => Some(g),
         Err(e) => {
-            assert!(e.message().contains("is too small for a float64"), "unexpected error: {e}");
-            let worst = loss(state).unwrap().terms.into_iter().flatten().fold(0.0, f64::max);
+            assert!(
+                e.message().contains("is too small for a float64"),
+                "unexpected error: {e}"
+            );
+            let worst = loss(state)
+                .unwrap()
+                .terms
+                .into_iter()
+                .flatten()
+                .fold(0.0, f64::max);
             assert!(worst > 700.0, "refused with a loss term of only {worst}");
             None
         }

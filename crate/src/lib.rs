@@ -4,6 +4,14 @@
 //! Plain Rust with no browser dependency. The WebAssembly exports in `wasm.rs` are a thin
 //! facade over the functions below. Every function validates its input and returns a
 //! [`ModelError`] whose message names the field at fault; none of them panics on user data.
+//! (Matrix indexing is left to nalgebra's bounds checks: every shape is validated before use.)
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::todo,
+    clippy::unimplemented
+)]
 
 mod article;
 mod attention;
@@ -67,6 +75,18 @@ pub fn step(state: &State, options: &StepOptions) -> Result<StepResult, ModelErr
                 m: next.weights.zeros_like(),
                 v: next.weights.zeros_like(),
             });
+            let same_shapes = |w: &Weights| {
+                w.params().iter().map(|(n, m)| (*n, m.shape())).eq(next
+                    .weights
+                    .params()
+                    .iter()
+                    .map(|(n, m)| (*n, m.shape())))
+            };
+            if !same_shapes(&moments.m) || !same_shapes(&moments.v) {
+                return Err(ModelError::new(
+                    "optimizer.m and optimizer.v must have the same weights and shapes as weights",
+                ));
+            }
             optimizer::adam(&mut next.weights, &grads.weights, &mut moments, options);
             next.optimizer = Some(moments);
         }

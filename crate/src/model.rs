@@ -317,6 +317,7 @@ fn check_forward(acts: &Activations) -> Result<(), ModelError> {
 
 /// Runs the forward pass and checks that every value is finite.
 pub(crate) fn forward_checked(state: &State) -> Result<Trace, ModelError> {
+    state.check_shapes()?;
     let trace = run(state, None);
     check_forward(&trace.acts)?;
     Ok(trace)
@@ -330,6 +331,7 @@ pub(crate) fn loss_of(state: &State, trace: &Trace) -> Result<LossReport, ModelE
 /// L with an optional probe. With a probe on `probs`, L is taken from the (shifted) probabilities
 /// themselves, −ln probs[t][target]; otherwise from the logits through log-sum-exp.
 pub(crate) fn loss_with_probe(state: &State, probe: Option<&Probe>) -> Result<f64, ModelError> {
+    state.check_shapes()?;
     let trace = run(state, probe);
     let targets = loss::targets(&trace.ids, state.eos_id());
     if probe.is_some_and(|p| p.name == "probs") {
@@ -448,7 +450,12 @@ pub(crate) fn backward_trace(
     {
         fail!("the gradient of weights.{name} is not finite; make the weights smaller");
     }
-    if let Some((t, y)) = report.targets.iter().enumerate().find_map(|(t, y)| y.filter(|y| a.probs[(t, *y)] == 0.0).map(|y| (t, y))) {
+    if let Some((t, y)) = report
+        .targets
+        .iter()
+        .enumerate()
+        .find_map(|(t, y)| y.filter(|y| !out.activations.probs[(t, *y)].is_finite()).map(|y| (t, y)))
+    {
         fail!(
             "probs[{t}][{y}], the probability of position {t}'s target, is too small for a float64 \
              (its loss term is {:.1}), so the gradient with respect to it, −1/(N·P), is infinite; \

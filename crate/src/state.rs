@@ -510,6 +510,52 @@ impl State {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// A cheap structural check for states built in Rust rather than parsed: every shape matches
+    /// the configuration and every token is in the vocabulary, so the model cannot index out of
+    /// bounds. (Parsed states always pass; [`State::validate`] checks every rule.)
+    pub(crate) fn check_shapes(&self) -> Result<(), ModelError> {
+        let cfg = &self.config;
+        if cfg.n_heads == 0 || cfg.d_model == 0 || cfg.d_model % cfg.n_heads != 0 {
+            fail!("config.nHeads must divide config.dModel");
+        }
+        if self.tokens.is_empty() || self.tokens.len() > cfg.context {
+            fail!(
+                "tokens must have 1 to config.context = {} tokens",
+                cfg.context
+            );
+        }
+        if let Some(t) = self.tokens.iter().find(|t| !self.vocab.contains(t)) {
+            fail!("tokens holds {}, which is not in vocab", json::quote(t));
+        }
+        if self.eos.as_ref().is_some_and(|e| !self.vocab.contains(e)) {
+            fail!("eos is not in vocab");
+        }
+        let specs = weight_specs(cfg, self.vocab.len());
+        let params = self.weights.params();
+        let names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+        let expected: Vec<&str> = specs.iter().map(|s| s.name).collect();
+        if names != expected {
+            fail!(
+                "weights has {}, expected {} for this config",
+                names.join(", "),
+                expected.join(", ")
+            );
+        }
+        for (s, (name, m)) in specs.iter().zip(params) {
+            if m.shape() != (s.rows, s.cols) {
+                fail!(
+                    "weights.{name} is {}×{}, expected {}×{} ({})",
+                    m.nrows(),
+                    m.ncols(),
+                    s.rows,
+                    s.cols,
+                    s.meaning
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The vocabulary index of every input token.
     pub fn ids(&self) -> Vec<usize> {
         let index: HashMap<&str, usize> = self
