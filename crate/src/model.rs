@@ -450,12 +450,10 @@ pub(crate) fn backward_trace(
     {
         fail!("the gradient of weights.{name} is not finite; make the weights smaller");
     }
-    if let Some((t, y)) = report
-        .targets
-        .iter()
-        .enumerate()
-        .find_map(|(t, y)| y.filter(|y| !out.activations.probs[(t, *y)].is_finite()).map(|y| (t, y)))
-    {
+    if let Some((t, y)) = report.targets.iter().enumerate().find_map(|(t, y)| {
+        y.filter(|y| !out.activations.probs[(t, *y)].is_finite())
+            .map(|y| (t, y))
+    }) {
         fail!(
             "probs[{t}][{y}], the probability of position {t}'s target, is too small for a float64 \
              (its loss term is {:.1}), so the gradient with respect to it, −1/(N·P), is infinite; \
