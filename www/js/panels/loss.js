@@ -15,13 +15,15 @@ export function mount(container) {
   const formula = renderTex(h('div', { class: 'formula' }),
     'L = -\\frac{1}{N} \\sum_{t\\,:\\,y_t \\text{ exists}} \\ln \\hat P_{t,\\,y_t}');
   const live = h('div', { class: 'formula live' });
-  const table = h('table', { class: 'loss-table' });
+  const caption = h('p', { class: 'mat-caption', id: 'loss-table-caption', text: 'Each position’s term: minus the log of the probability given to its target' });
+  const table = h('table', { class: 'loss-table', 'aria-labelledby': 'loss-table-caption' });
   const tableScroll = h('div', { class: 'mat-scroll' }, table);
   const total = h('p', { class: 'loss-total' });
   const why = whyEmpty();
   container.append(
     h('h3', { class: 'panel-title', text: 'The loss' }),
     formula, live,
+    caption,
     tableScroll,
     total,
     why.el,
@@ -31,6 +33,7 @@ export function mount(container) {
       const { state, loss, forward } = view;
       why.show(loss ? null : noTargetMessage(view));
       table.hidden = !loss;
+      caption.hidden = !loss;
       live.hidden = !loss;
       total.hidden = !loss;
       if (!loss) return;
@@ -39,7 +42,7 @@ export function mount(container) {
         if (i == null) {
           return h('tr', { class: 'skipped-row' },
             h('th', { scope: 'row', text: String(t) }), h('td', { class: 'tok', text: tok }),
-            h('td', { class: 'skipped', colspan: '3', text: 'no target: skipped, not part of the average' }));
+            h('td', { class: 'skipped', colspan: '3', text: 'no target (skipped)' }));
         }
         return h('tr', null,
           h('th', { scope: 'row', text: String(t) }),
@@ -49,7 +52,6 @@ export function mount(container) {
           numCell(loss.terms[t], 4, 'term'));
       });
       table.replaceChildren(
-        h('caption', { text: 'Each position’s term: minus the log of the probability given to its target' }),
         h('thead', null, h('tr', null,
           h('th', { scope: 'col', text: 't' }), h('th', { scope: 'col', text: 'Input' }),
           h('th', { scope: 'col', text: 'Target' }), h('th', { scope: 'col', text: 'P̂[t, target]' }),

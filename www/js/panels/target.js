@@ -30,16 +30,16 @@ export function mount(container, ctx) {
       const T = state.tokens.length;
       const targets = loss ? loss.targets : state.tokens.map(() => null); // null when no position has a target
       const cells = (f) => state.tokens.map((_, t) => f(t));
-      const headRow = h('tr', null, h('th', { scope: 'row', text: 'Position t' }),
+      const headRow = h('tr', null, h('th', { scope: 'row', text: 'Position' }),
         ...cells((t) => h('th', { scope: 'col', text: String(t) })));
-      const inputRow = h('tr', null, h('th', { scope: 'row', text: 'Input token' }),
+      const inputRow = h('tr', null, h('th', { scope: 'row', text: 'Input' }),
         ...cells((t) => h('td', { class: 'tok', text: state.tokens[t] })));
-      const targetRow = h('tr', { class: 'target-row' }, h('th', { scope: 'row', text: 'Target (next token)' }),
+      const targetRow = h('tr', { class: 'target-row' }, h('th', { scope: 'row', text: 'Target' }),
         ...cells((t) => {
           const i = targets[t];
           if (i == null) {
             return h('td', { class: 'skipped', dataset: { testid: 'skipped' } },
-              h('span', { class: 'skip-mark', 'aria-hidden': 'true', text: '∅ ' }), 'none: skipped');
+              h('span', { class: 'skip-mark', 'aria-hidden': 'true', text: '∅ ' }), 'none (skipped)');
           }
           const isEos = t === T - 1 && state.eos != null;
           return h('td', { class: isEos ? 'tok eos' : 'tok', dataset: { target: String(i) } },
