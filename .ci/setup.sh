@@ -62,41 +62,35 @@ else
 fi
 
 # --- npm packages ----------------------------------------------------------------------------
-# lock_fits: package-lock.json was made from the package.json we have.
-# installed: node_modules holds every package of package-lock.json at its locked version.
-npm_check() {
-  node - "$1" <<'JS'
+# node_modules is current when it was installed from this very package.json and package-lock.json
+# (a stamp holds their checksum) and still holds every locked package at its locked version.
+npm_stamp() { cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1; }
+STAMP=node_modules/.setup-stamp
+npm_current() {
+  [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(npm_stamp)" ] || return 1
+  node - <<'JS'
 const fs = require("fs");
 const read = (f) => JSON.parse(fs.readFileSync(f, "utf8"));
 try {
-  const lock = read("package-lock.json").packages;
-  const pkg = read("package.json");
-  const declared = { ...pkg.dependencies, ...pkg.devDependencies };
-  const root = lock[""] || {};
-  const locked = { ...root.dependencies, ...root.devDependencies };
-  const same = Object.keys(declared).length === Object.keys(locked).length &&
-    Object.entries(declared).every(([name, range]) => locked[name] === range);
-  if (!same) process.exit(1);
-  if (process.argv[2] === "installed") {
-    const have = read("node_modules/.package-lock.json").packages;
-    for (const [path, entry] of Object.entries(lock)) {
-      if (path === "" || entry.optional) continue;
-      if (!have[path] || have[path].version !== entry.version) process.exit(1);
-    }
+  const want = read("package-lock.json").packages;
+  const have = read("node_modules/.package-lock.json").packages;
+  for (const [path, entry] of Object.entries(want)) {
+    if (path === "" || entry.optional) continue;
+    if (!have[path] || have[path].version !== entry.version) process.exit(1);
   }
 } catch {
   process.exit(1);
 }
 JS
 }
-if npm_check installed; then
+if npm_current; then
   say "npm packages: present"
-elif npm_check lock_fits; then
-  say "npm packages: installing exactly what package-lock.json lists (npm ci)"
-  npm ci --no-audit --no-fund
+elif [ -f package-lock.json ] && { say "npm packages: installing what package-lock.json lists (npm ci)"; npm ci --no-audit --no-fund; }; then
+  npm_stamp > "$STAMP"
 else
-  say "npm packages: package.json changed, installing and updating package-lock.json"
+  say "npm packages: package-lock.json does not match package.json; npm install updates it"
   npm install --no-audit --no-fund
+  npm_stamp > "$STAMP"
 fi
 
 say "done"
