@@ -125,7 +125,7 @@ fn exercise(state: &State, pick: u64) {
     let _ = backward(state);
     let _ = step(state, &StepOptions::sgd(0.1));
     let _ = step(state, &StepOptions::adam(0.01));
-    let names = state.weights.params();
+    let names: Vec<_> = state.weights.params().collect();
     let (name, m) = names[(pick as usize) % names.len()];
     let cell = Cell::weight(
         name,

@@ -117,12 +117,7 @@ fn every_weight_gradient_matches_finite_differences() {
         }
         assert_eq!(
             checked,
-            state
-                .weights
-                .params()
-                .iter()
-                .map(|(_, m)| m.len())
-                .sum::<usize>()
+            state.weights.params().map(|(_, m)| m.len()).sum::<usize>()
         );
         eprintln!("{label}: {checked} weight entries, largest relative error {worst:.1e}");
     }

@@ -125,7 +125,19 @@ fn backward_mirrors_the_weights_and_the_activations() {
 fn step_returns_the_new_state_and_both_losses() {
     let r =
         serde_json::to_value(step(&article_example(), &StepOptions::adam(0.01)).unwrap()).unwrap();
-    assert_eq!(keys(&r), vec!["lossAfter", "lossBefore", "state"]);
+    assert_eq!(keys(&r), vec!["lossAfter", "lossBefore", "state", "update"]);
+    // The update is W′ − W, with the weights' own shapes.
+    let before = serde_json::to_value(article_example()).unwrap();
+    assert_eq!(keys(&r["update"]), keys(&before["weights"]));
+    let (w, w2, u) = (
+        &before["weights"]["wo"][0][1],
+        &r["state"]["weights"]["wo"][0][1],
+        &r["update"]["wo"][0][1],
+    );
+    assert_eq!(
+        u.as_f64().unwrap(),
+        w2.as_f64().unwrap() - w.as_f64().unwrap()
+    );
     assert_eq!(r["state"]["optimizer"]["step"], json!(1));
     assert_eq!(
         keys(&r["state"]["optimizer"]["m"]),

@@ -171,7 +171,7 @@ proptest! {
     fn every_derivation_sums_to_its_gradient(state in states(), pick in any::<u64>()) {
         prop_assume!(has_target(&state));
         let Some(g) = backward_unless_underflow(&state) else { return Ok(()) };
-        let params = g.weights.params();
+        let params: Vec<_> = g.weights.params().collect();
         let (name, m) = params[(pick as usize) % params.len()];
         let (i, j) = ((pick as usize / 7) % m.nrows(), (pick as usize / 131) % m.ncols());
         let index = if m.nrows() == 1 && name != "embedding" && name != "position" && name != "unembedding" && !name.starts_with('w') { vec![j] } else { vec![i, j] };

@@ -6,7 +6,7 @@
 use crate::error::{fail, ModelError};
 use crate::json::{self, quote};
 use crate::layernorm;
-use crate::model::{self, Probe, Trace, ACTIVATION_NAMES};
+use crate::model::{self, Probe, Workspace, ACTIVATION_NAMES};
 use crate::state::{is_vector, LayerNormWeights, Mat, State, WEIGHT_NAMES};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
@@ -82,6 +82,18 @@ impl Cell {
         };
         let idx: String = self.index.iter().map(|i| format!("[{i}]")).collect();
         format!("{group}.{}{idx}", self.name)
+    }
+
+    /// For a weight cell, the (row, column) it names in this state's weight, checked.
+    pub(crate) fn weight_entry(&self, state: &State) -> Result<(usize, usize), ModelError> {
+        if !self.weight {
+            fail!(
+                "{} is not a weight; only weights can be set",
+                self.describe()
+            );
+        }
+        let (_, _, i, j) = self.resolve(state)?;
+        Ok((i, j))
     }
 
     /// Checks the cell exists in this state's model and returns (name, index as (matrix, row, col)).
@@ -196,7 +208,7 @@ fn e(name: &str, i: usize, j: usize) -> String {
 
 struct Ctx<'a> {
     state: &'a State,
-    trace: &'a Trace,
+    trace: &'a Workspace,
 }
 
 impl Ctx<'_> {
@@ -293,9 +305,9 @@ impl Ctx<'_> {
 
 pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelError> {
     let (name, h, i, j) = cell.resolve(state)?;
-    let trace = model::forward_checked(state)?;
-    let report = model::loss_of(state, &trace)?;
-    let g = model::backward_trace(state, &trace, &report)?;
+    let trace = model::backward_checked(state)?;
+    let report = trace.report();
+    let g = &trace.grad;
     let cx = Ctx {
         state,
         trace: &trace,

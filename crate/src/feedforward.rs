@@ -31,69 +31,66 @@ pub fn activate_derivative(act: Activation, u: f64) -> f64 {
 }
 
 /// Adds a 1×n bias row to every row.
-pub fn add_row(m: &mut Mat, bias: &Mat) {
+fn add_row(m: &mut Mat, bias: &Mat) {
     for mut row in m.row_iter_mut() {
         row += bias.row(0);
     }
 }
 
-/// Sums the rows into one 1×n row: the gradient of a bias broadcast over positions.
-pub fn sum_rows(m: &Mat) -> Mat {
-    let mut out = Mat::zeros(1, m.ncols());
+/// Sums the rows into `out` (1×n): the gradient of a bias broadcast over positions.
+fn sum_rows(m: &Mat, out: &mut Mat) {
+    out.fill(0.0);
     for row in m.row_iter() {
-        out += &row;
+        *out += &row;
     }
-    out
 }
 
 // The forward pass in three stages, so the model can show (and probe) u and hidden on their own.
 
-/// u = mlpIn·w1 + b1: T×F.
-pub fn expand(mlp_in: &Mat, w: &FeedForwardWeights) -> Mat {
-    let mut u = mlp_in * &w.w1;
-    add_row(&mut u, &w.b1);
-    u
+/// u (T×F) = mlpIn·w1 + b1.
+pub fn expand(mlp_in: &Mat, w: &FeedForwardWeights, u: &mut Mat) {
+    u.gemm(1.0, mlp_in, &w.w1, 0.0);
+    add_row(u, &w.b1);
 }
 
-/// hidden = act(u), entry by entry: T×F.
-pub fn activate_all(u: &Mat, act: Activation) -> Mat {
-    u.map(|x| activate(act, x))
+/// hidden (T×F) = act(u), entry by entry.
+pub fn activate_all(u: &Mat, act: Activation, hidden: &mut Mat) {
+    hidden.zip_apply(u, |h, x| *h = activate(act, x));
 }
 
-/// mlpOut = hidden·w2 + b2: T×C.
-pub fn contract(hidden: &Mat, w: &FeedForwardWeights) -> Mat {
-    let mut out = hidden * &w.w2;
-    add_row(&mut out, &w.b2);
-    out
+/// mlpOut (T×C) = hidden·w2 + b2.
+pub fn contract(hidden: &Mat, w: &FeedForwardWeights, out: &mut Mat) {
+    out.gemm(1.0, hidden, &w.w2, 0.0);
+    add_row(out, &w.b2);
 }
 
-/// Gradients of the block, given ∇mlpOut.
-pub struct Grads {
-    pub d_hidden: Mat, // T×F
-    pub du: Mat,       // T×F
-    pub d_mlp_in: Mat, // T×C
-    pub weights: FeedForwardWeights,
+/// The block's activation gradients, written by `backward`.
+pub struct Grads<'a> {
+    pub d_hidden: &'a mut Mat, // T×F
+    pub du: &'a mut Mat,       // T×F
+    pub d_mlp_in: &'a mut Mat, // T×C
+    pub weights: &'a mut FeedForwardWeights,
 }
 
+/// Given ∇mlpOut, fills every gradient of the block. `w1_t`, `w2_t` are w1ᵀ and w2ᵀ.
+#[allow(clippy::too_many_arguments)]
 pub fn backward(
     d_out: &Mat,
     mlp_in: &Mat,
     u: &Mat,
     hidden: &Mat,
-    w: &FeedForwardWeights,
+    w1_t: &Mat,
+    w2_t: &Mat,
     act: Activation,
-) -> Grads {
-    let d_hidden = d_out * w.w2.transpose();
-    let du = d_hidden.zip_map(u, |g, x| g * activate_derivative(act, x));
-    Grads {
-        d_mlp_in: &du * w.w1.transpose(),
-        weights: FeedForwardWeights {
-            w1: mlp_in.transpose() * &du,
-            b1: sum_rows(&du),
-            w2: hidden.transpose() * d_out,
-            b2: sum_rows(d_out),
-        },
-        d_hidden,
-        du,
-    }
+    g: Grads,
+) {
+    g.d_hidden.gemm(1.0, d_out, w2_t, 0.0);
+    g.weights.w2.gemm_tr(1.0, hidden, d_out, 0.0);
+    sum_rows(d_out, &mut g.weights.b2);
+    // The activation passes on its slope at u.
+    g.du.copy_from(g.d_hidden);
+    g.du.zip_apply(u, |d, x| *d *= activate_derivative(act, x));
+    g.weights.w1.gemm_tr(1.0, mlp_in, g.du, 0.0);
+    sum_rows(g.du, &mut g.weights.b1);
+    g.d_mlp_in.gemm(1.0, g.du, w1_t, 0.0);
 }

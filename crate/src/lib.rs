@@ -25,6 +25,7 @@ mod loss;
 mod model;
 mod optimizer;
 mod resize;
+mod session;
 mod state;
 mod unembedding;
 
@@ -38,6 +39,7 @@ pub use loss::LossReport;
 pub use model::{ActivationRef, Activations, Backward, MlpActivations, ACTIVATION_NAMES};
 pub use optimizer::{Optimizer, StepOptions, StepResult};
 pub use resize::Resize;
+pub use session::{Session, Training};
 pub use state::{
     check_token_name, Activation, Config, FeedForwardWeights, LayerNormWeights, Mat,
     OptimizerState, State, Weights, MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL, MAX_TOKEN_CHARS, MAX_VOCAB,
@@ -51,67 +53,38 @@ pub fn forward(state: &State) -> Result<Activations, ModelError> {
 
 /// The target of every position and the cross-entropy loss (`loss(state)`).
 pub fn loss(state: &State) -> Result<LossReport, ModelError> {
-    let trace = model::forward_checked(state)?;
-    model::loss_of(state, &trace)
+    let mut ws = model::forward_checked(state)?;
+    model::loss_into(&mut ws)?;
+    Ok(ws.report())
 }
 
 /// The gradient of the loss with respect to every weight and activation (`backward(state)`).
 pub fn backward(state: &State) -> Result<Backward, ModelError> {
-    let trace = model::forward_checked(state)?;
-    let report = model::loss_of(state, &trace)?;
-    model::backward_trace(state, &trace, &report)
+    Ok(model::backward_checked(state)?.grad)
 }
 
 /// One optimisation step (`step(state, options)`): the state with updated weights (and Adam's
-/// moments), and the loss before and after.
+/// moments), the change applied to each weight, and the loss before and after.
 pub fn step(state: &State, options: &StepOptions) -> Result<StepResult, ModelError> {
-    let grads = backward(state)?;
+    let mut ws = model::backward_checked(state)?;
+    let loss_before = ws.grad.loss;
     let mut next = state.clone();
-    match options.optimizer {
-        Optimizer::Sgd => optimizer::sgd(&mut next.weights, &grads.weights, options.learning_rate),
-        Optimizer::Adam => {
-            let mut moments = next.optimizer.take().unwrap_or_else(|| OptimizerState {
-                step: 0,
-                m: next.weights.zeros_like(),
-                v: next.weights.zeros_like(),
-            });
-            let same_shapes = |w: &Weights| {
-                w.params().iter().map(|(n, m)| (*n, m.shape())).eq(next
-                    .weights
-                    .params()
-                    .iter()
-                    .map(|(n, m)| (*n, m.shape())))
-            };
-            if !same_shapes(&moments.m) || !same_shapes(&moments.v) {
-                return Err(ModelError::new(
-                    "optimizer.m and optimizer.v must have the same weights and shapes as weights",
-                ));
-            }
-            optimizer::adam(&mut next.weights, &grads.weights, &mut moments, options);
-            next.optimizer = Some(moments);
-        }
+    optimizer::apply(
+        &mut next.weights,
+        &mut next.optimizer,
+        &ws.grad.weights,
+        options,
+    )?;
+    let loss_after = optimizer::loss_after(&mut ws, &next.weights, &next.config, options)?;
+    let mut update = next.weights.clone();
+    for ((_, u), (_, w)) in update.params_mut().zip(state.weights.params()) {
+        *u -= w;
     }
-    if let Some((name, _)) = next
-        .weights
-        .params()
-        .into_iter()
-        .find(|(_, m)| m.iter().any(|x| !x.is_finite()))
-    {
-        return Err(ModelError::new(format!(
-            "the step made weights.{name} non-finite: the learning rate {} is too large; lower it",
-            options.learning_rate
-        )));
-    }
-    let after = loss(&next).map_err(|e| {
-        ModelError::new(format!(
-            "after the step the model no longer gives a finite loss ({e}); the learning rate {} is too large",
-            options.learning_rate
-        ))
-    })?;
     Ok(StepResult {
         state: next,
-        loss_before: grads.loss,
-        loss_after: after.value,
+        update,
+        loss_before,
+        loss_after,
     })
 }
 

@@ -34,57 +34,43 @@ pub fn no_target_message(t_len: usize) -> String {
     )
 }
 
-/// −ln probs[t][target] = logsumexp(logits[t]) − logits[t][target], averaged.
-pub fn forward(logits: &Mat, targets: &[Option<usize>]) -> Result<LossReport, ModelError> {
-    let terms: Vec<Option<f64>> = targets
-        .iter()
-        .enumerate()
-        .map(|(t, target)| target.map(|y| log_sum_exp(logits, t) - logits[(t, y)]))
-        .collect();
+/// Fills `terms` with −ln probs[t][target] = logsumexp(logits[t]) − logits[t][target] and
+/// returns (L, N), L being the terms' mean.
+pub fn forward(
+    logits: &Mat,
+    targets: &[Option<usize>],
+    terms: &mut [Option<f64>],
+) -> Result<(f64, usize), ModelError> {
+    for (t, (target, term)) in targets.iter().zip(terms.iter_mut()).enumerate() {
+        *term = target.map(|y| log_sum_exp(logits, t) - logits[(t, y)]);
+    }
     let count = terms.iter().flatten().count();
     if count == 0 {
         fail!("{}", no_target_message(targets.len()));
     }
-    let value = terms.iter().flatten().sum::<f64>() / count as f64;
-    Ok(LossReport {
-        value,
-        count,
-        targets: targets.to_vec(),
-        terms,
-    })
-}
-
-/// Y: T×V, one-hot rows for positions with a target, a row of zeros for a skipped position.
-pub fn one_hot(targets: &[Option<usize>], vocab_size: usize) -> Mat {
-    let mut y = Mat::zeros(targets.len(), vocab_size);
-    for (t, target) in targets.iter().enumerate() {
-        if let Some(v) = target {
-            y[(t, *v)] = 1.0;
-        }
-    }
-    y
+    Ok((terms.iter().flatten().sum::<f64>() / count as f64, count))
 }
 
 /// ∇logits = (P − Y)/N on rows with a target; a skipped row contributes nothing to L, so its
 /// gradient is exactly 0.
-pub fn backward_logits(probs: &Mat, targets: &[Option<usize>], count: usize) -> Mat {
-    let y = one_hot(targets, probs.ncols());
-    let mut d = (probs - y) / count as f64;
+pub fn backward_logits(probs: &Mat, targets: &[Option<usize>], count: usize, d: &mut Mat) {
+    let n = count as f64;
     for (t, target) in targets.iter().enumerate() {
-        if target.is_none() {
-            d.row_mut(t).fill(0.0);
+        for v in 0..probs.ncols() {
+            d[(t, v)] = match target {
+                Some(y) => (probs[(t, v)] - if *y == v { 1.0 } else { 0.0 }) / n,
+                None => 0.0,
+            };
         }
     }
-    d
 }
 
 /// ∇probs = −Y/(N·P): only the target entries of L's logarithms depend on probs.
-pub fn backward_probs(probs: &Mat, targets: &[Option<usize>], count: usize) -> Mat {
-    let mut d = Mat::zeros(probs.nrows(), probs.ncols());
+pub fn backward_probs(probs: &Mat, targets: &[Option<usize>], count: usize, d: &mut Mat) {
+    d.fill(0.0);
     for (t, target) in targets.iter().enumerate() {
         if let Some(v) = target {
             d[(t, *v)] = -1.0 / (count as f64 * probs[(t, *v)]);
         }
     }
-    d
 }

@@ -24,7 +24,7 @@
 use crate::error::{fail, ModelError};
 use crate::json::{Causal, Rows, Stack};
 use crate::loss::{self, LossReport};
-use crate::state::{LayerNormWeights, Mat, State, Weights};
+use crate::state::{Config, LayerNormWeights, Mat, State, Weights};
 use crate::{attention, embedding, feedforward, layernorm, unembedding};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -88,48 +88,70 @@ pub const ACTIVATION_NAMES: [&str; 18] = [
 ];
 
 impl Activations {
-    /// The activations present in this model with their contract names, in order.
-    pub fn entries(&self) -> Vec<(&'static str, ActivationRef<'_>)> {
-        use ActivationRef::{Heads, Matrix};
-        let mut out = vec![
-            ("x", Matrix(&self.x)),
-            ("attnIn", Matrix(&self.attn_in)),
-            ("q", Matrix(&self.q)),
-            ("k", Matrix(&self.k)),
-            ("v", Matrix(&self.v)),
-            ("scores", Heads(&self.scores)),
-            ("attention", Heads(&self.attention)),
-            ("z", Matrix(&self.z)),
-            ("attnOut", Matrix(&self.attn_out)),
-            ("x1", Matrix(&self.x1)),
-        ];
-        if let Some(m) = &self.mlp {
-            out.extend([
-                ("mlpIn", Matrix(&m.mlp_in)),
-                ("u", Matrix(&m.u)),
-                ("hidden", Matrix(&m.hidden)),
-                ("mlpOut", Matrix(&m.mlp_out)),
-            ]);
+    /// Zero-filled buffers for a model of these sizes.
+    fn zeros(d: &Dims) -> Activations {
+        let tc = || Mat::zeros(d.t, d.c);
+        let heads = || vec![Mat::zeros(d.t, d.t); d.h];
+        Activations {
+            x: tc(),
+            attn_in: tc(),
+            q: tc(),
+            k: tc(),
+            v: tc(),
+            scores: heads(),
+            attention: heads(),
+            z: tc(),
+            attn_out: tc(),
+            x1: tc(),
+            mlp: (d.f > 0).then(|| MlpActivations {
+                mlp_in: tc(),
+                u: Mat::zeros(d.t, d.f),
+                hidden: Mat::zeros(d.t, d.f),
+                mlp_out: tc(),
+            }),
+            x2: tc(),
+            xf: tc(),
+            logits: Mat::zeros(d.t, d.v),
+            probs: Mat::zeros(d.t, d.v),
         }
-        out.extend([
-            ("x2", Matrix(&self.x2)),
-            ("xf", Matrix(&self.xf)),
-            ("logits", Matrix(&self.logits)),
-            ("probs", Matrix(&self.probs)),
-        ]);
-        out
+    }
+
+    /// The activations present in this model with their contract names, in order. (An iterator
+    /// over a fixed array: walking it allocates nothing.)
+    pub fn entries(&self) -> impl Iterator<Item = (&'static str, ActivationRef<'_>)> {
+        use ActivationRef::{Heads, Matrix};
+        let m = self.mlp.as_ref();
+        [
+            Some(("x", Matrix(&self.x))),
+            Some(("attnIn", Matrix(&self.attn_in))),
+            Some(("q", Matrix(&self.q))),
+            Some(("k", Matrix(&self.k))),
+            Some(("v", Matrix(&self.v))),
+            Some(("scores", Heads(&self.scores))),
+            Some(("attention", Heads(&self.attention))),
+            Some(("z", Matrix(&self.z))),
+            Some(("attnOut", Matrix(&self.attn_out))),
+            Some(("x1", Matrix(&self.x1))),
+            m.map(|m| ("mlpIn", Matrix(&m.mlp_in))),
+            m.map(|m| ("u", Matrix(&m.u))),
+            m.map(|m| ("hidden", Matrix(&m.hidden))),
+            m.map(|m| ("mlpOut", Matrix(&m.mlp_out))),
+            Some(("x2", Matrix(&self.x2))),
+            Some(("xf", Matrix(&self.xf))),
+            Some(("logits", Matrix(&self.logits))),
+            Some(("probs", Matrix(&self.probs))),
+        ]
+        .into_iter()
+        .flatten()
     }
 
     pub fn get(&self, name: &str) -> Option<ActivationRef<'_>> {
-        self.entries()
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, a)| a)
+        self.entries().find(|(n, _)| *n == name).map(|(_, a)| a)
     }
 
     /// The first activation holding a NaN or infinity, if any.
     fn first_non_finite(&self) -> Option<&'static str> {
-        self.entries().into_iter().find_map(|(name, a)| {
+        self.entries().find_map(|(name, a)| {
             let finite = match a {
                 ActivationRef::Matrix(m) => m.iter().all(|x| x.is_finite()),
                 ActivationRef::Heads(hs) => hs.iter().all(|m| m.iter().all(|x| x.is_finite())),
@@ -141,9 +163,8 @@ impl Activations {
 
 impl Serialize for Activations {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let entries = self.entries();
-        let mut map = s.serialize_map(Some(entries.len()))?;
-        for (name, a) in entries {
+        let mut map = s.serialize_map(Some(self.entries().count()))?;
+        for (name, a) in self.entries() {
             match a {
                 ActivationRef::Matrix(m) => map.serialize_entry(name, &Rows(m))?,
                 // Masked scores do not exist; masked attention weights are the number 0.
@@ -183,130 +204,216 @@ fn nudge_heads(probe: Option<&Probe>, name: &str, hs: &mut [Mat]) {
     }
 }
 
-/// Everything the forward pass computed, plus the caches the backward pass needs.
-pub(crate) struct Trace {
-    pub ids: Vec<usize>,
+/// The sizes that fix every buffer of a [`Workspace`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Dims {
+    pub t: usize,
+    pub v: usize,
+    pub c: usize,
+    pub h: usize,
+    pub f: usize,
+    pub context: usize,
+    pub layer_norm: bool,
+}
+
+impl Dims {
+    pub fn of(state: &State) -> Dims {
+        let cfg = &state.config;
+        Dims {
+            t: state.tokens.len(),
+            v: state.vocab.len(),
+            c: cfg.d_model,
+            h: cfg.n_heads,
+            f: cfg.d_ff,
+            context: cfg.context,
+            layer_norm: cfg.layer_norm,
+        }
+    }
+}
+
+/// The transposed weights that backward's products read (kept so they are not reallocated).
+struct Transposed {
+    attention: attention::Transposed,
+    w1: Mat,          // F×C
+    w2: Mat,          // C×F
+    unembedding: Mat, // V×C
+}
+
+/// Every buffer of one forward + loss + backward at fixed sizes, in the spirit of llm.c: the
+/// forward pass fills `acts` (and the layer-norm caches) and keeps them for the backward pass,
+/// which fills `grad`. Once built, running the model again allocates nothing.
+pub(crate) struct Workspace {
+    pub dims: Dims,
+    pub ids: Vec<usize>,             // T, vocabulary index of each input token
+    pub targets: Vec<Option<usize>>, // T, what each position should predict
     pub acts: Activations,
     pub ln1: Option<layernorm::Cache>,
     pub ln2: Option<layernorm::Cache>,
     pub lnf: Option<layernorm::Cache>,
+    pub terms: Vec<Option<f64>>, // T, −ln probs[t][target]
+    pub count: usize,            // N
+    pub grad: Backward,
+    transposed: Transposed,
+    scratch: Mat, // T×C, a layer norm's input gradient before it joins the residual stream
 }
 
-/// LN(x) when layer norm is on, else x itself.
-fn maybe_norm(x: &Mat, ln: &Option<LayerNormWeights>) -> (Mat, Option<layernorm::Cache>) {
-    match ln {
-        Some(w) => {
-            let (out, cache) = layernorm::forward(x, &w.gain, &w.bias);
-            (out, Some(cache))
+impl Workspace {
+    pub fn new(state: &State) -> Workspace {
+        let d = Dims::of(state);
+        let ln = |on: bool| on.then(|| layernorm::Cache::new(d.t, d.c));
+        let ids = state.ids();
+        let targets = loss::targets(&ids, state.eos_id());
+        Workspace {
+            dims: d,
+            ids,
+            targets,
+            acts: Activations::zeros(&d),
+            ln1: ln(d.layer_norm),
+            ln2: ln(d.layer_norm && d.f > 0),
+            lnf: ln(d.layer_norm),
+            terms: vec![None; d.t],
+            count: 0,
+            grad: Backward {
+                loss: 0.0,
+                weights: state.weights.zeros_like(),
+                activations: Activations::zeros(&d),
+            },
+            transposed: Transposed {
+                attention: attention::Transposed {
+                    wq: Mat::zeros(d.c, d.c),
+                    wk: Mat::zeros(d.c, d.c),
+                    wv: Mat::zeros(d.c, d.c),
+                    wo: Mat::zeros(d.c, d.c),
+                },
+                w1: Mat::zeros(d.f, d.c),
+                w2: Mat::zeros(d.c, d.f),
+                unembedding: Mat::zeros(d.v, d.c),
+            },
+            scratch: Mat::zeros(d.t, d.c),
         }
-        None => (x.clone(), None),
+    }
+
+    /// Whether this workspace's buffers fit `state`.
+    pub fn fits(&self, state: &State) -> bool {
+        self.dims == Dims::of(state)
+    }
+
+    /// Re-reads the input (ids and targets) of a state of the same sizes.
+    pub fn refresh_input(&mut self, state: &State) {
+        let eos = state.eos_id();
+        for (slot, token) in self.ids.iter_mut().zip(&state.tokens) {
+            *slot = state.vocab.iter().position(|v| v == token).unwrap_or(0);
+        }
+        let t_len = self.ids.len();
+        for (t, target) in self.targets.iter_mut().enumerate() {
+            *target = if t + 1 < t_len {
+                Some(self.ids[t + 1])
+            } else {
+                eos
+            };
+        }
+    }
+
+    /// The loss report of the last `loss` call.
+    pub fn report(&self) -> LossReport {
+        let value = self.grad.loss;
+        LossReport {
+            value,
+            count: self.count,
+            targets: self.targets.clone(),
+            terms: self.terms.clone(),
+        }
     }
 }
 
-/// The gradient reaching a norm's input: through LN's backward, or unchanged when LN is off.
-/// Also fills the norm's gain and bias gradients.
+/// `out` = LN(x) when layer norm is on, else a copy of x.
+fn maybe_norm(
+    x: &Mat,
+    ln: &Option<LayerNormWeights>,
+    cache: &mut Option<layernorm::Cache>,
+    out: &mut Mat,
+) {
+    match (ln, cache) {
+        (Some(w), Some(cache)) => layernorm::forward(x, &w.gain, &w.bias, out, cache),
+        _ => out.copy_from(x),
+    }
+}
+
+/// The gradient reaching a norm's input: through LN's backward (which also fills the gain and
+/// bias gradients), or unchanged when LN is off. `add` accumulates into `dx` instead of
+/// overwriting it, for the residual stream that also receives a gradient directly.
 fn maybe_norm_backward(
     d_out: &Mat,
     cache: &Option<layernorm::Cache>,
     w: &Option<LayerNormWeights>,
     grad: &mut Option<LayerNormWeights>,
-) -> Mat {
+    dx: &mut Mat,
+    scratch: &mut Mat,
+) {
     match (cache, w, grad) {
         (Some(cache), Some(w), Some(g)) => {
-            let (dx, d_gain, d_bias) = layernorm::backward(d_out, cache, &w.gain);
-            g.gain = d_gain;
-            g.bias = d_bias;
-            dx
+            layernorm::backward(d_out, cache, &w.gain, scratch, &mut g.gain, &mut g.bias);
+            *dx += &*scratch;
         }
-        _ => d_out.clone(),
+        _ => *dx += d_out,
     }
 }
 
-pub(crate) fn run(state: &State, probe: Option<&Probe>) -> Trace {
-    let w = &state.weights;
-    let cfg = &state.config;
-    let ids = state.ids();
+/// Runs the forward pass into the workspace; `probe` shifts one activation as it is produced.
+pub(crate) fn run(ws: &mut Workspace, w: &Weights, cfg: &Config, probe: Option<&Probe>) {
+    let a = &mut ws.acts;
+    embedding::forward(&ws.ids, &w.embedding, &w.position, &mut a.x);
+    nudge(probe, "x", &mut a.x);
+    maybe_norm(&a.x, &w.ln1, &mut ws.ln1, &mut a.attn_in);
+    nudge(probe, "attnIn", &mut a.attn_in);
 
-    let mut x = embedding::forward(&ids, &w.embedding, &w.position);
-    nudge(probe, "x", &mut x);
-    let (mut attn_in, ln1) = maybe_norm(&x, &w.ln1);
-    nudge(probe, "attnIn", &mut attn_in);
+    attention::project(
+        &a.attn_in, &w.wq, &w.wk, &w.wv, &mut a.q, &mut a.k, &mut a.v,
+    );
+    nudge(probe, "q", &mut a.q);
+    nudge(probe, "k", &mut a.k);
+    nudge(probe, "v", &mut a.v);
+    attention::scores(&a.q, &a.k, &mut a.scores);
+    nudge_heads(probe, "scores", &mut a.scores);
+    attention::causal_softmax(&a.scores, &mut a.attention);
+    nudge_heads(probe, "attention", &mut a.attention);
+    attention::mix(&a.attention, &a.v, &mut a.z);
+    nudge(probe, "z", &mut a.z);
+    attention::output(&a.z, &w.wo, &mut a.attn_out);
+    nudge(probe, "attnOut", &mut a.attn_out);
+    a.x1.copy_from(&a.x);
+    a.x1 += &a.attn_out;
+    nudge(probe, "x1", &mut a.x1);
 
-    let (mut q, mut k, mut v) = attention::project(&attn_in, &w.wq, &w.wk, &w.wv);
-    nudge(probe, "q", &mut q);
-    nudge(probe, "k", &mut k);
-    nudge(probe, "v", &mut v);
-    let mut scores = attention::scores(&q, &k, cfg.n_heads);
-    nudge_heads(probe, "scores", &mut scores);
-    let mut attn = attention::causal_softmax(&scores);
-    nudge_heads(probe, "attention", &mut attn);
-    let mut z = attention::mix(&attn, &v);
-    nudge(probe, "z", &mut z);
-    let mut attn_out = &z * &w.wo;
-    nudge(probe, "attnOut", &mut attn_out);
-    let mut x1 = &x + &attn_out;
-    nudge(probe, "x1", &mut x1);
-
-    let (mlp, mut x2, ln2) = match &w.ffn {
-        Some(ffn) => {
-            let (mut mlp_in, ln2) = maybe_norm(&x1, &w.ln2);
-            nudge(probe, "mlpIn", &mut mlp_in);
-            let mut u = feedforward::expand(&mlp_in, ffn);
-            nudge(probe, "u", &mut u);
-            let mut hidden = feedforward::activate_all(&u, cfg.activation);
-            nudge(probe, "hidden", &mut hidden);
-            let mut mlp_out = feedforward::contract(&hidden, ffn);
-            nudge(probe, "mlpOut", &mut mlp_out);
-            let x2 = &x1 + &mlp_out;
-            (
-                Some(MlpActivations {
-                    mlp_in,
-                    u,
-                    hidden,
-                    mlp_out,
-                }),
-                x2,
-                ln2,
-            )
-        }
-        None => (None, x1.clone(), None),
-    };
-    nudge(probe, "x2", &mut x2);
-    let (mut xf, lnf) = maybe_norm(&x2, &w.lnf);
-    nudge(probe, "xf", &mut xf);
-    let mut logits = unembedding::forward(&xf, &w.unembedding);
-    nudge(probe, "logits", &mut logits);
-    let mut probs = unembedding::softmax(&logits);
-    nudge(probe, "probs", &mut probs);
-
-    let acts = Activations {
-        x,
-        attn_in,
-        q,
-        k,
-        v,
-        scores,
-        attention: attn,
-        z,
-        attn_out,
-        x1,
-        mlp,
-        x2,
-        xf,
-        logits,
-        probs,
-    };
-    Trace {
-        ids,
-        acts,
-        ln1,
-        ln2,
-        lnf,
+    a.x2.copy_from(&a.x1);
+    if let (Some(ffn), Some(m)) = (&w.ffn, &mut a.mlp) {
+        maybe_norm(&a.x1, &w.ln2, &mut ws.ln2, &mut m.mlp_in);
+        nudge(probe, "mlpIn", &mut m.mlp_in);
+        feedforward::expand(&m.mlp_in, ffn, &mut m.u);
+        nudge(probe, "u", &mut m.u);
+        feedforward::activate_all(&m.u, cfg.activation, &mut m.hidden);
+        nudge(probe, "hidden", &mut m.hidden);
+        feedforward::contract(&m.hidden, ffn, &mut m.mlp_out);
+        nudge(probe, "mlpOut", &mut m.mlp_out);
+        a.x2 += &m.mlp_out;
     }
+    nudge(probe, "x2", &mut a.x2);
+    maybe_norm(&a.x2, &w.lnf, &mut ws.lnf, &mut a.xf);
+    nudge(probe, "xf", &mut a.xf);
+    unembedding::forward(&a.xf, &w.unembedding, &mut a.logits);
+    nudge(probe, "logits", &mut a.logits);
+    unembedding::softmax(&a.logits, &mut a.probs);
+    nudge(probe, "probs", &mut a.probs);
 }
 
-fn check_forward(acts: &Activations) -> Result<(), ModelError> {
-    if let Some(name) = acts.first_non_finite() {
+/// The forward pass, refusing results that overflowed.
+pub(crate) fn forward_into(
+    ws: &mut Workspace,
+    w: &Weights,
+    cfg: &Config,
+) -> Result<(), ModelError> {
+    run(ws, w, cfg, None);
+    if let Some(name) = ws.acts.first_non_finite() {
         fail!(
             "the forward pass overflowed: {name} holds a value too large for a float64 (or NaN); \
              make the weights smaller"
@@ -315,38 +422,42 @@ fn check_forward(acts: &Activations) -> Result<(), ModelError> {
     Ok(())
 }
 
-/// Runs the forward pass and checks that every value is finite.
-pub(crate) fn forward_checked(state: &State) -> Result<Trace, ModelError> {
-    state.check_shapes()?;
-    let trace = run(state, None);
-    check_forward(&trace.acts)?;
-    Ok(trace)
+/// L from the logits of the last forward pass (fills the terms and N).
+pub(crate) fn loss_into(ws: &mut Workspace) -> Result<f64, ModelError> {
+    let (value, count) = loss::forward(&ws.acts.logits, &ws.targets, &mut ws.terms)?;
+    ws.count = count;
+    ws.grad.loss = value;
+    Ok(value)
 }
 
-pub(crate) fn loss_of(state: &State, trace: &Trace) -> Result<LossReport, ModelError> {
-    let targets = loss::targets(&trace.ids, state.eos_id());
-    loss::forward(&trace.acts.logits, &targets)
+/// A fresh workspace with the forward pass and the loss done: what most callers need first.
+pub(crate) fn forward_checked(state: &State) -> Result<Workspace, ModelError> {
+    state.check_shapes()?;
+    let mut ws = Workspace::new(state);
+    forward_into(&mut ws, &state.weights, &state.config)?;
+    Ok(ws)
 }
 
 /// L with an optional probe. With a probe on `probs`, L is taken from the (shifted) probabilities
 /// themselves, −ln probs[t][target]; otherwise from the logits through log-sum-exp.
 pub(crate) fn loss_with_probe(state: &State, probe: Option<&Probe>) -> Result<f64, ModelError> {
     state.check_shapes()?;
-    let trace = run(state, probe);
-    let targets = loss::targets(&trace.ids, state.eos_id());
+    let mut ws = Workspace::new(state);
+    run(&mut ws, &state.weights, &state.config, probe);
     if probe.is_some_and(|p| p.name == "probs") {
-        let n = targets.iter().flatten().count();
+        let n = ws.targets.iter().flatten().count();
         if n == 0 {
-            fail!("{}", loss::no_target_message(targets.len()));
+            fail!("{}", loss::no_target_message(ws.targets.len()));
         }
-        let sum: f64 = targets
+        let sum: f64 = ws
+            .targets
             .iter()
             .enumerate()
-            .filter_map(|(t, y)| y.map(|y| -trace.acts.probs[(t, y)].ln()))
+            .filter_map(|(t, y)| y.map(|y| -ws.acts.probs[(t, y)].ln()))
             .sum();
         return Ok(sum / n as f64);
     }
-    Ok(loss::forward(&trace.acts.logits, &targets)?.value)
+    loss_into(&mut ws)
 }
 
 /// The gradient of L with respect to every weight and every activation.
@@ -367,105 +478,127 @@ impl Serialize for Backward {
     }
 }
 
-pub(crate) fn backward_trace(
-    state: &State,
-    trace: &Trace,
-    report: &LossReport,
-) -> Result<Backward, ModelError> {
-    let w = &state.weights;
-    let cfg = &state.config;
-    let a = &trace.acts;
-    let mut g = w.zeros_like();
+/// Back propagation through the workspace's last forward pass (after `loss_into`): fills
+/// `ws.grad` walking the layers in reverse.
+pub(crate) fn backward_into(
+    ws: &mut Workspace,
+    w: &Weights,
+    cfg: &Config,
+) -> Result<(), ModelError> {
+    let Workspace {
+        ids,
+        targets,
+        acts: a,
+        ln1,
+        ln2,
+        lnf,
+        count,
+        grad,
+        transposed: wt,
+        scratch,
+        ..
+    } = ws;
+    let Backward {
+        weights: g,
+        activations: ga,
+        ..
+    } = grad;
+
+    w.wq.transpose_to(&mut wt.attention.wq);
+    w.wk.transpose_to(&mut wt.attention.wk);
+    w.wv.transpose_to(&mut wt.attention.wv);
+    w.wo.transpose_to(&mut wt.attention.wo);
+    w.unembedding.transpose_to(&mut wt.unembedding);
 
     // L = mean of −ln softmax(logits)[target]  ⇒  ∇logits = (P − Y)/N.
-    let d_logits = loss::backward_logits(&a.probs, &report.targets, report.count);
-    let d_probs = loss::backward_probs(&a.probs, &report.targets, report.count);
-    let (d_xf, d_unembedding) = unembedding::backward(&d_logits, &a.xf, &w.unembedding);
-    g.unembedding = d_unembedding;
-    let d_x2 = maybe_norm_backward(&d_xf, &trace.lnf, &w.lnf, &mut g.lnf);
+    loss::backward_logits(&a.probs, targets, *count, &mut ga.logits);
+    loss::backward_probs(&a.probs, targets, *count, &mut ga.probs);
+    unembedding::backward(
+        &ga.logits,
+        &a.xf,
+        &wt.unembedding,
+        &mut ga.xf,
+        &mut g.unembedding,
+    );
+    // xf = LNf(x2): ∇x2 is LNf's backward of ∇xf (or ∇xf itself without layer norm).
+    ga.x2.fill(0.0);
+    maybe_norm_backward(&ga.xf, lnf, &w.lnf, &mut g.lnf, &mut ga.x2, scratch);
 
     // x2 = x1 + mlpOut: the residual hands ∇x2 to both branches unchanged.
-    let (d_x1, d_mlp) = match (&w.ffn, &a.mlp) {
-        (Some(ffn), Some(m)) => {
-            let fg = feedforward::backward(&d_x2, &m.mlp_in, &m.u, &m.hidden, ffn, cfg.activation);
-            let d_from_mlp = maybe_norm_backward(&fg.d_mlp_in, &trace.ln2, &w.ln2, &mut g.ln2);
-            let d_acts = MlpActivations {
-                mlp_in: fg.d_mlp_in,
-                u: fg.du,
-                hidden: fg.d_hidden,
-                mlp_out: d_x2.clone(),
-            };
-            g.ffn = Some(fg.weights);
-            (&d_x2 + d_from_mlp, Some(d_acts))
-        }
-        _ => (d_x2.clone(), None),
-    };
+    ga.x1.copy_from(&ga.x2);
+    if let (Some(ffn), Some(m), Some(gm), Some(gffn)) = (&w.ffn, &a.mlp, &mut ga.mlp, &mut g.ffn) {
+        ffn.w1.transpose_to(&mut wt.w1);
+        ffn.w2.transpose_to(&mut wt.w2);
+        gm.mlp_out.copy_from(&ga.x2);
+        feedforward::backward(
+            &gm.mlp_out,
+            &m.mlp_in,
+            &m.u,
+            &m.hidden,
+            &wt.w1,
+            &wt.w2,
+            cfg.activation,
+            feedforward::Grads {
+                d_hidden: &mut gm.hidden,
+                du: &mut gm.u,
+                d_mlp_in: &mut gm.mlp_in,
+                weights: gffn,
+            },
+        );
+        // ∇x1 = ∇x2 + LN2's backward of ∇mlpIn.
+        maybe_norm_backward(&gm.mlp_in, ln2, &w.ln2, &mut g.ln2, &mut ga.x1, scratch);
+    }
 
     // x1 = x + attnOut, the same split again.
-    let d_attn_out = d_x1.clone();
-    let (dz, d_wo) = attention::output_backward(&d_attn_out, &a.z, &w.wo);
-    let (d_attention, dv) = attention::mix_backward(&dz, &a.attention, &a.v);
-    let d_scores = attention::softmax_backward(&d_attention, &a.attention);
-    let (dq, dk) = attention::scores_backward(&d_scores, &a.q, &a.k);
-    let (d_attn_in, d_wq, d_wk, d_wv) =
-        attention::project_backward(&dq, &dk, &dv, &a.attn_in, &w.wq, &w.wk, &w.wv);
-    g.wo = d_wo;
-    g.wq = d_wq;
-    g.wk = d_wk;
-    g.wv = d_wv;
-    let dx = &d_x1 + maybe_norm_backward(&d_attn_in, &trace.ln1, &w.ln1, &mut g.ln1);
+    ga.attn_out.copy_from(&ga.x1);
+    attention::output_backward(&ga.attn_out, &a.z, &wt.attention.wo, &mut ga.z, &mut g.wo);
+    attention::mix_backward(&ga.z, &a.attention, &a.v, &mut ga.attention, &mut ga.v);
+    attention::softmax_backward(&ga.attention, &a.attention, &mut ga.scores);
+    attention::scores_backward(&ga.scores, &a.q, &a.k, &mut ga.q, &mut ga.k);
+    attention::project_backward(
+        &ga.q,
+        &ga.k,
+        &ga.v,
+        &a.attn_in,
+        &wt.attention,
+        &mut ga.attn_in,
+        &mut g.wq,
+        &mut g.wk,
+        &mut g.wv,
+    );
+    // ∇x = ∇x1 (residual) + LN1's backward of ∇attnIn.
+    ga.x.copy_from(&ga.x1);
+    maybe_norm_backward(&ga.attn_in, ln1, &w.ln1, &mut g.ln1, &mut ga.x, scratch);
 
-    let (d_embedding, d_position) =
-        embedding::backward(&trace.ids, &dx, state.vocab.len(), cfg.context);
-    g.embedding = d_embedding;
-    g.position = d_position;
+    embedding::backward(ids, &ga.x, &mut g.embedding, &mut g.position);
 
-    let activations = Activations {
-        x: dx,
-        attn_in: d_attn_in,
-        q: dq,
-        k: dk,
-        v: dv,
-        scores: d_scores,
-        attention: d_attention,
-        z: dz,
-        attn_out: d_attn_out,
-        x1: d_x1,
-        mlp: d_mlp,
-        x2: d_x2,
-        xf: d_xf,
-        logits: d_logits,
-        probs: d_probs,
-    };
-    let out = Backward {
-        loss: report.value,
-        weights: g,
-        activations,
-    };
-    if let Some((name, _)) = out
-        .weights
+    if let Some(name) = g
         .params()
-        .into_iter()
         .find(|(_, m)| m.iter().any(|x| !x.is_finite()))
+        .map(|(n, _)| n)
     {
         fail!("the gradient of weights.{name} is not finite; make the weights smaller");
     }
-    if let Some((t, y)) = report.targets.iter().enumerate().find_map(|(t, y)| {
-        y.filter(|y| !out.activations.probs[(t, *y)].is_finite())
-            .map(|y| (t, y))
-    }) {
+    let underflow = targets
+        .iter()
+        .enumerate()
+        .find_map(|(t, y)| y.filter(|y| !ga.probs[(t, *y)].is_finite()).map(|y| (t, y)));
+    if let Some((t, y)) = underflow {
         fail!(
-            "probs[{t}][{y}], the probability of position {t}'s target, is too small for a float64 \
-             (its loss term is {:.1}), so the gradient with respect to it, −1/(N·P), is infinite; \
-             make the weights smaller",
-            report.terms[t].unwrap_or(f64::INFINITY)
+            "probs[{t}][{y}], the probability of position {t}'s target, is too small for a float64, \
+             so the gradient with respect to it, −1/(N·P), is infinite; make the weights smaller"
         );
     }
-    if let Some(name) = out.activations.first_non_finite() {
-        fail!(
-            "the gradient with respect to {name} is not finite (a probability underflowed to 0?); \
-             make the weights smaller"
-        );
+    if let Some(name) = ga.first_non_finite() {
+        fail!("the gradient with respect to {name} is not finite; make the weights smaller");
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Forward, loss and backward on a fresh workspace.
+pub(crate) fn backward_checked(state: &State) -> Result<Workspace, ModelError> {
+    let mut ws = forward_checked(state)?;
+    loss_into(&mut ws)?;
+    backward_into(&mut ws, &state.weights, &state.config)?;
+    Ok(ws)
 }

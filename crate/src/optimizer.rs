@@ -2,7 +2,8 @@
 
 use crate::error::{fail, ModelError};
 use crate::json::{self, quote};
-use crate::state::{OptimizerState, State, Weights};
+use crate::model::{self, Workspace};
+use crate::state::{Config, OptimizerState, State, Weights, WeightsJson};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
@@ -91,8 +92,8 @@ impl StepOptions {
 
 /// w ← w − η·∇w.
 pub fn sgd(weights: &mut Weights, grads: &Weights, learning_rate: f64) {
-    for ((_, w), (_, g)) in weights.params_mut().into_iter().zip(grads.params()) {
-        *w -= g * learning_rate;
+    for ((_, w), (_, g)) in weights.params_mut().zip(grads.params()) {
+        w.zip_apply(g, |w, g| *w -= learning_rate * g);
     }
 }
 
@@ -100,15 +101,11 @@ pub fn sgd(weights: &mut Weights, grads: &Weights, learning_rate: f64) {
 /// pull towards the zero they started from.
 pub fn adam(weights: &mut Weights, grads: &Weights, moments: &mut OptimizerState, o: &StepOptions) {
     moments.step += 1;
-    let k = moments.step as i32;
-    let m_correction = 1.0 - o.beta1.powi(k);
-    let v_correction = 1.0 - o.beta2.powi(k);
-    let params = weights.params_mut().into_iter().zip(grads.params());
-    let state = moments
-        .m
-        .params_mut()
-        .into_iter()
-        .zip(moments.v.params_mut());
+    let k = moments.step as f64;
+    let m_correction = 1.0 - o.beta1.powf(k);
+    let v_correction = 1.0 - o.beta2.powf(k);
+    let params = weights.params_mut().zip(grads.params());
+    let state = moments.m.params_mut().zip(moments.v.params_mut());
     for (((_, w), (_, g)), ((_, m), (_, v))) in params.zip(state) {
         for i in 0..w.len() {
             m[i] = o.beta1 * m[i] + (1.0 - o.beta1) * g[i];
@@ -120,18 +117,79 @@ pub fn adam(weights: &mut Weights, grads: &Weights, moments: &mut OptimizerState
     }
 }
 
+/// Updates `weights` (and Adam's `moments`) in place from the gradient `grads`. Refuses moments
+/// of the wrong shapes, and an update that makes a weight non-finite (the caller keeps the last
+/// good weights: it updates a copy).
+pub(crate) fn apply(
+    weights: &mut Weights,
+    moments: &mut Option<OptimizerState>,
+    grads: &Weights,
+    options: &StepOptions,
+) -> Result<(), ModelError> {
+    match options.optimizer {
+        Optimizer::Sgd => sgd(weights, grads, options.learning_rate),
+        Optimizer::Adam => {
+            let moments = moments.get_or_insert_with(|| OptimizerState {
+                step: 0,
+                m: weights.zeros_like(),
+                v: weights.zeros_like(),
+            });
+            let shapes_of = |w: &Weights| {
+                w.params()
+                    .map(|(n, x)| (n, x.shape()))
+                    .eq(weights.params().map(|(n, x)| (n, x.shape())))
+            };
+            if !shapes_of(&moments.m) || !shapes_of(&moments.v) {
+                fail!(
+                    "optimizer.m and optimizer.v must have the same weights and shapes as weights"
+                );
+            }
+            adam(weights, grads, moments, options);
+        }
+    }
+    if let Some((name, _)) = weights
+        .params()
+        .find(|(_, m)| m.iter().any(|x| !x.is_finite()))
+    {
+        fail!(
+            "the step made weights.{name} non-finite: the learning rate {} is too large; lower it",
+            options.learning_rate
+        );
+    }
+    Ok(())
+}
+
+/// The loss of the updated weights, computed in `ws` (whose shapes they share). A step so large
+/// that the new loss overflows is reported as such.
+pub(crate) fn loss_after(
+    ws: &mut Workspace,
+    weights: &Weights,
+    config: &Config,
+    options: &StepOptions,
+) -> Result<f64, ModelError> {
+    model::forward_into(ws, weights, config).and_then(|_| model::loss_into(ws)).map_err(|e| {
+        ModelError::new(format!(
+            "after the step the model no longer gives a finite loss ({e}); the learning rate {} is too large",
+            options.learning_rate
+        ))
+    })
+}
+
 /// What `step` returns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepResult {
     pub state: State,
+    /// W′ − W for every weight: the change the step applied.
+    pub update: Weights,
     pub loss_before: f64,
     pub loss_after: f64,
 }
 
 impl Serialize for StepResult {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(3))?;
+        let mut map = s.serialize_map(Some(4))?;
         map.serialize_entry("state", &self.state)?;
+        map.serialize_entry("update", &WeightsJson(&self.update))?;
         map.serialize_entry("lossBefore", &self.loss_before)?;
         map.serialize_entry("lossAfter", &self.loss_after)?;
         map.end()

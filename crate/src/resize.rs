@@ -128,13 +128,8 @@ pub(crate) fn resize(state: &State, change: &Resize) -> Result<State, ModelError
         unembedding,
     };
     // Adam's moments belong to the old shapes; they are kept only if every shape is unchanged.
-    let same_shapes = vocab == state.vocab
-        && weights.params().len() == old.params().len()
-        && weights
-            .params()
-            .iter()
-            .zip(old.params())
-            .all(|((a, x), (b, y))| a == &b && x.shape() == y.shape());
+    let shapes = |w: &Weights| w.params().map(|(n, m)| (n, m.shape())).collect::<Vec<_>>();
+    let same_shapes = vocab == state.vocab && shapes(&weights) == shapes(old);
     let next = State {
         vocab,
         eos: state.eos.clone(),

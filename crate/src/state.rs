@@ -111,61 +111,86 @@ pub fn is_vector(name: &str) -> bool {
 }
 
 impl Weights {
-    /// The weights present in this model, with their contract names, in contract order.
-    pub fn params(&self) -> Vec<(&'static str, &Mat)> {
-        let mut out = vec![
-            ("embedding", &self.embedding),
-            ("position", &self.position),
-            ("wq", &self.wq),
-            ("wk", &self.wk),
-            ("wv", &self.wv),
-            ("wo", &self.wo),
-        ];
-        if let Some(f) = &self.ffn {
-            out.extend([("w1", &f.w1), ("b1", &f.b1), ("w2", &f.w2), ("b2", &f.b2)]);
-        }
-        for (g, b, ln) in [
-            ("ln1Gain", "ln1Bias", &self.ln1),
-            ("ln2Gain", "ln2Bias", &self.ln2),
-            ("lnfGain", "lnfBias", &self.lnf),
-        ] {
-            if let Some(ln) = ln {
-                out.extend([(g, &ln.gain), (b, &ln.bias)]);
-            }
-        }
-        out.push(("unembedding", &self.unembedding));
-        out
+    /// The weights present in this model, with their contract names, in contract order. (An
+    /// iterator over a fixed array, so walking the weights in a training step allocates nothing.)
+    pub fn params(&self) -> impl Iterator<Item = (&'static str, &Mat)> {
+        let f = self.ffn.as_ref();
+        let (l1, l2, lf) = (self.ln1.as_ref(), self.ln2.as_ref(), self.lnf.as_ref());
+        [
+            Some(("embedding", &self.embedding)),
+            Some(("position", &self.position)),
+            Some(("wq", &self.wq)),
+            Some(("wk", &self.wk)),
+            Some(("wv", &self.wv)),
+            Some(("wo", &self.wo)),
+            f.map(|f| ("w1", &f.w1)),
+            f.map(|f| ("b1", &f.b1)),
+            f.map(|f| ("w2", &f.w2)),
+            f.map(|f| ("b2", &f.b2)),
+            l1.map(|l| ("ln1Gain", &l.gain)),
+            l1.map(|l| ("ln1Bias", &l.bias)),
+            l2.map(|l| ("ln2Gain", &l.gain)),
+            l2.map(|l| ("ln2Bias", &l.bias)),
+            lf.map(|l| ("lnfGain", &l.gain)),
+            lf.map(|l| ("lnfBias", &l.bias)),
+            Some(("unembedding", &self.unembedding)),
+        ]
+        .into_iter()
+        .flatten()
     }
 
     /// Mutable twin of [`Weights::params`], same order.
-    pub fn params_mut(&mut self) -> Vec<(&'static str, &mut Mat)> {
-        let mut out = vec![
-            ("embedding", &mut self.embedding),
-            ("position", &mut self.position),
-            ("wq", &mut self.wq),
-            ("wk", &mut self.wk),
-            ("wv", &mut self.wv),
-            ("wo", &mut self.wo),
-        ];
-        if let Some(f) = &mut self.ffn {
-            out.extend([
-                ("w1", &mut f.w1),
-                ("b1", &mut f.b1),
-                ("w2", &mut f.w2),
-                ("b2", &mut f.b2),
-            ]);
-        }
-        for (g, b, ln) in [
-            ("ln1Gain", "ln1Bias", &mut self.ln1),
-            ("ln2Gain", "ln2Bias", &mut self.ln2),
-            ("lnfGain", "lnfBias", &mut self.lnf),
-        ] {
-            if let Some(ln) = ln {
-                out.extend([(g, &mut ln.gain), (b, &mut ln.bias)]);
+    pub fn params_mut(&mut self) -> impl Iterator<Item = (&'static str, &mut Mat)> {
+        let Weights {
+            embedding,
+            position,
+            wq,
+            wk,
+            wv,
+            wo,
+            ffn,
+            ln1,
+            ln2,
+            lnf,
+            unembedding,
+        } = self;
+        let (w1, b1, w2, b2) = match ffn {
+            Some(f) => (
+                Some(&mut f.w1),
+                Some(&mut f.b1),
+                Some(&mut f.w2),
+                Some(&mut f.b2),
+            ),
+            None => (None, None, None, None),
+        };
+        fn split(ln: &mut Option<LayerNormWeights>) -> (Option<&mut Mat>, Option<&mut Mat>) {
+            match ln {
+                Some(l) => (Some(&mut l.gain), Some(&mut l.bias)),
+                None => (None, None),
             }
         }
-        out.push(("unembedding", &mut self.unembedding));
-        out
+        let ((g1, c1), (g2, c2), (gf, cf)) = (split(ln1), split(ln2), split(lnf));
+        [
+            ("embedding", Some(embedding)),
+            ("position", Some(position)),
+            ("wq", Some(wq)),
+            ("wk", Some(wk)),
+            ("wv", Some(wv)),
+            ("wo", Some(wo)),
+            ("w1", w1),
+            ("b1", b1),
+            ("w2", w2),
+            ("b2", b2),
+            ("ln1Gain", g1),
+            ("ln1Bias", c1),
+            ("ln2Gain", g2),
+            ("ln2Bias", c2),
+            ("lnfGain", gf),
+            ("lnfBias", cf),
+            ("unembedding", Some(unembedding)),
+        ]
+        .into_iter()
+        .filter_map(|(name, m)| m.map(|m| (name, m)))
     }
 
     pub fn get(&self, name: &str) -> Option<&Mat> {
@@ -192,9 +217,7 @@ impl Weights {
     }
 
     pub fn all_finite(&self) -> bool {
-        self.params()
-            .iter()
-            .all(|(_, m)| m.iter().all(|x| x.is_finite()))
+        self.params().all(|(_, m)| m.iter().all(|x| x.is_finite()))
     }
 }
 
@@ -531,8 +554,7 @@ impl State {
             fail!("eos is not in vocab");
         }
         let specs = weight_specs(cfg, self.vocab.len());
-        let params = self.weights.params();
-        let names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = self.weights.params().map(|(n, _)| n).collect();
         let expected: Vec<&str> = specs.iter().map(|s| s.name).collect();
         if names != expected {
             fail!(
@@ -541,7 +563,7 @@ impl State {
                 expected.join(", ")
             );
         }
-        for (s, (name, m)) in specs.iter().zip(params) {
+        for (s, (name, m)) in specs.iter().zip(self.weights.params()) {
             if m.shape() != (s.rows, s.cols) {
                 fail!(
                     "weights.{name} is {}×{}, expected {}×{} ({})",
@@ -659,7 +681,7 @@ fn parse_optimizer(
     };
     let m = moment("m")?;
     let v = moment("v")?;
-    if v.params().iter().any(|(_, m)| m.iter().any(|x| *x < 0.0)) {
+    if v.params().any(|(_, m)| m.iter().any(|x| *x < 0.0)) {
         fail!("optimizer.v holds a negative number; Adam's second moment is a mean of squares, so it is never negative");
     }
     Ok(OptimizerState { step, m, v })
@@ -670,9 +692,8 @@ pub(crate) struct WeightsJson<'a>(pub &'a Weights);
 
 impl Serialize for WeightsJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let params = self.0.params();
-        let mut map = s.serialize_map(Some(params.len()))?;
-        for (name, m) in params {
+        let mut map = s.serialize_map(Some(self.0.params().count()))?;
+        for (name, m) in self.0.params() {
             if is_vector(name) {
                 map.serialize_entry(name, &Flat(m))?;
             } else {

@@ -3,21 +3,20 @@
 use crate::state::Mat;
 
 /// logits: T×V.
-pub fn forward(xf: &Mat, unembedding: &Mat) -> Mat {
-    xf * unembedding
+pub fn forward(xf: &Mat, unembedding: &Mat, logits: &mut Mat) {
+    logits.gemm(1.0, xf, unembedding, 0.0);
 }
 
 /// probs: T×V. Each row's largest logit is subtracted first, so `exp` never overflows and the
 /// result is the same as the textbook formula.
-pub fn softmax(logits: &Mat) -> Mat {
-    let mut p = logits.clone();
-    for mut row in p.row_iter_mut() {
+pub fn softmax(logits: &Mat, probs: &mut Mat) {
+    probs.copy_from(logits);
+    for mut row in probs.row_iter_mut() {
         let max = row.max();
         row.apply(|x| *x = (*x - max).exp());
         let sum = row.sum();
         row /= sum;
     }
-    p
 }
 
 /// log Σ exp(row), computed stably: the loss uses it instead of ln(probs) so a probability that
@@ -28,10 +27,15 @@ pub fn log_sum_exp(logits: &Mat, t: usize) -> f64 {
     max + row.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
 }
 
-/// Backward: (∇xf T×C, ∇unembedding C×V).
-pub fn backward(d_logits: &Mat, xf: &Mat, unembedding: &Mat) -> (Mat, Mat) {
-    (
-        d_logits * unembedding.transpose(),
-        xf.transpose() * d_logits,
-    )
+/// ∇xf (T×C) and ∇unembedding (C×V). `unembedding_t` is unembeddingᵀ, kept transposed so the
+/// product needs no temporary.
+pub fn backward(
+    d_logits: &Mat,
+    xf: &Mat,
+    unembedding_t: &Mat,
+    d_xf: &mut Mat,
+    d_unembedding: &mut Mat,
+) {
+    d_xf.gemm(1.0, d_logits, unembedding_t, 0.0);
+    d_unembedding.gemm_tr(1.0, xf, d_logits, 0.0);
 }

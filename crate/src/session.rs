@@ -1,0 +1,200 @@
+//! A model held in memory between calls: what the page edits and trains.
+//!
+//! The contract's functions take a whole state and return whole results, which means parsing and
+//! re-creating everything on every call. A `Session` keeps the state, the workspace and the last
+//! results instead: an edit changes one number, the next read recomputes only what is stale, and
+//! a training step reuses every buffer (it allocates nothing once the first step has run).
+
+use crate::derivation::Cell;
+use crate::error::{fail, ModelError};
+use crate::loss::LossReport;
+use crate::model::{self, Activations, Backward, Workspace};
+use crate::optimizer::{self, StepOptions};
+use crate::state::{OptimizerState, State, Weights};
+
+/// How far the workspace has been computed for the current state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Done {
+    Nothing,
+    Forward,
+    Loss,
+    Backward,
+}
+
+pub struct Session {
+    state: State,
+    ws: Workspace,
+    done: Done,
+    /// Where a step writes the new weights and moments before they are accepted, so a step that
+    /// fails (non-finite weights) leaves the state as it was.
+    spare_weights: Weights,
+    spare_moments: Option<OptimizerState>,
+}
+
+/// What a run of training steps did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Training {
+    /// The loss after each completed step.
+    pub losses: Vec<f64>,
+    /// Why training stopped early, if it did (the state is the last good one).
+    pub stopped: Option<ModelError>,
+}
+
+impl Session {
+    pub fn new(state: State) -> Result<Session, ModelError> {
+        state.check_shapes()?;
+        Ok(Session {
+            ws: Workspace::new(&state),
+            spare_weights: state.weights.clone(),
+            spare_moments: None,
+            done: Done::Nothing,
+            state,
+        })
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Replaces the whole state (keeping the buffers when the sizes are unchanged).
+    pub fn set_state(&mut self, state: State) -> Result<(), ModelError> {
+        state.check_shapes()?;
+        if self.ws.fits(&state) {
+            self.ws.refresh_input(&state);
+        } else {
+            self.ws = Workspace::new(&state);
+        }
+        if self
+            .spare_weights
+            .params()
+            .map(|(_, m)| m.shape())
+            .ne(state.weights.params().map(|(_, m)| m.shape()))
+        {
+            self.spare_weights = state.weights.clone();
+        }
+        self.state = state;
+        self.done = Done::Nothing;
+        Ok(())
+    }
+
+    /// Sets one entry of one weight; the cell names it as in [`Cell`] (`group` "weights").
+    pub fn set_weight(&mut self, cell: &Cell, value: f64) -> Result<(), ModelError> {
+        if !value.is_finite() {
+            fail!("{} must be a finite number", cell.describe());
+        }
+        let (i, j) = cell.weight_entry(&self.state)?;
+        if let Some(m) = self.state.weights.get_mut(&cell.name) {
+            m[(i, j)] = value;
+        }
+        self.done = Done::Nothing;
+        Ok(())
+    }
+
+    fn ensure(&mut self, want: Done) -> Result<(), ModelError> {
+        let (w, cfg) = (&self.state.weights, &self.state.config);
+        if self.done < Done::Forward && want >= Done::Forward {
+            model::forward_into(&mut self.ws, w, cfg)?;
+            self.done = Done::Forward;
+        }
+        if self.done < Done::Loss && want >= Done::Loss {
+            model::loss_into(&mut self.ws)?;
+            self.done = Done::Loss;
+        }
+        if self.done < Done::Backward && want >= Done::Backward {
+            model::backward_into(&mut self.ws, w, cfg)?;
+            self.done = Done::Backward;
+        }
+        Ok(())
+    }
+
+    pub fn forward(&mut self) -> Result<&Activations, ModelError> {
+        self.ensure(Done::Forward)?;
+        Ok(&self.ws.acts)
+    }
+
+    pub fn loss(&mut self) -> Result<LossReport, ModelError> {
+        self.ensure(Done::Loss)?;
+        Ok(self.ws.report())
+    }
+
+    pub fn loss_value(&mut self) -> Result<f64, ModelError> {
+        self.ensure(Done::Loss)?;
+        Ok(self.ws.grad.loss)
+    }
+
+    pub fn backward(&mut self) -> Result<&Backward, ModelError> {
+        self.ensure(Done::Backward)?;
+        Ok(&self.ws.grad)
+    }
+
+    /// One optimisation step in place; returns (loss before, loss after). On an error the state
+    /// is unchanged.
+    pub fn step(&mut self, options: &StepOptions) -> Result<(f64, f64), ModelError> {
+        self.ensure(Done::Backward)?;
+        let before = self.ws.grad.loss;
+        for ((_, spare), (_, w)) in self
+            .spare_weights
+            .params_mut()
+            .zip(self.state.weights.params())
+        {
+            spare.copy_from(w);
+        }
+        match (&self.state.optimizer, &mut self.spare_moments) {
+            (None, spare) => *spare = None,
+            (Some(m), Some(spare)) if same_shapes(&m.m, &spare.m) => {
+                spare.step = m.step;
+                for ((_, a), (_, b)) in spare.m.params_mut().zip(m.m.params()) {
+                    a.copy_from(b);
+                }
+                for ((_, a), (_, b)) in spare.v.params_mut().zip(m.v.params()) {
+                    a.copy_from(b);
+                }
+            }
+            (Some(m), spare) => *spare = Some(m.clone()),
+        }
+        optimizer::apply(
+            &mut self.spare_weights,
+            &mut self.spare_moments,
+            &self.ws.grad.weights,
+            options,
+        )?;
+        // The workspace now holds the new weights' forward pass, whatever happens next.
+        self.done = Done::Nothing;
+        let after = optimizer::loss_after(
+            &mut self.ws,
+            &self.spare_weights,
+            &self.state.config,
+            options,
+        )?;
+        std::mem::swap(&mut self.state.weights, &mut self.spare_weights);
+        std::mem::swap(&mut self.state.optimizer, &mut self.spare_moments);
+        self.done = Done::Loss;
+        Ok((before, after))
+    }
+
+    /// Up to `steps` steps, stopping at the first error (the state stays at the last good step).
+    pub fn train(&mut self, options: &StepOptions, steps: usize) -> Training {
+        let mut losses = Vec::with_capacity(steps);
+        for _ in 0..steps {
+            match self.step(options) {
+                Ok((_, after)) => losses.push(after),
+                Err(e) => {
+                    return Training {
+                        losses,
+                        stopped: Some(e),
+                    }
+                }
+            }
+        }
+        Training {
+            losses,
+            stopped: None,
+        }
+    }
+}
+
+fn same_shapes(a: &Weights, b: &Weights) -> bool {
+    a.params()
+        .map(|(n, m)| (n, m.shape()))
+        .eq(b.params().map(|(n, m)| (n, m.shape())))
+}

@@ -1,0 +1,132 @@
+//! The stateful handle gives exactly the numbers of the contract's functions, and a failed step
+//! keeps the last good state.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::{random_state, Shape};
+use how_llms_learn::{
+    article_example, backward, forward, loss, step, Activation, Cell, Session, StepOptions,
+};
+
+fn states() -> Vec<how_llms_learn::State> {
+    let shape = |tokens: &[usize], eos, c, h, f, ln, act| Shape {
+        vocab: 3,
+        tokens: tokens.to_vec(),
+        eos,
+        d_model: c,
+        n_heads: h,
+        d_ff: f,
+        layer_norm: ln,
+        activation: act,
+        context: 6,
+    };
+    vec![
+        article_example(),
+        random_state(
+            &shape(&[0, 2, 1, 1], Some(2), 4, 2, 5, true, Activation::Gelu),
+            11,
+            0.8,
+        ),
+        random_state(
+            &shape(&[1, 0, 1], None, 3, 3, 0, false, Activation::Relu),
+            12,
+            1.0,
+        ),
+    ]
+}
+
+#[test]
+fn results_equal_the_contract_functions() {
+    for state in states() {
+        let mut s = Session::new(state.clone()).unwrap();
+        assert_eq!(s.forward().unwrap(), &forward(&state).unwrap());
+        assert_eq!(s.loss().unwrap(), loss(&state).unwrap());
+        assert_eq!(s.backward().unwrap(), &backward(&state).unwrap());
+    }
+}
+
+#[test]
+fn editing_a_weight_recomputes_exactly_what_the_edited_state_gives() {
+    let mut s = Session::new(article_example()).unwrap();
+    s.backward().unwrap();
+    s.set_weight(&Cell::weight("wo", &[0, 1]), -0.25).unwrap();
+    let mut edited = article_example();
+    edited.weights.wo[(0, 1)] = -0.25;
+    assert_eq!(s.state(), &edited);
+    assert_eq!(s.backward().unwrap(), &backward(&edited).unwrap());
+    s.set_weight(&Cell::weight("b1", &[2]), 0.3).unwrap();
+    edited.weights.ffn.as_mut().unwrap().b1[(0, 2)] = 0.3;
+    assert_eq!(s.loss().unwrap(), loss(&edited).unwrap());
+    // Bad edits are refused and change nothing.
+    let err = s.set_weight(&Cell::weight("wo", &[2, 0]), 1.0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "weights.wo[2][0] is outside weights.wo, which is 2×2"
+    );
+    let err = s
+        .set_weight(&Cell::weight("wo", &[0, 0]), f64::NAN)
+        .unwrap_err();
+    assert_eq!(err.to_string(), "weights.wo[0][0] must be a finite number");
+    let err = s
+        .set_weight(&Cell::activation("x", &[0, 0]), 1.0)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "activations.x[0][0] is not a weight; only weights can be set"
+    );
+    assert_eq!(s.state(), &edited);
+}
+
+#[test]
+fn steps_equal_the_contract_step_for_sgd_and_adam() {
+    for options in [StepOptions::sgd(0.05), StepOptions::adam(0.01)] {
+        for state in states() {
+            let mut s = Session::new(state.clone()).unwrap();
+            let mut reference = state;
+            for _ in 0..5 {
+                let r = step(&reference, &options).unwrap();
+                let (before, after) = s.step(&options).unwrap();
+                assert_eq!((before, after), (r.loss_before, r.loss_after));
+                reference = r.state;
+                assert_eq!(s.state(), &reference);
+            }
+            assert_eq!(s.backward().unwrap(), &backward(&reference).unwrap());
+        }
+    }
+}
+
+#[test]
+fn a_diverging_step_keeps_the_last_good_state() {
+    let mut s = Session::new(article_example()).unwrap();
+    s.step(&StepOptions::sgd(0.1)).unwrap();
+    let good = s.state().clone();
+    let good_loss = s.loss_value().unwrap();
+    let err = s.step(&StepOptions::sgd(1e308)).unwrap_err();
+    assert!(err.to_string().contains("too large"), "{err}");
+    assert_eq!(s.state(), &good);
+    assert_eq!(s.loss_value().unwrap(), good_loss);
+    // Training stops at the first bad step and reports why.
+    let t = s.train(&StepOptions::sgd(1e308), 10);
+    assert!(t.losses.is_empty() && t.stopped.is_some());
+    let t = s.train(&StepOptions::sgd(0.1), 10);
+    assert_eq!(t.losses.len(), 10);
+    assert!(t.stopped.is_none());
+    assert!(t.losses[9] < good_loss);
+}
+
+#[test]
+fn replacing_the_state_with_other_sizes_works() {
+    let all = states();
+    let mut s = Session::new(all[0].clone()).unwrap();
+    for state in all.iter().chain(all.iter().rev()) {
+        s.set_state(state.clone()).unwrap();
+        assert_eq!(s.backward().unwrap(), &backward(state).unwrap());
+    }
+    // Same sizes, different input: ids and targets are re-read.
+    let mut swapped = article_example();
+    swapped.tokens = vec!["rocks".into(), "AI".into()];
+    s.set_state(article_example()).unwrap();
+    s.set_state(swapped.clone()).unwrap();
+    assert_eq!(s.loss().unwrap(), loss(&swapped).unwrap());
+}
