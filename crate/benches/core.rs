@@ -3,8 +3,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use how_llms_learn::{
-    article_example, backward, step, Activation, Config, FeedForwardWeights, LayerNormWeights, Mat,
-    State, StepOptions, Weights,
+    article_example, backward, step, Activation, Cell, Config, FeedForwardWeights,
+    LayerNormWeights, Mat, Session, State, StepOptions, Weights,
 };
 use std::hint::black_box;
 
@@ -80,6 +80,25 @@ fn bench(cr: &mut Criterion) {
     for (label, state) in &sizes[..2] {
         group.bench_with_input(BenchmarkId::from_parameter(label), state, |b, s| {
             b.iter(|| step(black_box(s), &StepOptions::sgd(0.1)).expect("step"))
+        });
+    }
+    group.finish();
+    // The page's path: a Session keeps its buffers, so an edit recomputes in place.
+    let mut group = cr.benchmark_group("session");
+    for (label, state) in &sizes {
+        let mut session = Session::new(state.clone()).expect("valid");
+        let cell = Cell::weight("wo", &[0, 0]);
+        let mut x = 0.0;
+        group.bench_function(BenchmarkId::new("edit+forward+loss+backward", label), |b| {
+            b.iter(|| {
+                x = if x > 0.5 { 0.0 } else { x + 0.001 };
+                session.set_weight(&cell, x).expect("edit");
+                session.backward().expect("backward").loss
+            })
+        });
+        let mut session = Session::new(state.clone()).expect("valid");
+        group.bench_function(BenchmarkId::new("sgd step", label), |b| {
+            b.iter(|| session.step(&StepOptions::sgd(1e-6)).expect("step"))
         });
     }
     group.finish();
