@@ -265,3 +265,116 @@ fn a_single_token_without_eos_has_nothing_to_predict() {
     let got = from_js(wasm::loss(js(&state)).unwrap());
     assert_eq!(got["count"].as_f64(), Some(1.0));
 }
+
+fn float64(array: js_sys::Float64Array) -> Vec<f64> {
+    array.to_vec()
+}
+
+#[wasm_bindgen_test]
+fn the_model_handle_gives_the_contract_functions_numbers() {
+    let mut model = wasm::Model::new(js(&example())).unwrap();
+    assert_same(
+        &from_js(model.forward().unwrap()),
+        &core_json(core::forward(&example_state()).unwrap()),
+        "Model.forward",
+    );
+    assert_same(
+        &from_js(model.backward().unwrap()),
+        &core_json(core::backward(&example_state()).unwrap()),
+        "Model.backward",
+    );
+    // Typed arrays are row-major.
+    assert_eq!(
+        float64(model.weight("wo").unwrap()),
+        vec![1.0, -0.5, 0.3, 0.7]
+    );
+    assert_eq!(
+        float64(model.activation("x").unwrap()),
+        vec![1.1, 0.0, 0.0, 1.1]
+    );
+    let dlogits = float64(model.activation_gradient("logits").unwrap());
+    assert_eq!(dlogits[2..], [0.0, 0.0]);
+
+    // An edit in place gives exactly what the contract's backward gives for the edited state.
+    model.set_weight("wo", 0, 1, -0.25).unwrap();
+    let mut edited = example();
+    edited["weights"]["wo"][0][1] = json!(-0.25);
+    let want = core_json(core::backward(&State::from_json(&edited).unwrap()).unwrap());
+    assert_same(
+        &from_js(model.backward().unwrap()),
+        &want,
+        "Model.backward after setWeight",
+    );
+    assert_same(
+        &from_js(model.get_state().unwrap()),
+        &edited,
+        "Model.getState",
+    );
+    assert_eq!(
+        float64(model.weight_gradient("wo").unwrap())[1],
+        want["weights"]["wo"][0][1].as_f64().unwrap()
+    );
+
+    // A step in place equals the contract's step.
+    let options = json!({ "optimizer": "adam", "learningRate": 0.01 });
+    let got = from_js(model.step(js(&options)).unwrap());
+    let reference = core::step(
+        &State::from_json(&edited).unwrap(),
+        &StepOptions::from_json(&options).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(got["lossAfter"].as_f64(), Some(reference.loss_after));
+    assert_same(
+        &from_js(model.get_state().unwrap()),
+        &core_json(&reference.state),
+        "state after Model.step",
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_model_handle_refuses_bad_edits_and_stops_diverging_training() {
+    let mut model = wasm::Model::new(js(&example())).unwrap();
+    let message = thrown(
+        model
+            .set_weight("wo", 5, 0, 1.0)
+            .map(|_| JsValue::UNDEFINED),
+    );
+    assert!(message.contains("weights.wo[5][0] is outside"), "{message}");
+    let message = thrown(
+        model
+            .set_weight("wo", 0, 0, f64::NAN)
+            .map(|_| JsValue::UNDEFINED),
+    );
+    assert!(message.contains("finite"), "{message}");
+    let before = from_js(model.get_state().unwrap());
+    assert_same(&before, &example(), "state after refused edits");
+
+    let run = model
+        .train(js(&json!({ "learningRate": 1e308 })), 5)
+        .unwrap();
+    let stopped = Reflect::get(&run, &"stopped".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(stopped.contains("too large"), "{stopped}");
+    let losses: js_sys::Float64Array = Reflect::get(&run, &"losses".into())
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(losses.length(), 0);
+    assert_same(
+        &from_js(model.get_state().unwrap()),
+        &example(),
+        "state after a diverging step",
+    );
+
+    let run = model
+        .train(js(&json!({ "learningRate": 0.1 })), 20)
+        .unwrap();
+    let losses: js_sys::Float64Array = Reflect::get(&run, &"losses".into())
+        .unwrap()
+        .unchecked_into();
+    let losses = losses.to_vec();
+    assert_eq!(losses.len(), 20);
+    assert!(losses[19] < losses[0]);
+    assert_eq!(model.loss_value().unwrap(), losses[19]);
+}

@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use crate::{Cell, ModelError, Resize, State, StepOptions};
+use crate::{ActivationRef, Cell, Mat, ModelError, Resize, Session, State, StepOptions};
+use js_sys::Float64Array;
 
 /// Runs once when the module is instantiated: panics (which would be bugs) reach the console.
 #[wasm_bindgen(start)]
@@ -96,4 +97,151 @@ pub fn resize(state_in: JsValue, change: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = validate)]
 pub fn validate(state_in: JsValue) -> Result<JsValue, JsError> {
     js(Ok(state(state_in)?))
+}
+
+/// `new Model(state)`: a model kept in wasm memory between calls, for pages that edit and train.
+/// An edit changes one number in place instead of re-sending the whole state, and training runs
+/// many steps per call reusing every buffer. Its results are the contract functions' numbers.
+#[wasm_bindgen]
+pub struct Model {
+    session: Session,
+}
+
+/// A matrix as a flat row-major `Float64Array` (nalgebra stores columns).
+fn flat(m: &Mat) -> Float64Array {
+    Float64Array::from(m.transpose().as_slice())
+}
+
+fn heads_flat(hs: &[Mat]) -> Float64Array {
+    let values: Vec<f64> = hs
+        .iter()
+        .flat_map(|m| m.transpose().as_slice().to_vec())
+        .collect();
+    Float64Array::from(&values[..])
+}
+
+fn activation_flat(a: Option<ActivationRef<'_>>, name: &str) -> Result<Float64Array, JsError> {
+    match a {
+        Some(ActivationRef::Matrix(m)) => Ok(flat(m)),
+        Some(ActivationRef::Heads(hs)) => Ok(heads_flat(hs)),
+        None => Err(JsError::new(&format!(
+            "{name} is not an activation of this model"
+        ))),
+    }
+}
+
+#[wasm_bindgen]
+impl Model {
+    #[wasm_bindgen(constructor)]
+    pub fn new(state_in: JsValue) -> Result<Model, JsError> {
+        Ok(Model {
+            session: Session::new(state(state_in)?).map_err(error)?,
+        })
+    }
+
+    /// `setState(state)`: replaces the whole state (validated like every other call).
+    #[wasm_bindgen(js_name = setState)]
+    pub fn set_state(&mut self, state_in: JsValue) -> Result<(), JsError> {
+        self.session.set_state(state(state_in)?).map_err(error)
+    }
+
+    /// `getState()`: the current state in the contract's schema.
+    #[wasm_bindgen(js_name = getState)]
+    pub fn get_state(&self) -> Result<JsValue, JsError> {
+        js(Ok(self.session.state()))
+    }
+
+    /// `setWeight(name, row, col, value)`; vectors use row 0.
+    #[wasm_bindgen(js_name = setWeight)]
+    pub fn set_weight(
+        &mut self,
+        name: &str,
+        row: usize,
+        col: usize,
+        value: f64,
+    ) -> Result<(), JsError> {
+        let index = if crate::state::is_vector(name) {
+            vec![col]
+        } else {
+            vec![row, col]
+        };
+        self.session
+            .set_weight(&Cell::weight(name, &index), value)
+            .map_err(error)
+    }
+
+    pub fn forward(&mut self) -> Result<JsValue, JsError> {
+        js(self.session.forward())
+    }
+
+    pub fn loss(&mut self) -> Result<JsValue, JsError> {
+        js(self.session.loss())
+    }
+
+    pub fn backward(&mut self) -> Result<JsValue, JsError> {
+        js(self.session.backward())
+    }
+
+    /// `lossValue()`: just L, as a number.
+    #[wasm_bindgen(js_name = lossValue)]
+    pub fn loss_value(&mut self) -> Result<f64, JsError> {
+        self.session.loss_value().map_err(error)
+    }
+
+    /// `step(options)` in place: `{ lossBefore, lossAfter }`. On an error the state is unchanged.
+    pub fn step(&mut self, options: JsValue) -> Result<JsValue, JsError> {
+        let options = StepOptions::from_json(&json(options, "options")?).map_err(error)?;
+        let (before, after) = self.session.step(&options).map_err(error)?;
+        js(Ok(
+            serde_json::json!({ "lossBefore": before, "lossAfter": after }),
+        ))
+    }
+
+    /// `train(options, steps)`: up to `steps` steps; `{ losses: Float64Array, stopped: string | null }`
+    /// where `stopped` says why training ended early (the state is then the last good one).
+    pub fn train(&mut self, options: JsValue, steps: usize) -> Result<JsValue, JsError> {
+        let options = StepOptions::from_json(&json(options, "options")?).map_err(error)?;
+        let run = self.session.train(&options, steps);
+        let out = js_sys::Object::new();
+        let stopped = run
+            .stopped
+            .map_or(JsValue::NULL, |e| JsValue::from_str(e.message()));
+        js_sys::Reflect::set(&out, &"losses".into(), &Float64Array::from(&run.losses[..]))
+            .and_then(|_| js_sys::Reflect::set(&out, &"stopped".into(), &stopped))
+            .map_err(|_| JsError::new("could not return the training result"))?;
+        Ok(out.into())
+    }
+
+    /// `weight(name)`: one weight's values, row-major.
+    pub fn weight(&self, name: &str) -> Result<Float64Array, JsError> {
+        self.session
+            .state()
+            .weights
+            .get(name)
+            .map(flat)
+            .ok_or_else(|| JsError::new(&format!("weights.{name} does not exist in this model")))
+    }
+
+    /// `weightGradient(name)`: ∂L/∂(that weight), row-major.
+    #[wasm_bindgen(js_name = weightGradient)]
+    pub fn weight_gradient(&mut self, name: &str) -> Result<Float64Array, JsError> {
+        let g = self.session.backward().map_err(error)?;
+        g.weights
+            .get(name)
+            .map(flat)
+            .ok_or_else(|| JsError::new(&format!("weights.{name} does not exist in this model")))
+    }
+
+    /// `activation(name)`: one activation, row-major (scores and attention: head after head).
+    pub fn activation(&mut self, name: &str) -> Result<Float64Array, JsError> {
+        let acts = self.session.forward().map_err(error)?;
+        activation_flat(acts.get(name), name)
+    }
+
+    /// `activationGradient(name)`: ∂L/∂(that activation), laid out like `activation(name)`.
+    #[wasm_bindgen(js_name = activationGradient)]
+    pub fn activation_gradient(&mut self, name: &str) -> Result<Float64Array, JsError> {
+        let g = self.session.backward().map_err(error)?;
+        activation_flat(g.activations.get(name), name)
+    }
 }
