@@ -191,12 +191,13 @@ export function mount(container, ctx) {
     const before = last.beforeView.state.weights[name];
     const after = last.afterState.weights[name];
     const grad = last.beforeView.backward.weights[name];
-    if (!before || !after || !grad) { stepView.hidden = true; return; }
+    const update = last.result.update[name];
+    if (!before || !after || !grad || !update) { stepView.hidden = true; return; }
     const L = weightLabels(name, view.state);
     const wrap = (m) => (L.vector ? [m] : m);
     const info = WEIGHT_INFO[name];
-    // The change is shown as the difference of the two states the core returned.
-    const change = wrap(after).map((row, r) => row.map((w, c) => w - wrap(before)[r][c]));
+    // The change W′ − W as the core applied it (step() returns it as `update`).
+    const change = wrap(update);
     mats.before.update({ values: wrap(before), rows: L.rows, cols: L.cols, label: `${info.sym} before` });
     mats.grad.update({ values: wrap(grad), rows: L.rows, cols: L.cols, label: `∂L/∂${info.sym}` });
     mats.change.update({ values: change, rows: L.rows, cols: L.cols, label: 'Change (after − before)' });
