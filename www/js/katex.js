@@ -18,12 +18,25 @@ export function loadKatex() {
   return katexPromise;
 }
 
-// @font-face rules are ignored inside shadow roots, so KaTeX's stylesheet is also
-// linked once in the document (it only styles .katex elements).
-function ensureDocumentFonts() {
-  if (document.querySelector('link[data-bp-katex]')) return;
-  const link = h('link', { rel: 'stylesheet', href: KATEX_CSS, 'data-bp-katex': '' });
-  document.head.append(link);
+// @font-face rules are ignored inside shadow roots, so KaTeX's font faces are registered with
+// the document through the FontFace API (read from the vendored stylesheet). No stylesheet is
+// added to the host page: its own elements are never styled by us. Pages that link KaTeX's
+// stylesheet themselves (the article) already have the faces.
+async function ensureDocumentFonts() {
+  const linked = [...document.querySelectorAll('link[rel~="stylesheet"]')].some((l) => l.href === KATEX_CSS);
+  if (linked || typeof FontFace !== 'function' || !document.fonts) return;
+  try {
+    const css = await (await fetch(KATEX_CSS)).text();
+    for (const [, body] of css.matchAll(/@font-face\s*\{([^}]*)\}/g)) {
+      const decl = {};
+      for (const [, name, value] of body.matchAll(/([a-z-]+)\s*:\s*([^;]+)/g)) decl[name] = value.trim();
+      if (!decl['font-family'] || !decl.src) continue;
+      const src = decl.src.replace(/url\((['"]?)([^'")]+)\1\)/g, (_, q, url) => `url("${new URL(url, KATEX_CSS).href}")`);
+      document.fonts.add(new FontFace(decl['font-family'].replace(/['"]/g, ''), src, {
+        style: decl['font-style'] || 'normal', weight: decl['font-weight'] || 'normal', display: decl['font-display'] || 'block',
+      }));
+    }
+  } catch { /* formulas then use fallback fonts */ }
 }
 
 /** Render LaTeX into el (only when it changed). */

@@ -49,6 +49,15 @@ class Store {
 
   async init() {
     this.core = await loadCore();
+    // An element's `src` attribute offers its state as a promise of text (widget.js).
+    if (this.initialText != null && typeof this.initialText !== 'string') {
+      try {
+        this.initialText = String(await this.initialText);
+      } catch (err) {
+        this.initialText = null;
+        this.setNotice(`The state at the widget’s src address could not be loaded (${errorMessage(err)}).`);
+      }
+    }
     const candidates = [];
     const saved = this.persist ? readStorage(this.storageKey) : null;
     if (saved != null) candidates.push({ text: saved, source: 'saved' });

@@ -1,6 +1,7 @@
-// <backprop-widget stage="forward" group="default" readonly>: renders one or more
-// stages of the walkthrough in its own shadow root. Elements with the same group
-// share one state. <bp-value key="loss.value"> shows one live number as text.
+// <backprop-widget stage="forward" group="default" readonly src="state.json">: renders one or
+// more stages of the walkthrough in its own shadow root. Elements with the same group share one
+// state. The initial state comes from a <script type="application/json"> child or the `src` URL.
+// <bp-value key="loss.value"> shows one live number as text.
 import { h, setText, errorMessage } from './dom.js';
 import { fmt, full } from './format.js';
 import { getStore, installShortcuts } from './store.js';
@@ -13,8 +14,10 @@ import * as target from './panels/target.js';
 import * as loss from './panels/loss.js';
 import * as backward from './panels/backward.js';
 import * as update from './panels/update.js';
+import * as share from './panels/share.js';
+import { openLink } from './share.js';
 
-const PANELS = { toolbar, model, forward, target, loss, backward, update };
+const PANELS = { toolbar, model, forward, target, loss, backward, update, share };
 const ALL = ['model', 'forward', 'target', 'loss', 'backward', 'update'];
 const WIDGET_CSS = new URL('../css/widget.css', import.meta.url).href;
 
@@ -37,14 +40,21 @@ export class BackpropWidget extends HTMLElement {
     installShortcuts();
     const root = this.attachShadow({ mode: 'open' });
     const sheets = [stylesheet(WIDGET_CSS), stylesheet(KATEX_CSS)];
+    // Everything visible lives in .bp-root, which cuts off what the host page's styles could
+    // pass down through inheritance (see widget.css); dialogs live there too.
+    this.frame = h('div', { class: 'bp-root' });
     this.body = h('div', { class: 'bp', part: 'body' });
     this.body.hidden = true;
     this.status = h('p', { class: 'bp-status', role: 'status', text: 'Loading the model…' });
-    root.append(...sheets.map((s) => s.link), this.status, this.body);
+    this.notice = h('p', { class: 'bp-notice', role: 'status' });
+    this.notice.hidden = true;
+    this.frame.append(this.status, this.notice, this.body);
+    root.append(...sheets.map((s) => s.link), this.frame);
     const group = this.getAttribute('group') || 'default';
     const inline = this.querySelector(':scope > script[type="application/json"]');
-    this.store = getStore(group, inline ? inline.textContent : null);
-    Promise.all([this.store.ready, loadKatex(), ...sheets.map((s) => s.loaded)])
+    const src = this.getAttribute('src');
+    this.store = getStore(group, inline ? inline.textContent : src ? fetchState(src) : null);
+    Promise.all([this.store.ready, openLink(this.store), loadKatex(), ...sheets.map((s) => s.loaded)])
       .then(() => this.mount())
       .catch((err) => {
         this.status.textContent = `The model core could not be loaded (${errorMessage(err)}). Check that the page was built with npm run build.`;
@@ -66,11 +76,12 @@ export class BackpropWidget extends HTMLElement {
   mount() {
     const root = this.shadowRoot;
     const store = this.store;
-    const dialog = new DerivationDialog(root);
+    const dialog = new DerivationDialog(this.frame);
     const ctx = {
       store,
       core: store.core,
       root,
+      frame: this.frame,
       readonly: this.hasAttribute('readonly'),
       openDerivation: (cell, anchor) => dialog.open(store.core, store.view, cell, anchor),
     };
@@ -80,8 +91,15 @@ export class BackpropWidget extends HTMLElement {
       return PANELS[stage].mount(container, ctx);
     });
     if (!this.panels.length) {
-      this.body.append(h('p', { class: 'error', text: `Unknown stage “${this.getAttribute('stage')}”. Use one of: ${ALL.join(', ')}, toolbar or all.` }));
+      this.body.append(h('p', { class: 'error', text: `Unknown stage “${this.getAttribute('stage')}”. Use one of: ${ALL.join(', ')}, toolbar, share or all.` }));
     }
+    // Messages about the whole state (a link or file that could not be used) show in the
+    // group's toolbar; a group without one shows them in its first widget.
+    this.store.onNotice((message) => {
+      const show = Boolean(message) && this.isNoticeWidget();
+      setText(this.notice, show ? message : '');
+      this.notice.hidden = !show;
+    });
     this.status.remove();
     this.body.hidden = false;
     this.render(store.view);
@@ -100,6 +118,19 @@ export class BackpropWidget extends HTMLElement {
     this.dataset.version = String(view.version);
   }
 
+  isNoticeWidget() {
+    const group = this.store.group;
+    const mine = [...document.querySelectorAll('backprop-widget')]
+      .filter((w) => (w.getAttribute('group') || 'default') === group);
+    if (mine.some((w) => w.stages?.includes('toolbar'))) return false;
+    return mine[0] === this;
+  }
+
+  /** Resolves when the widget's group has its state (and a shared link, if any, was applied). */
+  get ready() {
+    return this.store ? Promise.all([this.store.ready, openLink(this.store)]).then(() => this) : Promise.resolve(this);
+  }
+
   /** A copy of the current state. */
   getState() {
     return this.store?.view ? structuredClone(this.store.view.state) : null;
@@ -107,8 +138,18 @@ export class BackpropWidget extends HTMLElement {
 
   /** Replace the state (validated by the core; throws with its message when invalid). */
   setState(state) {
-    this.store.commit(state);
+    if (!this.store?.view) throw new Error('The widget is still loading; wait for element.ready.');
+    return this.store.commit(state);
   }
+}
+
+/** Fetch a state's JSON text for the `src` attribute (resolved against the page's address). */
+function fetchState(src) {
+  const url = new URL(src, document.baseURI);
+  return fetch(url, { credentials: 'same-origin' }).then((r) => {
+    if (!r.ok) throw new Error(`${url.href} answered ${r.status} ${r.statusText}`.trim());
+    return r.text();
+  });
 }
 
 /** <bp-value key="loss.value" digits="3">: one live value from the group's view, as text. */

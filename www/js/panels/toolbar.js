@@ -1,28 +1,41 @@
 // Undo / redo / reset and the live loss, kept in view while reading.
 import { h, setText, errorMessage } from '../dom.js';
 import { fmt, full } from '../format.js';
+import { shareDialog } from './share.js';
 
-export function mount(container, { store, readonly }) {
+export function mount(container, ctx) {
+  const { store, readonly } = ctx;
   const undo = h('button', { type: 'button', class: 'btn', 'aria-keyshortcuts': 'Control+Z', title: 'Undo (Ctrl+Z)' },
     h('span', { 'aria-hidden': 'true', text: '↶ ' }), 'Undo');
   const redo = h('button', { type: 'button', class: 'btn', 'aria-keyshortcuts': 'Control+Shift+Z', title: 'Redo (Ctrl+Shift+Z)' },
     h('span', { 'aria-hidden': 'true', text: '↷ ' }), 'Redo');
   const reset = h('button', { type: 'button', class: 'btn', 'aria-label': 'Reset to the article’s values' },
     'Reset', h('span', { class: 'wide-only', text: ' to the article’s values' }));
+  const shareBtn = h('button', { type: 'button', class: 'btn', 'aria-haspopup': 'dialog', dataset: { action: 'share' } },
+    'Share', h('span', { class: 'wide-only', text: ' & export' }));
+  const shareBox = shareDialog(ctx, ctx.frame || container);
+  shareBtn.addEventListener('click', () => shareBox.open(shareBtn));
   const lossValue = h('output', { class: 'toolbar-loss-value', dataset: { testid: 'toolbar-loss' } });
   const notice = h('p', { class: 'toolbar-notice', role: 'status' });
+  // Large models are computed by a worker: say so while it works (compute.js).
+  const busy = h('p', { class: 'toolbar-busy', role: 'status', hidden: true, dataset: { testid: 'busy' } },
+    h('progress', { class: 'busy-progress', 'aria-label': 'Computing' }), ' Computing in the background…');
   undo.addEventListener('click', () => store.undo());
   redo.addEventListener('click', () => store.redo());
   reset.addEventListener('click', () => {
     try { store.reset(); } catch (err) { store.setNotice(errorMessage(err)); }
   });
   container.append(h('div', { class: 'toolbar' },
-    readonly ? null : h('div', { class: 'toolbar-buttons', role: 'group', 'aria-label': 'History' }, undo, redo, reset),
+    h('div', { class: 'toolbar-buttons' },
+      readonly ? null : h('div', { class: 'toolbar-buttons', role: 'group', 'aria-label': 'History' }, undo, redo, reset),
+      shareBtn),
     h('p', { class: 'toolbar-loss' }, h('span', { class: 'wide-only', text: 'Loss ' }), h('span', { text: 'L = ' }), lossValue)),
-  notice);
+  notice, busy);
+  store.onBusy?.((n) => { busy.hidden = !n; });
   store.onNotice((message) => { setText(notice, message || ''); notice.hidden = !message; });
   return {
     update(view) {
+      shareBox.update(view);
       undo.disabled = !store.canUndo;
       redo.disabled = !store.canRedo;
       const value = view.loss ? view.loss.value : null;

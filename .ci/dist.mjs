@@ -1,0 +1,165 @@
+// npm run dist: the embeddable widget as one folder, dist/, for article pages we do not control.
+//
+//   dist/backprop-widget.js      the one script an author adds (an ES module; defines the element)
+//   dist/js/                     the widget's modules (the page's own, unchanged)
+//   dist/css/widget.css          styles inside the widget's shadow root
+//   dist/pkg/                    the WebAssembly core and its wrapper
+//   dist/vendor/katex/           KaTeX as an ES module, its stylesheet and woff2 fonts, licence
+//
+// Every URL inside is relative and resolved from import.meta.url, so the folder works under any
+// path prefix, from another origin when served with CORS, and offline (nothing is fetched from
+// anywhere else). Like .ci/build.mjs it builds the wasm package first when it is missing or
+// older than the Rust sources, and copies KaTeX from node_modules.
+//
+//   node .ci/dist.mjs                   write dist/
+//   node .ci/dist.mjs --out DIR         write DIR instead
+//   node .ci/dist.mjs --example DIR     also write the example article (www/embed-example.*) to DIR
+//                                       with DIR/how-llms-learn/ (a copy of the folder) next to it
+//   node .ci/dist.mjs --no-build        never run the wasm build (fail when it is missing)
+
+import {
+  copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+} from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { loadConfig, ROOT } from "./config.mjs";
+import { run } from "./exec.mjs";
+
+const args = process.argv.slice(2);
+const value = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : null;
+};
+const OUT = resolve(value("--out") ?? join(ROOT, "dist"));
+const EXAMPLE = value("--example") ? resolve(value("--example")) : null;
+const WWW = join(ROOT, "www");
+const KATEX = join(ROOT, "node_modules", "katex");
+/** The folder name the example page expects next to it. */
+const EXAMPLE_FOLDER = "how-llms-learn";
+
+function newest(path) {
+  if (!existsSync(path)) return 0;
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
+}
+
+function files(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (
+    d.isDirectory() ? files(join(dir, d.name)) : [join(dir, d.name)]));
+}
+
+function ensureWasm(config) {
+  const wasm = join(config.outDir, `${config.outName}_bg.wasm`);
+  const sources = Math.max(newest(join(ROOT, "crate")), newest(join(ROOT, "Cargo.toml")),
+    newest(join(ROOT, "Cargo.lock")), newest(config.file));
+  if (existsSync(wasm) && statSync(wasm).mtimeMs >= sources) return;
+  if (args.includes("--no-build")) throw new Error(`${relative(ROOT, wasm)} is missing or stale: run npm run build`);
+  console.log("the wasm package is missing or older than the Rust sources: building it");
+  run([process.execPath, join(ROOT, ".ci", "build.mjs"), "--no-vendor"], { cwd: ROOT });
+}
+
+// KaTeX ships katex.mjs unminified (600 kB); its minified UMD build (270 kB) becomes an ES module
+// by giving it a CommonJS `module` to fill in.
+function katexModule() {
+  const umd = readFileSync(join(KATEX, "dist", "katex.min.js"), "utf8");
+  return [
+    "// KaTeX (MIT licence, see LICENSE), the minified UMD build wrapped as an ES module.",
+    "const module = { exports: {} };",
+    "const exports = module.exports;",
+    umd,
+    "export default module.exports;",
+    "",
+  ].join("\n");
+}
+
+// Only woff2 fonts are shipped (every browser with ES modules and shadow DOM reads woff2).
+function katexCss() {
+  const css = readFileSync(join(KATEX, "dist", "katex.min.css"), "utf8");
+  return css.replace(/src:\s*(url\([^)]*\.woff2\)\s*format\("woff2"\))(,\s*url\([^)]*\)\s*format\("[a-z]+"\))*/g, "src:$1");
+}
+
+function writeDist(out, config) {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+
+  for (const file of files(join(WWW, "js"))) {
+    const rel = relative(join(WWW, "js"), file);
+    if (!rel.endsWith(".js") || rel === "main.js") continue;
+    mkdirSync(dirname(join(out, "js", rel)), { recursive: true });
+    copyFileSync(file, join(out, "js", rel));
+  }
+  mkdirSync(join(out, "css"));
+  copyFileSync(join(WWW, "css", "widget.css"), join(out, "css", "widget.css"));
+
+  mkdirSync(join(out, "pkg"));
+  for (const name of [`${config.outName}.js`, `${config.outName}_bg.wasm`]) {
+    copyFileSync(join(config.outDir, name), join(out, "pkg", name));
+  }
+
+  if (!existsSync(join(KATEX, "dist"))) throw new Error("node_modules/katex is missing: run npm run setup");
+  const katexOut = join(out, "vendor", "katex");
+  mkdirSync(join(katexOut, "fonts"), { recursive: true });
+  writeFileSync(join(katexOut, "katex.mjs"), katexModule());
+  writeFileSync(join(katexOut, "katex.min.css"), katexCss());
+  for (const font of readdirSync(join(KATEX, "dist", "fonts")).filter((f) => f.endsWith(".woff2"))) {
+    copyFileSync(join(KATEX, "dist", "fonts", font), join(katexOut, "fonts", font));
+  }
+  copyFileSync(join(KATEX, "LICENSE"), join(katexOut, "LICENSE"));
+
+  writeFileSync(join(out, "backprop-widget.js"), [
+    "// <backprop-widget>: one training step of a tiny transformer, computed live by WebAssembly.",
+    "// Add <script type=\"module\" src=\".../backprop-widget.js\"></script> and the element;",
+    "// see README.txt next to this file.",
+    "export { BackpropWidget, BpValue } from './js/widget.js';",
+    "",
+  ].join("\n"));
+  writeFileSync(join(out, "README.txt"), [
+    "How LLMs learn: the embeddable <backprop-widget>",
+    "",
+    "Copy this whole folder to your site (any path), then in any page:",
+    "",
+    '  <script type="module" src="how-llms-learn/backprop-widget.js"></script>',
+    '  <backprop-widget stage="forward" group="article"></backprop-widget>',
+    "",
+    "stage: model, forward, target, loss, backward, update, toolbar, share or all (several with",
+    "spaces); group: widgets with the same group share one state; readonly: no editing;",
+    "src=\"state.json\" or a <script type=\"application/json\"> child: the initial state.",
+    "Serving it from another origin needs CORS (Access-Control-Allow-Origin) on this folder,",
+    "and .wasm files must be served as application/wasm.",
+    "",
+  ].join("\n"));
+}
+
+function sizes(dir) {
+  let raw = 0;
+  let gz = 0;
+  for (const file of files(dir)) {
+    const bytes = readFileSync(file);
+    raw += bytes.length;
+    gz += gzipSync(bytes, { level: 9 }).length;
+  }
+  return { raw, gz };
+}
+
+const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
+
+try {
+  const config = loadConfig();
+  ensureWasm(config);
+  writeDist(OUT, config);
+  const { raw, gz } = sizes(OUT);
+  console.log(`wrote ${relative(process.cwd(), OUT) || "."}/: ${files(OUT).length} files, ${kib(raw)} raw, ${kib(gz)} gzipped (each file gzip -9)`);
+  if (EXAMPLE) {
+    mkdirSync(EXAMPLE, { recursive: true });
+    rmSync(join(EXAMPLE, EXAMPLE_FOLDER), { recursive: true, force: true });
+    cpSync(OUT, join(EXAMPLE, EXAMPLE_FOLDER), { recursive: true });
+    for (const file of ["embed-example.html", "embed-example.css", "embed-example-state.json"]) {
+      copyFileSync(join(WWW, file), join(EXAMPLE, file));
+    }
+    console.log(`wrote ${join(EXAMPLE, "embed-example.html")} with ${EXAMPLE_FOLDER}/ next to it`);
+  }
+} catch (error) {
+  console.error(`dist: ${error.message}`);
+  process.exit(1);
+}

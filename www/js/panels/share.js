@@ -1,0 +1,173 @@
+// Keep and share (stage "share", and the toolbar's "Share & export" dialog): a link with the
+// exact state, the state as a JSON file (download and import), and any matrix as TSV, CSV or
+// LaTeX. Token names only ever reach the DOM as text (textContent, input values).
+import { h, setText, errorMessage, uniqueId } from '../dom.js';
+import { shareUrl } from '../share.js';
+import { matrixCatalogue, FORMATS, copyText, downloadState, readStateFile } from '../export.js';
+
+export function mount(container, ctx) {
+  const { store, readonly } = ctx;
+  let view = null;
+  let previewStale = true;
+
+  // Share link.
+  const linkId = uniqueId('share-link');
+  const linkBox = h('input', {
+    id: linkId, class: 'share-link', type: 'text', readonly: true, spellcheck: 'false',
+    placeholder: 'Press “Copy link” to make a link', dataset: { testid: 'share-link' },
+  });
+  const copyLink = h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'copy-link' } }, 'Copy link');
+  const linkMsg = h('p', { class: 'share-msg', role: 'status' });
+
+  // File.
+  const download = h('button', { type: 'button', class: 'btn', dataset: { action: 'download-json' } }, 'Download JSON');
+  const fileInput = h('input', { type: 'file', accept: '.json,application/json', class: 'visually-hidden', dataset: { action: 'import-json' } });
+  const importLabel = h('label', { class: 'btn file-btn' }, 'Import JSON…', fileInput);
+  const fileMsg = h('p', { class: 'share-msg', role: 'status' });
+
+  // Matrix export.
+  const matrixSelect = h('select', { class: 'export-matrix', dataset: { testid: 'export-matrix' } });
+  const formatSelect = h('select', { class: 'export-format', dataset: { testid: 'export-format' } },
+    Object.entries(FORMATS).map(([value, f]) => h('option', { value, text: f.label })));
+  const copyMatrix = h('button', { type: 'button', class: 'btn', dataset: { action: 'copy-matrix' } }, 'Copy');
+  const preview = h('textarea', {
+    class: 'export-text', readonly: true, rows: '6', spellcheck: 'false', wrap: 'off',
+    'aria-label': 'The exported matrix', dataset: { testid: 'export-text' },
+  });
+  const matrixMsg = h('p', { class: 'share-msg', role: 'status' });
+
+  const say = (el, text, isError = false) => {
+    setText(el, text);
+    el.classList.toggle('error', isError);
+  };
+
+  copyLink.addEventListener('click', async () => {
+    say(linkMsg, 'Making the link…');
+    try {
+      const url = await shareUrl(store.view.state, store.group);
+      linkBox.value = url;
+      const copied = await copyText(url);
+      say(linkMsg, copied
+        ? `Copied a link (${url.length.toLocaleString('en')} characters) with every number of this model.`
+        : 'Here is the link; select it and copy it (the browser did not allow copying).');
+      linkBox.select();
+    } catch (err) {
+      say(linkMsg, `No link could be made: ${errorMessage(err)}`, true);
+    }
+  });
+  linkBox.addEventListener('focus', () => linkBox.select());
+
+  download.addEventListener('click', () => {
+    try {
+      downloadState(store.view.state, container);
+      say(fileMsg, 'Saved the whole state as how-llms-learn-state.json.');
+    } catch (err) {
+      say(fileMsg, `The state could not be saved: ${errorMessage(err)}`, true);
+    }
+  });
+
+  fileInput.addEventListener('change', async () => {
+    const file = fileInput.files?.[0];
+    fileInput.value = '';
+    if (!file) return;
+    try {
+      const state = await readStateFile(file);
+      store.commit(state);
+      say(fileMsg, `Loaded “${file.name}”. Undo goes back to the state before.`);
+    } catch (err) {
+      say(fileMsg, `“${file.name}” was not loaded: ${errorMessage(err)} Your current state is unchanged.`, true);
+    }
+  });
+
+  const refreshPreview = () => {
+    previewStale = false;
+    if (!view) return;
+    const m = matrixCatalogue(view).find((x) => x.id === matrixSelect.value);
+    preview.value = m ? FORMATS[formatSelect.value].write(m) : '';
+  };
+  matrixSelect.addEventListener('change', refreshPreview);
+  formatSelect.addEventListener('change', refreshPreview);
+  copyMatrix.addEventListener('click', async () => {
+    refreshPreview();
+    const name = matrixSelect.selectedOptions[0]?.textContent || 'matrix';
+    const copied = await copyText(preview.value);
+    preview.select();
+    say(matrixMsg, copied
+      ? `Copied ${name} as ${FORMATS[formatSelect.value].label}.`
+      : 'Select the text below and copy it (the browser did not allow copying).');
+  });
+
+  const el = h('div', { class: 'share' },
+    h('h3', { class: 'sub-title', text: 'Share this exact state' }),
+    h('p', { class: 'hint', text: 'The link carries every number (tokens, vocabulary, settings, weights and the optimiser’s memory), packed into the part after “#”, which is never sent to a server.' }),
+    h('div', { class: 'share-row' }, copyLink, h('label', { class: 'visually-hidden', for: linkId, text: 'Share link' }), linkBox),
+    linkMsg,
+    h('h3', { class: 'sub-title', text: 'Keep it as a file' }),
+    h('div', { class: 'share-row' }, download, readonly ? null : importLabel),
+    fileMsg,
+    h('h3', { class: 'sub-title', text: 'Export a matrix' }),
+    h('div', { class: 'share-row' },
+      h('label', { class: 'share-field' }, h('span', { class: 'label-text', text: 'Matrix' }), matrixSelect),
+      h('label', { class: 'share-field' }, h('span', { class: 'label-text', text: 'Format' }), formatSelect),
+      copyMatrix),
+    preview,
+    matrixMsg);
+  container.append(el);
+
+  return {
+    el,
+    refresh: refreshPreview,
+    update(v) {
+      view = v;
+      const list = matrixCatalogue(v);
+      const ids = list.map((m) => m.id).join('|');
+      if (matrixSelect.dataset.ids !== ids) {
+        const chosen = matrixSelect.value;
+        const groups = new Map();
+        for (const m of list) {
+          if (!groups.has(m.group)) groups.set(m.group, h('optgroup', { label: m.group }));
+          groups.get(m.group).append(h('option', { value: m.id, text: m.title }));
+        }
+        matrixSelect.replaceChildren(...groups.values());
+        matrixSelect.dataset.ids = ids;
+        if (list.some((m) => m.id === chosen)) matrixSelect.value = chosen;
+      } else {
+        // Titles may change with the state (e.g. per-head names); ids stay.
+        list.forEach((m, i) => { const o = matrixSelect.options[i]; if (o) setText(o, m.title); });
+      }
+      previewStale = true;
+      if (el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null) refreshPreview();
+      // A link made for an older state would be misleading.
+      if (linkBox.value && linkBox.dataset.version !== String(v.version)) {
+        linkBox.value = '';
+        setText(linkMsg, '');
+      }
+      linkBox.dataset.version = String(v.version);
+    },
+    get stale() { return previewStale; },
+  };
+}
+
+/** The toolbar's dialog around the share panel. */
+export function shareDialog(ctx, parent) {
+  const titleId = uniqueId('share-title');
+  const close = h('button', { type: 'button', class: 'btn deriv-close', text: 'Close' });
+  const body = h('div', { class: 'deriv-body' });
+  const dialog = h('dialog', { class: 'derivation share-dialog', 'aria-labelledby': titleId },
+    h('div', { class: 'deriv-head' }, h('h2', { id: titleId, class: 'deriv-title', text: 'Share and export' }), close),
+    body);
+  parent.append(dialog);
+  const panel = mount(body, ctx);
+  let opener = null;
+  close.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('click', (e) => { if (e.target === dialog) dialog.close(); });
+  dialog.addEventListener('close', () => opener?.focus?.());
+  return {
+    open(from) {
+      opener = from;
+      if (!dialog.open) dialog.showModal();
+      panel.refresh();
+    },
+    update(v) { panel.update(v); },
+  };
+}
