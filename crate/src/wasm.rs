@@ -182,6 +182,12 @@ impl Model {
         js(self.session.backward())
     }
 
+    /// `run()`: brings forward, loss and backward up to date (only what an edit made stale) and
+    /// returns L. The cheapest way to time or pre-compute a model without copying results out.
+    pub fn run(&mut self) -> Result<f64, JsError> {
+        Ok(self.session.backward().map_err(error)?.loss)
+    }
+
     /// `lossValue()`: just L, as a number.
     #[wasm_bindgen(js_name = lossValue)]
     pub fn loss_value(&mut self) -> Result<f64, JsError> {
