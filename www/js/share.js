@@ -242,5 +242,5 @@ async function applyLink(store) {
     await store.commit(store.core.articleExample());
     what = 'the article’s example';
   }
-  store.setNotice(`${problem} Showing ${what} instead.`);
+  store.setNotice(`${String(problem).replace(/[.!?]?$/, '.')} Showing ${what} instead.`);
 }

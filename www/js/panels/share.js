@@ -8,7 +8,7 @@ import { matrixCatalogue, FORMATS, copyText, downloadState, readStateFile } from
 export function mount(container, ctx) {
   const { store, readonly } = ctx;
   let view = null;
-  let previewStale = true;
+  let exported = ''; // the export's exact text (a textarea's value turns CRLF into LF)
 
   // Share link.
   const linkId = uniqueId('share-link');
@@ -80,17 +80,17 @@ export function mount(container, ctx) {
   });
 
   const refreshPreview = () => {
-    previewStale = false;
     if (!view) return;
     const m = matrixCatalogue(view).find((x) => x.id === matrixSelect.value);
-    preview.value = m ? FORMATS[formatSelect.value].write(m) : '';
+    exported = m ? FORMATS[formatSelect.value].write(m) : '';
+    preview.value = exported;
   };
   matrixSelect.addEventListener('change', refreshPreview);
   formatSelect.addEventListener('change', refreshPreview);
   copyMatrix.addEventListener('click', async () => {
     refreshPreview();
     const name = matrixSelect.selectedOptions[0]?.textContent || 'matrix';
-    const copied = await copyText(preview.value);
+    const copied = await copyText(exported);
     preview.select();
     say(matrixMsg, copied
       ? `Copied ${name} as ${FORMATS[formatSelect.value].label}.`
@@ -135,7 +135,6 @@ export function mount(container, ctx) {
         // Titles may change with the state (e.g. per-head names); ids stay.
         list.forEach((m, i) => { const o = matrixSelect.options[i]; if (o) setText(o, m.title); });
       }
-      previewStale = true;
       if (el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null) refreshPreview();
       // A link made for an older state would be misleading.
       if (linkBox.value && linkBox.dataset.version !== String(v.version)) {
@@ -144,7 +143,6 @@ export function mount(container, ctx) {
       }
       linkBox.dataset.version = String(v.version);
     },
-    get stale() { return previewStale; },
   };
 }
 
