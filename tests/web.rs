@@ -378,3 +378,167 @@ fn the_model_handle_refuses_bad_edits_and_stops_diverging_training() {
     assert!(losses[19] < losses[0]);
     assert_eq!(model.loss_value().unwrap(), losses[19]);
 }
+
+/// Issue 6's catalogue of bad input, through the API a page uses: each case must be refused with
+/// a message naming what is wrong, and the `Model` handle must keep its last good state.
+#[wasm_bindgen_test]
+fn the_bad_input_catalogue_is_refused_with_a_message_through_the_api() {
+    type Edit = fn(&mut Value);
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "text in a weight",
+            |v| v["weights"]["wo"][0][1] = json!("abc"),
+            "weights.wo[0][1] is the text \"abc\"; expected a number",
+        ),
+        (
+            "comma decimal",
+            |v| v["weights"]["wo"][0][1] = json!("0,5"),
+            "weights.wo[0][1] is the text \"0,5\"",
+        ),
+        (
+            "empty weight",
+            |v| v["weights"]["wo"][0][1] = json!(null),
+            "weights.wo[0][1] is empty (null)",
+        ),
+        (
+            "empty token name",
+            |v| v["vocab"][1] = json!(""),
+            "vocab[1] is empty",
+        ),
+        (
+            "duplicate token",
+            |v| v["vocab"][1] = json!("AI"),
+            "the same as vocab[0]",
+        ),
+        (
+            "65-character token",
+            |v| v["vocab"][1] = json!("x".repeat(65)),
+            "vocab[1] has 65 characters; a token may have at most 64",
+        ),
+        (
+            "513 vocabulary entries",
+            |v| v["vocab"] = Value::Array((0..513).map(|i| json!(format!("t{i}"))).collect()),
+            "vocab has 513 tokens; it must have 1 to 512",
+        ),
+        (
+            "no input token",
+            |v| v["tokens"] = json!([]),
+            "tokens is empty",
+        ),
+        (
+            "input token not in the vocabulary",
+            |v| v["tokens"][1] = json!("<img src=x onerror=alert(1)>"),
+            "which is not in vocab",
+        ),
+        (
+            "input longer than the context",
+            |v| v["tokens"] = json!(["AI", "rocks", "AI", "rocks", "AI"]),
+            "tokens has 5 tokens but config.context is 4",
+        ),
+        (
+            "heads that do not divide d_model",
+            |v| v["config"]["nHeads"] = json!(3),
+            "config.nHeads is 3, which does not divide config.dModel = 2",
+        ),
+        (
+            "d_model too large",
+            |v| v["config"]["dModel"] = json!(257),
+            "config.dModel must be a whole number from 1 to 256",
+        ),
+        (
+            "feed-forward weights with dFf 0",
+            |v| v["config"]["dFf"] = json!(0),
+            "weights.w1 is present but config.dFf is 0",
+        ),
+        (
+            "layer norm on without its weights",
+            |v| v["config"]["layerNorm"] = json!(true),
+            "weights.ln1Gain is missing",
+        ),
+        (
+            "a weight of the wrong type",
+            |v| v["weights"]["wq"] = json!("[[1,2],[3,4]]"),
+            "weights.wq must be an array",
+        ),
+        (
+            "the forward pass overflows",
+            |v| v["weights"]["embedding"][0][0] = json!(1e200),
+            "the forward pass overflowed",
+        ),
+    ];
+    let mut model = wasm::Model::new(js(&example())).unwrap();
+    for (what, edit, want) in &cases {
+        let mut state = example();
+        edit(&mut state);
+        // The contract functions refuse it…
+        let message = thrown(wasm::validate(js(&state)).and_then(|_| wasm::backward(js(&state))));
+        assert!(message.contains(want), "{what}: {message}");
+        // …and so does the Model handle, which keeps the state it had.
+        let message = thrown(
+            model
+                .set_state(js(&state))
+                .and_then(|_| model.backward())
+                .map(|_| JsValue::UNDEFINED),
+        );
+        assert!(message.contains(want), "{what} (Model): {message}");
+        if *what != "the forward pass overflows" {
+            assert_same(
+                &from_js(model.get_state().unwrap()),
+                &example(),
+                &format!("Model state after {what}"),
+            );
+        }
+        model.set_state(js(&example())).unwrap();
+    }
+
+    // Single weights: NaN, ±Infinity and 1e309 (which is Infinity) are refused in place.
+    for value in [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        "1e309".parse().unwrap(),
+    ] {
+        let message = thrown(
+            model
+                .set_weight("wo", 0, 1, value)
+                .map(|_| JsValue::UNDEFINED),
+        );
+        assert!(message.contains("finite"), "{value}: {message}");
+    }
+    assert_same(
+        &from_js(model.get_state().unwrap()),
+        &example(),
+        "after refused edits",
+    );
+
+    // A single token without eos: no loss, said in words.
+    let mut state = example();
+    state["tokens"] = json!(["AI"]);
+    model.set_state(js(&state)).unwrap();
+    let message = thrown(model.backward());
+    assert!(!message.is_empty(), "no-target message");
+
+    // Learning rate 1000 diverges: train stops with a message at the last finite state.
+    model.set_state(js(&example())).unwrap();
+    let run = model
+        .train(js(&json!({ "learningRate": 1000 })), 50)
+        .unwrap();
+    let stopped = Reflect::get(&run, &"stopped".into())
+        .unwrap()
+        .as_string()
+        .expect("training with learning rate 1000 should stop");
+    assert!(stopped.contains("too small for a float64"), "{stopped}");
+    let kept = from_js(model.get_state().unwrap());
+    assert!(wasm::validate(js(&kept)).is_ok());
+    assert!(model.loss_value().unwrap().is_finite());
+
+    // Bad learning rates are named.
+    for (options, want) in [
+        (json!({ "learningRate": 0 }), "learningRate is 0"),
+        (json!({ "learningRate": -1 }), "learningRate is -1"),
+        (json!({ "learningRate": "abc" }), "learningRate"),
+    ] {
+        let message = thrown(wasm::step(js(&example()), js(&options)));
+        assert!(message.contains(want), "{options}: {message}");
+    }
+}

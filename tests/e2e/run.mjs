@@ -79,7 +79,8 @@ async function check(name, fn) {
 
 /** A fresh page (own storage) on the article, widgets rendered. */
 async function openPage({ width = 1280, height = 900, path = '/index.html', context = null } = {}) {
-  const ctx = context || await browser.newContext({ viewport: { width, height } });
+  // bypassCSP: these checks inject axe-core and helper code; the CSP itself is tested in bad-input.e2e.mjs.
+  const ctx = context || await browser.newContext({ viewport: { width, height }, bypassCSP: true });
   const page = await ctx.newPage();
   page.on('console', (msg) => {
     if (msg.type() === 'error' || msg.type() === 'warning') consoleProblems.push(`${msg.type()}: ${msg.text()}`);

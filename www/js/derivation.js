@@ -5,6 +5,14 @@ import { h, errorMessage } from './dom.js';
 import { fmt, full } from './format.js';
 import { renderTex } from './katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels } from './labels.js';
+import { request } from './compute.js';
+
+/** A large model's derivation and check come from the worker (the state is never parsed here). */
+function fromWorker(cell) {
+  const get = (op) => request(op, { cell }, { view: false }).then((r) => ({ value: r.result }), (error) => ({ error }));
+  return Promise.all([get('derivation'), get('finiteDifference')]);
+}
+const unwrap = (r) => { if (r.error) throw r.error; return r.value; };
 
 const MAX_TERMS = 80;
 
@@ -23,16 +31,26 @@ export class DerivationDialog {
   }
 
   /** Open for cell { group, name, index } of `view`; anchor gets focus back on close. */
-  open(core, view, cell, anchor) {
+  open(core, view, cell, anchor, fetched = null) {
     this.anchor = anchor;
     const { state } = view;
     const info = cell.group === 'weights' ? WEIGHT_INFO[cell.name] : ACTIVATION_INFO[cell.name];
     const where = describeCell(cell, state);
     this.title.textContent = `How ∂L/∂${info.sym} ${where} is computed`;
+    if (view.large && !fetched) {
+      this.body.replaceChildren(h('p', { class: 'deriv-wait', role: 'status', text: 'Computing in the background…' }));
+      if (!this.dialog.open) this.dialog.showModal();
+      this.closeBtn.focus();
+      const ticket = (this.ticket = {});
+      fromWorker(cell).then((results) => {
+        if (this.ticket === ticket && this.dialog.open) this.open(core, view, cell, anchor, results);
+      });
+      return;
+    }
     const shown = pickGradient(view, cell);
     const parts = [];
     try {
-      const d = core.derivation(state, cell);
+      const d = fetched ? unwrap(fetched[0]) : core.derivation(state, cell);
       parts.push(h('p', { class: 'deriv-intro', text: `The chain rule writes this entry of the gradient of the ${info.title.charAt(0).toLowerCase()}${info.title.slice(1)} as a sum of products. Every factor below is a number from the forward or backward pass of your current model.` }));
       parts.push(renderTex(h('div', { class: 'formula' }), d.latex));
       if (d.note) parts.push(h('p', { class: 'deriv-note', text: d.note }));
@@ -47,7 +65,7 @@ export class DerivationDialog {
     }
     parts.push(h('h3', { text: 'Check by finite differences' }));
     try {
-      const fd = core.finiteDifference(state, cell);
+      const fd = fetched ? unwrap(fetched[1]) : core.finiteDifference(state, cell);
       const agree = Math.abs(fd.difference) <= 1e-6 * Math.max(1, Math.abs(fd.analytic));
       parts.push(h('p', { text: `Nudge this one ${cell.group === 'weights' ? 'weight' : 'activation'} up and down by ε, run the model forward each time and compare the two losses. The slope (L₊ − L₋) / 2ε should match the gradient from back propagation.` }));
       parts.push(h('dl', { class: 'deriv-fd' },

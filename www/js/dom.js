@@ -85,6 +85,20 @@ function syncScrollable(el) {
     el.removeAttribute('aria-label');
   }
 }
+// Checks are batched into the next animation frame: reading scrollWidth right after each
+// change would force one layout per formula (hundreds of milliseconds on a large model).
+const toSync = new Set();
+let syncFrame = 0;
+function syncSoon(el) {
+  toSync.add(el);
+  if (syncFrame) return;
+  syncFrame = requestAnimationFrame(() => {
+    syncFrame = 0;
+    const els = [...toSync];
+    toSync.clear();
+    els.forEach(syncScrollable);
+  });
+}
 export function keyboardScrollable(el, label) {
   if (label) el.dataset.scrollLabel = label;
   if (!observed.has(el)) {
@@ -92,5 +106,5 @@ export function keyboardScrollable(el, label) {
     overflowObserver ??= new ResizeObserver((entries) => entries.forEach((e) => syncScrollable(e.target)));
     overflowObserver.observe(el);
   }
-  syncScrollable(el);
+  syncSoon(el);
 }

@@ -38,6 +38,9 @@ export function tex(value, digits = DIGITS, parens = false) {
 export function parseNumber(raw) {
   const text = String(raw ?? '').trim().replace(/\u2212/g, '-');
   if (text === '') return { error: 'Type a number (the cell is empty).' };
+  if (/^[+-]?(nan|inf|infinity|∞)$/i.test(text)) {
+    return { error: `“${text}” is not allowed: every weight must be a finite number.` };
+  }
   let normalised = text;
   let commaNote = false;
   if (/^[+-]?\d*,\d+$/.test(text)) { normalised = text.replace(',', '.'); commaNote = true; }

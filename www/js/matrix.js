@@ -5,6 +5,12 @@
 // arrow keys move between cells.
 import { h, setText, uniqueId } from './dom.js';
 import { fmt, full, magnitude, parseNumber } from './format.js';
+import { Heatmap, useHeatmap } from './heatmap.js';
+
+/** Errors of a commit that finishes later (large models are computed in a worker). */
+const later = (result, onError) => {
+  if (result && typeof result.then === 'function') result.then(null, (err) => onError(err.message || String(err)));
+};
 
 const NUDGE = 0.01;
 const DRAG_PER_PX = 0.005;
@@ -79,6 +85,12 @@ export class MatrixView {
     if (label && label !== this.label) { this.label = label; setText(this.captionText, label); }
     const R = values.length;
     const C = R ? values[0].length : 0;
+    if (useHeatmap(R, C)) { this.updateHeatmap(values, rows, cols, masked, R, C); return; }
+    if (this.heatmap && !this.heatmap.el.hidden) {
+      this.heatmap.el.hidden = true;
+      this.scroller.hidden = false;
+      this.el.classList.remove('as-heatmap');
+    }
     const key = `${R}x${C}`;
     const hadFocus = this.el.getRootNode().activeElement;
     const focusInside = hadFocus && this.table.contains(hadFocus);
@@ -102,6 +114,30 @@ export class MatrixView {
       for (let c = 0; c < C; c += 1) this.paintCell(r, c, values[r][c], maxAbs);
     }
     this.updateScrollable();
+  }
+
+  /** Large matrices: a canvas heatmap instead of one table cell per entry (heatmap.js). */
+  updateHeatmap(values, rows, cols, masked, R, C) {
+    if (!this.heatmap) {
+      this.heatmap = new Heatmap(this);
+      this.scroller.after(this.heatmap.el);
+    }
+    this.values = values;
+    this.rows = rows;
+    this.cols = cols;
+    this.masked = masked;
+    if (this.shapeKey) { this.shapeKey = ''; this.table.replaceChildren(); this.cells = []; }
+    this.scroller.hidden = true;
+    this.heatmap.el.hidden = false;
+    this.el.classList.add('as-heatmap');
+    setText(this.shapeText, `${R}×${C}`);
+    this.heatmap.update(values, rows, cols, masked);
+  }
+
+  /** A line under the matrix (messages about the last edit). */
+  say(text, isError = false) {
+    setText(this.msg, text || '');
+    this.msg.classList.toggle('error', Boolean(isError && text));
   }
 
   clampPos([r, c]) {
@@ -320,7 +356,7 @@ export class MatrixView {
       return false;
     }
     try {
-      this.opts.onCommit(r, c, parsed.value);
+      later(this.opts.onCommit(r, c, parsed.value), (msg) => this.showError(r, c, msg, true));
     } catch (err) {
       this.showError(r, c, err.message || String(err), onBlur);
       return false;
@@ -362,7 +398,8 @@ export class MatrixView {
     const cell = this.cells[r][c];
     if (cell.value == null) return;
     try {
-      this.opts.onCommit(r, c, round3(cell.value + delta), { coalesce });
+      later(this.opts.onCommit(r, c, round3(cell.value + delta), { coalesce }),
+        (msg) => setText(this.msg, `${msg} The previous value is kept.`));
       setText(this.msg, '');
     } catch (err) {
       setText(this.msg, `${err.message || err} The previous value is kept.`);
@@ -405,7 +442,8 @@ export class MatrixView {
       const value = round3(startValue + dx * per);
       if (value === this.cells[pos[0]][pos[1]].value) return;
       try {
-        this.opts.onCommit(pos[0], pos[1], value, { coalesce: id, sticky: true });
+        later(this.opts.onCommit(pos[0], pos[1], value, { coalesce: id, sticky: true }),
+          (msg) => setText(this.msg, `${msg} The previous value is kept.`));
       } catch (err) {
         setText(this.msg, `${err.message || err} The previous value is kept.`);
       }

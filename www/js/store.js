@@ -2,6 +2,7 @@
 // core results. Every number in `view` was computed by the wasm core.
 import { loadCore, CoreError } from './core.js';
 import { errorMessage } from './dom.js';
+import { isLarge, request, viewParts } from './compute.js';
 
 const STORAGE_PREFIX = 'how-llms-learn:v1:';
 const HISTORY_LIMIT = 300;
@@ -39,6 +40,12 @@ class Store {
     this.frame = 0;
     this.saveTimer = 0;
     this.persist = true;
+    // Large states: computed by the worker (compute.js), one request at a time.
+    this.chain = Promise.resolve();
+    this.workerState = null; // the state object the worker's Model currently holds
+    this.busy = 0;
+    this.busyListeners = new Set();
+    this.largeNoticeShown = false;
     // Let every element connected in the same task offer its initial state first.
     this.ready = Promise.resolve().then(() => this.init());
   }
@@ -64,7 +71,12 @@ class Store {
     if (this.initialText != null) candidates.push({ text: this.initialText, source: 'inline' });
     for (const { text, source } of candidates) {
       try {
-        const state = this.core.validate(JSON.parse(text));
+        const parsed = JSON.parse(text);
+        if (isLarge(parsed)) {
+          this.view = await this.computeLarge('load', { state: parsed }, parsed);
+          return this;
+        }
+        const state = this.core.validate(parsed);
         this.view = this.compute(state);
         if (this.view.forwardError) throw new CoreError(this.view.forwardError);
         return this;
@@ -112,11 +124,22 @@ class Store {
    * in quick succession (a drag, a training run) share one undo entry.
    */
   commit(candidate, { coalesce = null, sticky = false } = {}) {
+    if (isLarge(candidate)) {
+      const p = this.commitLarge(() => ({ op: 'load', args: { state: candidate }, state: candidate }), { coalesce, sticky });
+      p.catch((err) => this.setNotice(`${errorMessage(err)} The previous state is kept.`));
+      return p;
+    }
     const state = this.core.validate(candidate);
     const view = this.compute(state);
     if (view.forwardError) throw new CoreError(view.forwardError);
     if (view.lossError && hasTarget(state)) throw new CoreError(view.lossError);
     if (view.backwardError && hasTarget(state)) throw new CoreError(view.backwardError);
+    this.record(view, coalesce, sticky);
+    return view;
+  }
+
+  /** Push the current state on the undo stack (or merge with the last entry) and adopt view. */
+  record(view, coalesce = null, sticky = false) {
     const now = performance.now();
     const top = this.undoStack[this.undoStack.length - 1];
     const merge = coalesce && top && top.coalesce === coalesce && (sticky || now - top.time < COALESCE_MS);
@@ -128,7 +151,64 @@ class Store {
     }
     this.redoStack = [];
     this.adopt(view);
+  }
+
+  // ---- Large states: the worker validates and computes; the main thread never parses them. ----
+
+  onBusy(fn) {
+    this.busyListeners.add(fn);
+    fn(this.busy);
+    return () => this.busyListeners.delete(fn);
+  }
+
+  setBusy(delta) {
+    this.busy = Math.max(0, this.busy + delta);
+    for (const fn of this.busyListeners) fn(this.busy);
+  }
+
+  /**
+   * Queue a worker request. `prepare()` runs when the request's turn comes (so it sees every
+   * earlier edit) and returns { op, args, state }. Resolves with { result, view } after
+   * `then(result, view)` ran; rejects with the core's message, and then nothing changed.
+   */
+  runLarge(prepare, { withState = false, then = null } = {}) {
+    const run = async () => {
+      this.setBusy(1);
+      try {
+        const { op, args, state } = prepare();
+        const result = await request(op, args, { withState });
+        const next = result.state || state;
+        this.workerState = next;
+        this.version += 1;
+        const view = { version: this.version, state: next, ...viewParts(result.view), derived: null, large: true };
+        view.derived = derive(view);
+        if (view.forwardError) throw new CoreError(view.forwardError);
+        if (view.lossError && hasTarget(next)) throw new CoreError(view.lossError);
+        if (view.backwardError && hasTarget(next)) throw new CoreError(view.backwardError);
+        if (then) then(result, view);
+        return { result, view };
+      } finally {
+        this.setBusy(-1);
+      }
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => {});
+    return p;
+  }
+
+  async computeLarge(op, args, state) {
+    return (await this.runLarge(() => ({ op, args, state }))).view;
+  }
+
+  /** Commit through the worker. Rejects (state kept) with the core's message. */
+  async commitLarge(prepare, { coalesce = null, sticky = false } = {}) {
+    const { view } = await this.runLarge(prepare, { then: (_, v) => this.record(v, coalesce, sticky) });
     return view;
+  }
+
+  /** Whether the worker holds exactly the current state (so it can be edited in place). */
+  get workerCurrent() {
+    return Boolean(this.view?.large) && this.workerState === this.view.state;
   }
 
   /** Clone the state, let fn edit the copy, commit it. */
@@ -140,6 +220,26 @@ class Store {
 
   /** Set one weight entry: index [row, col] for matrices, [j] for vectors. */
   setWeight(name, index, value, options) {
+    if (this.view.large) {
+      if (!this.view.state.weights[name]) throw new CoreError(`weights.${name} does not exist in this model`);
+      return this.commitLarge(() => {
+        const current = this.view.state; // includes every earlier queued edit
+        const w = current.weights[name];
+        // Copy only what changes: the weight's outer array and the edited row.
+        const vector = index.length === 1;
+        const copy = w.slice();
+        let previous;
+        if (vector) { previous = copy[index[0]]; copy[index[0]] = value; } else {
+          copy[index[0]] = copy[index[0]].slice();
+          previous = copy[index[0]][index[1]];
+          copy[index[0]][index[1]] = value;
+        }
+        const state = { ...current, weights: { ...current.weights, [name]: copy } };
+        if (!this.workerCurrent) return { op: 'load', args: { state }, state };
+        const [row, col] = vector ? [0, index[0]] : index;
+        return { op: 'edit', args: { name, row, col, value, previous }, state };
+      }, options);
+    }
     return this.update((draft) => {
       const w = draft.weights[name];
       if (!w) throw new CoreError(`weights.${name} does not exist in this model`);
@@ -152,7 +252,7 @@ class Store {
     const entry = this.undoStack.pop();
     if (!entry) return false;
     this.redoStack.push({ state: this.view.state, coalesce: null, time: 0 });
-    this.adopt(this.compute(entry.state));
+    this.restore(entry.state);
     return true;
   }
 
@@ -160,8 +260,15 @@ class Store {
     const entry = this.redoStack.pop();
     if (!entry) return false;
     this.undoStack.push({ state: this.view.state, coalesce: null, time: 0 });
-    this.adopt(this.compute(entry.state));
+    this.restore(entry.state);
     return true;
+  }
+
+  /** Show a state from the history (large ones are recomputed in the worker). */
+  restore(state) {
+    if (!isLarge(state)) { this.adopt(this.compute(state)); return; }
+    this.runLarge(() => ({ op: 'load', args: { state }, state }), { then: (_, view) => this.adopt(view) }).catch(
+      (err) => this.setNotice(`That state could not be restored (${errorMessage(err)}).`));
   }
 
   /** Back to the article's example (undoable); the saved state is replaced by it. */
@@ -202,13 +309,35 @@ class Store {
   }
 
   notifyNow() {
+    if (this.view?.large) { this.notifySpread([...this.listeners]); return; }
     for (const fn of this.listeners) {
       try { fn(this.view); } catch (err) { console.error(err); }
     }
   }
 
+  // A large model's panels repaint over several frames (a few per frame), so no single task
+  // holds the main thread long; each one paints the newest view when its turn comes.
+  notifySpread(fns) {
+    const start = performance.now();
+    while (fns.length && performance.now() - start < 12) {
+      const fn = fns.shift();
+      if (!this.listeners.has(fn)) continue;
+      try { fn(this.view); } catch (err) { console.error(err); }
+    }
+    if (fns.length) requestAnimationFrame(() => this.notifySpread(fns));
+  }
+
   scheduleSave() {
     if (!this.persist) return;
+    if (this.view?.large) {
+      // Too big for localStorage (and serialising it would stall the page): not kept.
+      clearTimeout(this.saveTimer);
+      if (!this.largeNoticeShown) {
+        this.largeNoticeShown = true;
+        this.setNotice('This model is large, so it is computed in the background and is not kept across reloads.');
+      }
+      return;
+    }
     clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(() => writeStorage(this.storageKey, JSON.stringify(this.view.state)), 250);
   }

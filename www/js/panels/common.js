@@ -5,6 +5,9 @@ import { MatrixView } from '../matrix.js';
 import { renderTex } from '../katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels, dims } from '../labels.js';
 
+/** Masked attention scores: null from the JSON API, NaN in a large model's Float64Array rows. */
+const isMaskedScore = (x) => x == null || Number.isNaN(x);
+
 /** ∂L/∂(symbol) in LaTeX. */
 export const dL = (sym) => `\\frac{\\partial L}{\\partial ${sym}}`;
 
@@ -42,7 +45,7 @@ export function activationMatrix(ctx, name, { kind = 'activation' } = {}) {
     label, name: head == null ? `act-${name}` : `act-${name}-h${head}`,
     kind: name === 'probs' || name === 'attention' ? 'prob' : kind,
   }), info.title, (v) => v.forward?.[name], (r, c, head, v) => (
-    head != null && v.forward.scores[head][r][c] == null));
+    head != null && isMaskedScore(v.forward.scores[head][r][c])));
 }
 
 /** A gradient matrix whose cells open their derivation. */
@@ -62,7 +65,7 @@ export function gradientMatrix(ctx, group, name) {
         const g = v.backward?.weights?.[name];
         view.el.hidden = !g;
         if (!g) return;
-        vector = !Array.isArray(g[0]);
+        vector = typeof g[0] === 'number'; // rows may be Float64Array views (large models)
         const L = weightLabels(name, v.state);
         view.update({ values: vector ? [g] : g, rows: L.rows, cols: L.cols });
       },
@@ -74,7 +77,7 @@ export function gradientMatrix(ctx, group, name) {
       group, name, index: head == null ? [r, c] : [head, r, c],
     }, el),
   }), title, (v) => v.backward?.activations?.[name],
-  (r, c, head, v) => head != null && v.forward.scores[head][r][c] == null);
+  (r, c, head, v) => head != null && isMaskedScore(v.forward.scores[head][r][c]));
 }
 
 // One matrix, or one per head for scores/attention (H×T×T).

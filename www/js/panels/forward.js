@@ -46,7 +46,7 @@ export function mount(container, ctx) {
       formula: 'Q = \\tilde X W_Q,\\quad K = \\tilde X W_K,\\quad V = \\tilde X W_V',
       live: (v) => {
         const a = v.forward.attnIn[0];
-        const pairs = a.map((ai, i) => [ai, v.state.weights.wq[i][0]]);
+        const pairs = Array.from(a, (ai, i) => [ai, v.state.weights.wq[i][0]]); // rows may be Float64Arrays
         return `Q_{0,0} = \\textstyle\\sum_i \\tilde X_{0,i}\\,(W_Q)_{i,0} = ${products(pairs)} = ${r(v.forward.q[0][0])}`;
       },
       items: [W('wq'), W('wk'), W('wv'), A('q'), A('k'), A('v')],
@@ -61,9 +61,9 @@ export function mount(container, ctx) {
         const qh = v.forward.q[t].slice(0, d.D);
         const kh = v.forward.k[0].slice(0, d.D);
         const s = v.forward.scores[0][t];
-        const exps = s.slice(0, t + 1).map((x) => `e^{${n(x)}}`);
+        const exps = Array.from(s.slice(0, t + 1), (x) => `e^{${n(x)}}`);
         const shownExps = exps.length > 4 ? [...exps.slice(0, 4), '\\cdots'] : exps;
-        return `S^{(1)}_{${t},0} = \\frac{${products(qh.map((q, i) => [q, kh[i]]))}}{\\sqrt{${d.D}}} = ${r(s[0])}, \\qquad A^{(1)}_{${t},0} = \\frac{e^{${n(s[0])}}}{${shownExps.join(' + ')}} = ${r(v.forward.attention[0][t][0])}`;
+        return `S^{(1)}_{${t},0} = \\frac{${products(Array.from(qh, (q, i) => [q, kh[i]]))}}{\\sqrt{${d.D}}} = ${r(s[0])}, \\qquad A^{(1)}_{${t},0} = \\frac{e^{${n(s[0])}}}{${shownExps.join(' + ')}} = ${r(v.forward.attention[0][t][0])}`;
       },
       items: [A('scores'), A('attention')],
     }),
@@ -104,7 +104,7 @@ export function mount(container, ctx) {
       live: (v) => {
         const row = v.forward.logits[0];
         const j = v.loss?.targets?.[0] ?? 0;
-        const exps = row.map((x) => `e^{${n(x)}}`);
+        const exps = Array.from(row.slice(0, 5), (x) => `e^{${n(x)}}`);
         const shown = exps.length > 4 ? [...exps.slice(0, 4), '\\cdots'] : exps;
         return `\\hat P_{0,${j}} = \\frac{e^{${n(row[j])}}}{${shown.join(' + ')}} = ${r(v.forward.probs[0][j])}`;
       },

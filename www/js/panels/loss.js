@@ -6,6 +6,7 @@ import { renderTex } from '../katex.js';
 import { whyEmpty, noTargetMessage } from './common.js';
 
 const n = (v) => tex(v, 3, true);
+const MAX_ROWS = 64;
 
 function numCell(value, digits, cls) {
   return h('td', { class: `num ${cls}`, title: full(value), dataset: { value: full(value) }, text: fmt(value, digits) });
@@ -37,7 +38,9 @@ export function mount(container) {
       live.hidden = !loss;
       total.hidden = !loss;
       if (!loss) return;
-      const rows = state.tokens.map((tok, t) => {
+      // Long inputs: the first MAX_ROWS positions as rows, the rest summed up in one line.
+      const hiddenRows = Math.max(0, state.tokens.length - MAX_ROWS);
+      const rows = state.tokens.slice(0, MAX_ROWS).map((tok, t) => {
         const i = loss.targets[t];
         if (i == null) {
           return h('tr', { class: 'skipped-row' },
@@ -56,7 +59,8 @@ export function mount(container) {
           h('th', { scope: 'col', text: 't' }), h('th', { scope: 'col', text: 'Input' }),
           h('th', { scope: 'col', text: 'Target' }), h('th', { scope: 'col', text: 'P̂[t, target]' }),
           h('th', { scope: 'col', text: '−ln P̂' }))),
-        h('tbody', null, rows),
+        h('tbody', null, rows, hiddenRows ? h('tr', { class: 'skipped-row' },
+          h('td', { colspan: '5', class: 'more-rows', text: `… and ${hiddenRows} more position${hiddenRows === 1 ? '' : 's'} (all of them in the average below).` })) : null),
         h('tfoot', null, h('tr', null,
           h('th', { scope: 'row', colspan: '4', text: `Average over N = ${loss.count} position${loss.count === 1 ? '' : 's'}: L` }),
           numCell(loss.value, 4, 'loss-value'))));

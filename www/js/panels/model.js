@@ -6,6 +6,8 @@ import { h, setText, errorMessage } from '../dom.js';
 const D_MODEL = [1, 2, 3, 4, 5, 6, 8];
 const D_FF = [0, 1, 2, 3, 4, 6, 8, 12, 16];
 const CONTEXT = [1, 2, 3, 4, 5, 6, 8, 12, 16];
+const PAGE = 64; // list entries shown at once
+const BIG_VOCAB = 64; // above this, input tokens are typed (with suggestions) instead of chosen from a list
 
 export function mount(container, ctx) {
   const { store, core, readonly } = ctx;
@@ -23,7 +25,7 @@ export function mount(container, ctx) {
 
   // ---- Vocabulary ----
   const vocabList = h('ol', { class: 'chip-list vocab-list' });
-  const newVocab = h('input', { type: 'text', class: 'text-input', 'aria-label': 'New vocabulary entry', placeholder: 'new token', maxlength: '64', autocomplete: 'off', spellcheck: 'false' });
+  const newVocab = h('input', { type: 'text', class: 'text-input', 'aria-label': 'New vocabulary entry', placeholder: 'new token', autocomplete: 'off', spellcheck: 'false' });
   const addVocab = h('button', { type: 'button', class: 'btn', text: 'Add to vocabulary' });
   const doAddVocab = () => {
     const name = newVocab.value;
@@ -46,6 +48,39 @@ export function mount(container, ctx) {
     attempt(() => store.update((d) => { d.tokens.push(d.tokens[d.tokens.length - 1]); }));
   });
   const ids = h('output', { class: 'ids' });
+  // Long lists (up to 512 vocabulary entries, 256 input tokens) are shown a page at a time.
+  const pager = (what) => {
+    let page = 0;
+    let n = 0;
+    const prev = h('button', { type: 'button', class: 'btn', text: `Previous ${PAGE}` });
+    const next = h('button', { type: 'button', class: 'btn', text: `Next ${PAGE}` });
+    const label = h('span', { class: 'pager-label', 'aria-live': 'polite' });
+    const el = h('div', { class: 'row pager', hidden: true }, prev, label, next);
+    const go = (d) => { page += d; renderLists(store.view.state); };
+    prev.addEventListener('click', () => go(-1));
+    next.addEventListener('click', () => go(1));
+    return {
+      el,
+      sync(count) {
+        n = count;
+        const pages = Math.max(1, Math.ceil(n / PAGE));
+        page = Math.max(0, Math.min(page, pages - 1));
+        el.hidden = pages === 1;
+        prev.disabled = page === 0;
+        next.disabled = page >= pages - 1;
+        setText(label, `${what} ${page * PAGE + 1}–${Math.min(n, (page + 1) * PAGE)} of ${n}`);
+      },
+      indices() {
+        const out = [];
+        for (let i = page * PAGE; i < Math.min(n, (page + 1) * PAGE); i += 1) out.push(i);
+        return out;
+      },
+    };
+  };
+  const vocabPager = pager('Entries');
+  const tokenPager = pager('Positions');
+  const vocabOptionsId = `vocab-options-${Math.random().toString(36).slice(2, 8)}`;
+  const vocabOptions = h('datalist', { id: vocabOptionsId });
 
   // ---- End of sequence ----
   const eosSelect = h('select', { class: 'select' });
@@ -103,10 +138,13 @@ export function mount(container, ctx) {
       h('legend', { text: 'Vocabulary' }),
       h('p', { class: 'hint', text: 'Every token the model knows. Rename one by editing it; the input follows the new name.' }),
       vocabList,
+      vocabPager.el,
       h('div', { class: 'row' }, newVocab, addVocab)),
     h('fieldset', { class: 'group', disabled: readonly },
       h('legend', { text: 'Input' }),
       tokenList,
+      tokenPager.el,
+      vocabOptions,
       h('div', { class: 'row' }, addToken),
       h('p', { class: 'hint' }, 'Token ids (positions in the vocabulary): ', ids)),
     h('fieldset', { class: 'group', disabled: readonly },
@@ -132,9 +170,12 @@ export function mount(container, ctx) {
     const focusKey = pendingFocus || (focused && container.contains(focused) ? focused.dataset.key : null);
     pendingFocus = null;
 
-    vocabList.replaceChildren(...state.vocab.map((name, i) => {
+    vocabPager.sync(state.vocab.length);
+    tokenPager.sync(state.tokens.length);
+    vocabList.replaceChildren(...vocabPager.indices().map((i) => {
+      const name = state.vocab[i];
       const input = h('input', {
-        type: 'text', class: 'text-input', value: name, maxlength: '64', autocomplete: 'off', spellcheck: 'false',
+        type: 'text', class: 'text-input', value: name, autocomplete: 'off', spellcheck: 'false',
         'aria-label': `Vocabulary entry ${i + 1}`, dataset: { key: `voc-${i}-name` },
       });
       input.addEventListener('change', () => {
@@ -168,13 +209,30 @@ export function mount(container, ctx) {
       return h('li', { class: 'chip' }, h('span', { class: 'chip-index', text: String(i), 'aria-hidden': 'true' }), input, remove);
     }));
 
-    tokenList.replaceChildren(...state.tokens.map((tok, t) => {
-      const select = h('select', { class: 'select', 'aria-label': `Input token at position ${t}`, dataset: { key: `tok-${t}-select` } },
-        state.vocab.map((v, j) => h('option', { value: String(j), text: v, selected: v === tok })));
-      select.addEventListener('change', () => {
-        const name = store.view.state.vocab[Number(select.value)];
-        attempt(() => store.update((d) => { d.tokens[t] = name; }));
-      });
+    const bigVocab = state.vocab.length > BIG_VOCAB;
+    if (bigVocab) vocabOptions.replaceChildren(...state.vocab.map((v) => h('option', { value: v })));
+    tokenList.replaceChildren(...tokenPager.indices().map((t) => {
+      const tok = state.tokens[t];
+      let select;
+      if (bigVocab) {
+        select = h('input', { type: 'text', class: 'text-input', list: vocabOptionsId, value: tok, autocomplete: 'off', spellcheck: 'false', 'aria-label': `Input token at position ${t}`, dataset: { key: `tok-${t}-select` } });
+        select.addEventListener('change', () => {
+          const name = select.value;
+          if (!store.view.state.vocab.includes(name)) {
+            say(`“${name}” is not in the vocabulary. Pick one of its ${store.view.state.vocab.length} tokens; nothing was changed.`, true);
+            select.value = store.view.state.tokens[t];
+            return;
+          }
+          attempt(() => store.update((d) => { d.tokens[t] = name; }));
+        });
+      } else {
+        select = h('select', { class: 'select', 'aria-label': `Input token at position ${t}`, dataset: { key: `tok-${t}-select` } },
+          state.vocab.map((v, j) => h('option', { value: String(j), text: v, selected: v === tok })));
+        select.addEventListener('change', () => {
+          const name = store.view.state.vocab[Number(select.value)];
+          attempt(() => store.update((d) => { d.tokens[t] = name; }));
+        });
+      }
       const move = (dir) => {
         const to = t + dir;
         pendingFocus = `tok-${to}-${dir < 0 ? 'left' : 'right'}`;
@@ -182,10 +240,14 @@ export function mount(container, ctx) {
       };
       const left = h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': `Move position ${t} earlier`, title: 'Move earlier', disabled: t === 0, dataset: { key: `tok-${t}-left` } }, h('span', { 'aria-hidden': 'true', text: '←' }));
       const right = h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': `Move position ${t} later`, title: 'Move later', disabled: t === state.tokens.length - 1, dataset: { key: `tok-${t}-right` } }, h('span', { 'aria-hidden': 'true', text: '→' }));
-      const remove = h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': `Remove position ${t} from the input`, title: 'Remove', disabled: state.tokens.length === 1, dataset: { key: `tok-${t}-remove` } }, h('span', { 'aria-hidden': 'true', text: '✕' }));
+      const remove = h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': `Remove position ${t} from the input`, title: 'Remove', dataset: { key: `tok-${t}-remove` } }, h('span', { 'aria-hidden': 'true', text: '✕' }));
       left.addEventListener('click', () => move(-1));
       right.addEventListener('click', () => move(1));
       remove.addEventListener('click', () => {
+        if (store.view.state.tokens.length === 1) {
+          say('The input needs at least one token, so the last one cannot be removed. Choose a different token in its place instead; nothing was changed.', true);
+          return;
+        }
         pendingFocus = `tok-${Math.max(0, t - 1)}-select`;
         attempt(() => store.update((d) => { d.tokens.splice(t, 1); }));
       });

@@ -5,6 +5,8 @@ import { MatrixView } from '../matrix.js';
 import { positionLabels } from '../labels.js';
 import { whyEmpty, noTargetMessage } from './common.js';
 
+const MAX_COLS = 64;
+
 export function mount(container, ctx) {
   const table = h('table', { class: 'seq-table', 'aria-labelledby': 'target-seq-caption' });
   const caption = h('p', { class: 'mat-caption', id: 'target-seq-caption', text: 'Input and target, position by position' });
@@ -29,7 +31,10 @@ export function mount(container, ctx) {
       const { state, loss } = view;
       const T = state.tokens.length;
       const targets = loss ? loss.targets : state.tokens.map(() => null); // null when no position has a target
-      const cells = (f) => state.tokens.map((_, t) => f(t));
+      // Long inputs: the first MAX_COLS positions, then one column saying how many more.
+      const more = Math.max(0, T - MAX_COLS);
+      const cells = (f) => [...state.tokens.slice(0, MAX_COLS).map((_, t) => f(t)),
+        more ? h('td', { class: 'more-cols', text: `… ${more} more` }) : null];
       const headRow = h('tr', null, h('th', { scope: 'row', text: 'Position' }),
         ...cells((t) => h('th', { scope: 'col', text: String(t) })));
       const inputRow = h('tr', null, h('th', { scope: 'row', text: 'Input' }),

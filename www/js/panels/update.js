@@ -15,6 +15,8 @@ const plainTex = (x) => {
   return exp ? `${mant} \\times 10^{${Number(exp)}}` : mant;
 };
 const STEP_MS = 60;
+/** A message as a sentence ending with one full stop. */
+const sentence = (text) => `${String(text).replace(/[.\s]+$/, '')}.`;
 const CURVE_W = 600;
 const CURVE_H = 220;
 const PAD = { l: 72, r: 14, t: 14, b: 36 };
@@ -135,8 +137,58 @@ export function mount(container, ctx) {
     return result;
   }
 
+  // Large models: the step and training run in the worker (compute.js); the page stays responsive.
+  const LARGE_CHUNK = 2; // steps per worker request while training
+  async function stepLarge() {
+    const beforeView = store.view;
+    if (!beforeView.loss) throw new Error(noTargetMessage(beforeView));
+    const opts = options();
+    say('Taking one step in the background…');
+    const { result, view } = await store.runLarge(
+      () => ({ op: 'step', args: { options: opts }, state: store.view.state }),
+      { then: (_, v) => store.record(v) },
+    );
+    if (curveOwner !== beforeView.state) { curve = [result.lossBefore]; steps = 0; }
+    last = { beforeView, result, afterState: view.state, options: opts };
+    curveOwner = view.state;
+    curve.push(result.lossAfter);
+    steps += 1;
+    return result;
+  }
+
+  function tickLarge(key) {
+    let opts;
+    try { opts = options(); } catch (err) { pause(errorMessage(err)); return; }
+    const beforeView = store.view;
+    if (!beforeView.loss) { pause(`Training stopped: ${noTargetMessage(beforeView)}`); return; }
+    timer = -1; // a request is in flight
+    store.runLarge(
+      () => ({ op: 'train', args: { options: opts, steps: LARGE_CHUNK }, state: store.view.state }),
+      { withState: true, then: (_, v) => store.record(v, key, true) },
+    ).then(({ result, view }) => {
+      if (curveOwner !== beforeView.state) { curve = [beforeView.loss.value]; steps = 0; }
+      curve.push(...result.losses);
+      steps += result.losses.length;
+      curveOwner = view.state;
+      if (result.stopped) {
+        pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(result.stopped)} The last good state is kept.`);
+        return;
+      }
+      if (!timer) return; // paused meanwhile
+      say(`Training in the background… ${steps} step${steps === 1 ? '' : 's'}, loss ${fmt(curve[curve.length - 1], 4)}.`);
+      timer = setTimeout(() => tick(key), 0);
+    }, (err) => pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(errorMessage(err))} The last good state is kept.`));
+  }
+
   stepBtn.addEventListener('click', () => {
     pause();
+    if (store.view.large) {
+      stepLarge().then(
+        (r) => say(`One step taken: the loss went from ${fmt(r.lossBefore, 4)} to ${fmt(r.lossAfter, 4)}. Undo puts the weights back.`),
+        (err) => say(`No step was taken: ${errorMessage(err)}`, true),
+      );
+      return;
+    }
     try {
       const r = takeStep();
       say(`One step taken: the loss went from ${fmt(r.lossBefore, 4)} to ${fmt(r.lossAfter, 4)}. Undo puts the weights back.`);
@@ -154,11 +206,12 @@ export function mount(container, ctx) {
   }
 
   function tick(key) {
+    if (store.view.large) { tickLarge(key); return; }
     try {
       takeStep(key);
       timer = setTimeout(() => tick(key), STEP_MS);
     } catch (err) {
-      pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${errorMessage(err)}. The last good state is kept.`);
+      pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(errorMessage(err))} The last good state is kept.`);
     }
   }
 

@@ -1,0 +1,166 @@
+// Large states are computed off the main thread by www/js/worker.js (a module worker holding
+// the core's Model). This module decides what counts as large, talks to the worker, and turns
+// its flat Float64Arrays into the view shape the panels read (arrays of row views, no copies).
+import { CoreError } from './core.js';
+
+/** Rough count of the numbers a forward + backward pass produces and the state holds. */
+export function workSize(state) {
+  const c = state?.config || {};
+  const T = state?.tokens?.length || 0;
+  const V = state?.vocab?.length || 0;
+  const C = c.dModel || 0;
+  const F = c.dFf || 0;
+  const H = c.nHeads || 1;
+  const weights = V * C * 2 + (c.context || 0) * C + 4 * C * C + 2 * C * F;
+  const acts = T * (12 * C + 2 * F + 2 * V) + 2 * H * T * T;
+  return weights + 2 * acts;
+}
+
+/** Above this the page computes in the worker and never parses the state on the main thread. */
+export const LARGE_WORK = 40000;
+export const isLarge = (state) => workSize(state) > LARGE_WORK;
+
+let worker = null;
+let nextId = 1;
+const pending = new Map();
+
+function getWorker() {
+  if (!worker) {
+    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'how-llms-learn' });
+    worker.addEventListener('message', (event) => {
+      const { id, ok, result, error } = event.data;
+      const p = pending.get(id);
+      if (!p) return;
+      pending.delete(id);
+      if (ok) p.resolve(result); else p.reject(new CoreError(error));
+    });
+    worker.addEventListener('error', (event) => {
+      const err = new CoreError(`The background worker failed (${event.message || 'unknown error'}).`);
+      for (const p of pending.values()) p.reject(err);
+      pending.clear();
+      worker = null;
+    });
+  }
+  return worker;
+}
+
+// States cross to the worker with every weight as one transferred Float64Array: structured
+// cloning a million numbers in nested arrays would hold the main thread for 100 ms or more.
+// Anything that is not a rectangular array of finite-or-not numbers travels as it is, so the
+// core still sees (and names) whatever is wrong with it.
+function packMatrix(m, transfer) {
+  if (!Array.isArray(m) || !m.length) return m;
+  if (m.every((x) => typeof x === 'number')) {
+    const data = Float64Array.from(m);
+    transfer.push(data.buffer);
+    return { packed: true, data, shape: [m.length] };
+  }
+  const C = Array.isArray(m[0]) ? m[0].length : -1;
+  if (C < 1 || !m.every((row) => Array.isArray(row) && row.length === C && row.every((x) => typeof x === 'number'))) return m;
+  const data = new Float64Array(m.length * C);
+  for (let r = 0; r < m.length; r += 1) data.set(m[r], r * C);
+  transfer.push(data.buffer);
+  return { packed: true, data, shape: [m.length, C] };
+}
+
+function packWeights(w, transfer) {
+  if (!w || typeof w !== 'object' || Array.isArray(w)) return w;
+  const out = {};
+  for (const [k, m] of Object.entries(w)) out[k] = packMatrix(m, transfer);
+  return out;
+}
+
+export function packState(state, transfer) {
+  if (!state || typeof state !== 'object') return state;
+  const out = { ...state, weights: packWeights(state.weights, transfer) };
+  if (state.optimizer && typeof state.optimizer === 'object') {
+    out.optimizer = { ...state.optimizer, m: packWeights(state.optimizer.m, transfer), v: packWeights(state.optimizer.v, transfer) };
+  }
+  return out;
+}
+
+/** Inverse of packState: nested plain arrays again (`asViews`: rows as Float64Array views). */
+export function unpackState(state, asViews = false) {
+  const un = (m) => {
+    if (!m || !m.packed) return m;
+    if (m.shape.length === 1) return asViews ? m.data : Array.from(m.data);
+    const [R, C] = m.shape;
+    const out = new Array(R);
+    for (let r = 0; r < R; r += 1) {
+      const row = m.data.subarray(r * C, (r + 1) * C);
+      out[r] = asViews ? row : Array.from(row);
+    }
+    return out;
+  };
+  const weights = (w) => {
+    if (!w || typeof w !== 'object' || Array.isArray(w)) return w;
+    const out = {};
+    for (const [k, m] of Object.entries(w)) out[k] = un(m);
+    return out;
+  };
+  if (!state || typeof state !== 'object') return state;
+  const out = { ...state, weights: weights(state.weights) };
+  if (state.optimizer && typeof state.optimizer === 'object') {
+    out.optimizer = { ...state.optimizer, m: weights(state.optimizer.m), v: weights(state.optimizer.v) };
+  }
+  return out;
+}
+
+/** Send one request; resolves with the worker's result, rejects with a CoreError. */
+export function request(op, args = {}, { view = true, withState = false } = {}) {
+  const id = nextId;
+  nextId += 1;
+  const transfer = [];
+  const sent = args.state ? { ...args, state: packState(args.state, transfer) } : args;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    getWorker().postMessage({ id, op, args: sent, view, withState }, transfer);
+  }).then((result) => {
+    if (result.state) result.state = unpackState(result.state);
+    if (result.update) result.update = unpackState({ weights: result.update }, true).weights;
+    return result;
+  });
+}
+
+/** Rows of a flat row-major matrix as subarray views (no copy). */
+function rows(data, R, C) {
+  const out = new Array(R);
+  for (let r = 0; r < R; r += 1) out[r] = data.subarray(r * C, (r + 1) * C);
+  return out;
+}
+
+function unpack({ data, shape }, masked = false) {
+  if (shape.length === 1) return data;
+  if (shape.length === 2) return rows(data, shape[0], shape[1]);
+  const [H, T] = shape;
+  const heads = [];
+  for (let h = 0; h < H; h += 1) {
+    const block = data.subarray(h * T * T, (h + 1) * T * T);
+    if (masked) for (let t = 0; t < T; t += 1) block.fill(NaN, t * T + t + 1, (t + 1) * T);
+    heads.push(rows(block, T, T));
+  }
+  return heads;
+}
+
+function unpackAll(obj, maskScores) {
+  if (!obj) return null;
+  const out = {};
+  for (const [name, m] of Object.entries(obj)) out[name] = unpack(m, maskScores && name === 'scores');
+  return out;
+}
+
+/** The worker's snapshot in the shape of Store.compute()'s view (masked scores are NaN). */
+export function viewParts(snapshot) {
+  return {
+    forward: unpackAll(snapshot.forward, true),
+    forwardError: snapshot.forwardError,
+    loss: snapshot.loss,
+    lossError: snapshot.lossError,
+    backward: snapshot.backward ? {
+      loss: snapshot.backward.loss,
+      weights: unpackAll(snapshot.backward.weights, false),
+      activations: unpackAll(snapshot.backward.activations, true),
+    } : null,
+    backwardError: snapshot.backwardError,
+  };
+}
