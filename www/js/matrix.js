@@ -375,7 +375,7 @@ export class MatrixView {
     input.setAttribute('aria-invalid', 'true');
     input.setAttribute('aria-describedby', this.msgId);
     cell.td.classList.add('invalid');
-    setText(this.msg, `${this.rows[r] ?? r} / ${this.cols[c] ?? c}: ${message} The previous value ${fmt(cell.value, undefined, this.signed)} is kept.`);
+    setText(this.msg, `${this.rows[r] ?? r} / ${this.cols[c] ?? c}: ${String(message).replace(/[.\s]+$/, '')}. The previous value ${fmt(cell.value, undefined, this.signed)} is kept.`);
     if (revert) {
       input.dataset.dirty = 'false';
       input.value = fmt(cell.value, undefined, this.signed);

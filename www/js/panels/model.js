@@ -19,7 +19,7 @@ export function mount(container, ctx) {
     message.classList.toggle('error', Boolean(isError && text));
   };
   const attempt = (fn, success) => {
-    try { fn(); say(success || ''); return true; } catch (err) { say(`${errorMessage(err)} Nothing was changed.`, true); return false; }
+    try { fn(); say(success || ''); return true; } catch (err) { say(`${errorMessage(err).replace(/[.\s]+$/, '')}. Nothing was changed.`, true); return false; }
   };
   let pendingFocus = null;
 
