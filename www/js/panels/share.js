@@ -5,6 +5,9 @@ import { h, setText, errorMessage, uniqueId } from '../dom.js';
 import { shareUrl } from '../share.js';
 import { matrixCatalogue, FORMATS, copyText, downloadState, readStateFile } from '../export.js';
 
+/** Matrices up to this many entries are re-exported live on every edit; larger ones on demand. */
+const LIVE_PREVIEW_CELLS = 4096;
+
 export function mount(container, ctx) {
   const { store, readonly } = ctx;
   let view = null;
@@ -135,7 +138,13 @@ export function mount(container, ctx) {
         // Titles may change with the state (e.g. per-head names); ids stay.
         list.forEach((m, i) => { const o = matrixSelect.options[i]; if (o) setText(o, m.title); });
       }
-      if (el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null) refreshPreview();
+      // Refresh the preview only where it can be seen (no forced layout: a closed dialog is
+      // enough to know), and only for matrices small enough to write out on every edit.
+      const dialog = el.closest('dialog');
+      const chosen = list.find((m) => m.id === matrixSelect.value);
+      const small = chosen && chosen.rows.length * chosen.cols.length <= LIVE_PREVIEW_CELLS;
+      if ((!dialog || dialog.open) && small) refreshPreview();
+      else if (preview.value) { exported = ''; preview.value = ''; }
       // A link made for an older state would be misleading.
       if (linkBox.value && linkBox.dataset.version !== String(v.version)) {
         linkBox.value = '';
