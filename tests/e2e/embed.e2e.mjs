@@ -593,6 +593,16 @@ async function main() {
     const local = c.log.requests.filter((u) => u.startsWith(SITE_BASE) && !u.endsWith('/cross-origin.html'));
     eq(local.length, 0, `requests to the page's origin (${local.join(', ')})`);
     await c.page.locator('backprop-widget').screenshot({ path: join(SHOTS, 'embed-cross-origin.png') });
+    // A large state is computed in a Web Worker, which must start even though the widget's
+    // modules come from another origin.
+    const large = await inPage(c.page, (core) => core.resize(core.articleExample(), { config: { ...core.articleExample().config, dModel: 128, dFf: 256 } }), null, `${DIST_BASE}/`);
+    const largeLoss = await inPage(c.page, (core, share, s) => core.loss(s).value, large, `${DIST_BASE}/`);
+    await c.page.evaluate((st) => document.querySelector('backprop-widget').setState(st), large);
+    await c.page.waitForFunction((d) => document.querySelector('backprop-widget').getState()?.config.dModel === d, 128, { timeout: 20000 });
+    await frames(c.page, 3);
+    const largeText = await c.page.evaluate(() => document.querySelector('backprop-widget').shadowRoot.textContent);
+    assert(largeText.includes(largeLoss.toFixed(3)), `cross-origin large state: the loss ${largeLoss.toFixed(3)} is shown`);
+    assert(c.log.requests.some((u) => u === `${DIST_BASE}/js/worker.js`), 'the worker module came from the other origin');
     noProblems(c.log, 'cross-origin');
     await c.ctx.close();
   });

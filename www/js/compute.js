@@ -24,9 +24,17 @@ let worker = null;
 let nextId = 1;
 const pending = new Map();
 
+// A page may load the widget from another origin (dist/ served with CORS), but a worker script
+// must have the page's origin: then a same-origin blob module starts it by importing ours.
+function workerUrl() {
+  const url = new URL('./worker.js', import.meta.url);
+  if (url.origin === location.origin) return url;
+  return URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};\n`], { type: 'text/javascript' }));
+}
+
 function getWorker() {
   if (!worker) {
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'how-llms-learn' });
+    worker = new Worker(workerUrl(), { type: 'module', name: 'how-llms-learn' });
     worker.addEventListener('message', (event) => {
       const { id, ok, result, error } = event.data;
       const p = pending.get(id);
