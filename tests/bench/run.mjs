@@ -1,0 +1,397 @@
+// npm run bench: measures the core and the page, and writes docs/PERFORMANCE.md.
+//
+//   npm run bench                       everything (builds first)
+//   node tests/bench/run.mjs --no-native --no-build    browser part only
+//
+// 1. native: `cargo bench --bench core` (criterion), read back from target/criterion.
+// 2. wasm, in headless Chromium through the `Model` handle: forward+loss+backward after an edit
+//    for the article example, medium and large states; SGD steps per second; a scaling sweep
+//    over T, C and V with the fitted growth exponent.
+// 3. the page: edit → painted numbers latency (p50/p95 over 200 edits) for the article example
+//    and the medium state, long tasks while editing and training a large state, the download
+//    size (gzip, KaTeX fonts excluded) and the time to the first painted loss.
+// Timings are measured, not asserted: the machine is shared and noisy.
+
+import { chromium } from 'playwright-core';
+import { spawn, spawnSync, execSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import os from 'node:os';
+
+const require = createRequire(import.meta.url);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..', '..');
+const WWW = join(ROOT, 'www');
+const args = process.argv.slice(2);
+const flag = (f) => args.includes(f);
+
+function log(...a) { console.log('[bench]', ...a); }
+
+// ---------- 1. build and native ----------
+if (!flag('--no-build')) {
+  const r = spawnSync(process.execPath, [join(ROOT, '.ci', 'build.mjs')], { stdio: 'inherit', cwd: ROOT });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+/** Criterion's mean estimates (ns) for every benchmark under target/criterion. */
+function criterionResults() {
+  const base = join(ROOT, 'target', 'criterion');
+  const out = {};
+  const walk = (dir, parts) => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (name === 'new' && existsSync(join(p, 'estimates.json')) && existsSync(join(p, 'benchmark.json'))) {
+        const est = JSON.parse(readFileSync(join(p, 'estimates.json'), 'utf8'));
+        const meta = JSON.parse(readFileSync(join(p, 'benchmark.json'), 'utf8'));
+        out[meta.full_id] = est.mean.point_estimate;
+      } else if (statSync(p).isDirectory() && name !== 'report') walk(p, [...parts, name]);
+    }
+  };
+  walk(base, []);
+  return out;
+}
+
+let native = {};
+if (!flag('--no-native')) {
+  log('native: cargo bench --bench core (a few minutes)');
+  const r = spawnSync('cargo', ['bench', '--bench', 'core'], { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+native = criterionResults();
+
+// ---------- 2/3. browser ----------
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+const port = await freePort();
+const server = spawn(process.execPath,
+  [require.resolve('http-server/bin/http-server'), WWW, '-a', '127.0.0.1', '-p', String(port), '-c-1', '--silent'],
+  { stdio: 'ignore' });
+const BASE = `http://127.0.0.1:${port}`;
+for (let i = 0; i < 100; i += 1) {
+  try { if ((await fetch(`${BASE}/index.html`)).ok) break; } catch { /* not yet */ }
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+const chromiumVersion = browser.version();
+
+// In-page helpers, installed once per page with page.evaluate (the page's Content-Security-Policy
+// forbids inline scripts): a state of given sizes built by the core's own `resize` (new entries
+// get its small deterministic values) with layer norm on.
+const HELPERS = `
+  window.__bench = (async () => {
+    const core = await import('./pkg/how_llms_learn.js');
+    await core.default();
+    function sized(V, T, C, H, F) {
+      const base = core.articleExample();
+      const vocab = ['AI', 'rocks', ...Array.from({ length: V - 2 }, (_, i) => 'tok' + i)];
+      const config = { dModel: C, nHeads: H, dFf: F, layerNorm: true, activation: 'gelu', context: T };
+      const s = core.resize(base, { vocab, config });
+      s.tokens = Array.from({ length: T }, (_, t) => vocab[(t * 7) % V]);
+      s.eos = 'AI';
+      return core.validate(s);
+    }
+    // forward + loss + backward after an edit, through the Model handle: µs per call.
+    function timeModel(state, minMs = 300) {
+      const m = new core.Model(state);
+      let x = 0, n = 0;
+      const run = (k) => { for (let i = 0; i < k; i += 1) { x = x > 0.5 ? 0 : x + 1e-3; m.setWeight('wo', 0, 0, x); m.run(); } };
+      run(3);
+      let k = 1; const t0 = performance.now(); let t = t0;
+      while (t - t0 < minMs) { run(k); n += k; k *= 2; t = performance.now(); }
+      m.free();
+      return ((t - t0) * 1000) / n;
+    }
+    function stepsPerSecond(state, steps) {
+      const m = new core.Model(state);
+      m.train({ optimizer: 'sgd', learningRate: 1e-4 }, 10);
+      const t0 = performance.now();
+      const r = m.train({ optimizer: 'sgd', learningRate: 1e-4 }, steps);
+      const ms = performance.now() - t0;
+      m.free();
+      if (r.stopped) throw new Error(r.stopped);
+      return (steps / ms) * 1000;
+    }
+    function timeContract(state, minMs = 300) {
+      let n = 0; const t0 = performance.now();
+      while (performance.now() - t0 < minMs) { core.backward(state); n += 1; }
+      return ((performance.now() - t0) * 1000) / n;
+    }
+    return { core, sized, timeModel, stepsPerSecond, timeContract };
+  })();
+  0;
+`;
+
+const SIZES = {
+  article: null,
+  medium: [64, 32, 64, 4, 256],
+  large: [256, 64, 128, 4, 512],
+};
+
+/** Multiply-adds ×2 of one forward+loss+backward (backward ≈ twice the forward's products). */
+function flops(V, T, C, F) {
+  const forward = 2 * T * C * C * 4 + 2 * T * C * F * 2 + 2 * T * C * V + 2 * T * T * C * 2;
+  return 3 * forward;
+}
+
+async function wasmBenchmarks() {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${BASE}/index.html`);
+  await page.evaluate(HELPERS);
+  await page.waitForFunction(() => window.__bench);
+  const res = await page.evaluate(async (sizes) => {
+    const b = await window.__bench;
+    const out = {};
+    for (const [name, dims] of Object.entries(sizes)) {
+      const state = dims ? b.sized(...dims) : b.core.articleExample();
+      out[name] = {
+        modelUs: b.timeModel(state),
+        contractUs: b.timeContract(state),
+        stepsPerSecond: b.stepsPerSecond(state, dims ? Math.max(20, Math.round(2000 / dims[1])) : 20000),
+      };
+    }
+    // Scaling: vary one size, others at the medium state's values.
+    const sweep = {};
+    const medium = sizes.medium;
+    for (const [axis, values] of [['T', [8, 16, 32, 64]], ['C', [16, 32, 64, 128]], ['V', [32, 64, 128, 256]]]) {
+      sweep[axis] = values.map((v) => {
+        const [V, T, C, H, F] = medium;
+        const dims = axis === 'T' ? [V, v, C, H, F] : axis === 'C' ? [V, T, v, H, F] : [v, T, C, H, F];
+        return { value: v, us: b.timeModel(b.sized(...dims), 200) };
+      });
+    }
+    out.sweep = sweep;
+    return out;
+  }, SIZES);
+  await page.close();
+  return res;
+}
+
+/** Least-squares slope of log(time) against log(size): time ∝ size^slope. */
+function slope(points) {
+  const xs = points.map((p) => Math.log(p.value));
+  const ys = points.map((p) => Math.log(p.us));
+  const mx = xs.reduce((a, b) => a + b) / xs.length;
+  const my = ys.reduce((a, b) => a + b) / ys.length;
+  let num = 0, den = 0;
+  xs.forEach((x, i) => { num += (x - mx) * (ys[i] - my); den += (x - mx) ** 2; });
+  return num / den;
+}
+
+function quantile(sorted, q) {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+/** Edit a weight cell of the forward panel `n` times, in the page, timing keydown → after paint. */
+async function editLatency(stateName) {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const longTasks = [];
+  await page.goto(`${BASE}/index.html`);
+  await page.waitForFunction(() => [...document.querySelectorAll('backprop-widget')]
+    .every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel')), null, { timeout: 30000 });
+  if (SIZES[stateName]) {
+    await page.evaluate(HELPERS);
+    await page.waitForFunction(() => window.__bench);
+    await page.evaluate(async (dims) => {
+      const b = await window.__bench;
+      document.querySelector('backprop-widget[stage="forward"]').setState(b.sized(...dims));
+    }, SIZES[stateName]);
+    await page.waitForTimeout(500);
+  }
+  const result = await page.evaluate(async (n) => {
+    const tasks = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) tasks.push(e.duration); }).observe({ type: 'longtask' });
+    const w = document.querySelector('backprop-widget[stage="forward"]');
+    // wo[0][0] when it is a table of inputs; at larger sizes wide matrices become heatmaps, so
+    // the first weight still shown as editable cells (a bias or gain vector) is edited instead.
+    const input = w.shadowRoot.querySelector('figure[data-name="weight-wo"] td[data-r="0"][data-c="0"] input')
+      || w.shadowRoot.querySelector('figure[data-name^="weight-"] td input');
+    if (!input) throw new Error('no editable weight cell');
+    const edited = input.closest('figure').dataset.name;
+    const times = [];
+    for (let i = 0; i < n; i += 1) {
+      input.focus();
+      input.value = String(((i % 50) / 100).toFixed(2));
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      const ev = new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true });
+      const t0 = performance.now();
+      // rAF callbacks run in order of registration, so this one runs before the store's repaint;
+      // the timeout after it fires once that frame has been painted.
+      const painted = new Promise((res) => requestAnimationFrame(() => setTimeout(() => res(performance.now()), 0)));
+      input.dispatchEvent(ev);
+      times.push((await painted) - t0);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    return { times, longTasks: tasks, edited };
+  }, 200);
+  await page.close();
+  const sorted = [...result.times].sort((a, b) => a - b);
+  return {
+    p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: sorted[sorted.length - 1],
+    longTasks: result.longTasks.length, longestTask: Math.max(0, ...result.longTasks), edited: result.edited,
+  };
+}
+
+/** Long tasks while a large state is loaded, edited and trained for 3 s on the page. */
+async function largeStateLongTasks() {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await page.goto(`${BASE}/index.html`);
+  await page.waitForFunction(() => document.querySelector('backprop-widget')?.shadowRoot?.querySelector('.panel'));
+  await page.evaluate(HELPERS);
+  await page.waitForFunction(() => window.__bench);
+  const r = await page.evaluate(async (dims) => {
+    const tasks = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) tasks.push(e.duration); }).observe({ type: 'longtask' });
+    const b = await window.__bench;
+    const t0 = performance.now();
+    try {
+      document.querySelector('backprop-widget[stage="forward"]').setState(b.sized(...dims));
+    } catch (e) { return { error: String(e) }; }
+    await new Promise((res) => setTimeout(res, 1500));
+    const loaded = performance.now() - t0;
+    const update = document.querySelector('backprop-widget[stage="update"]').shadowRoot;
+    const play = [...update.querySelectorAll('button')].find((x) => /play|train/i.test(x.textContent));
+    if (play) { play.click(); await new Promise((res) => setTimeout(res, 3000)); play.click(); }
+    await new Promise((res) => setTimeout(res, 200));
+    return { tasks, loadedMs: loaded, trained: Boolean(play) };
+  }, SIZES.large);
+  await page.close();
+  return r;
+}
+
+/** Bytes the page downloads (raw and gzip), KaTeX fonts excluded, and time to the first loss. */
+async function payloadAndFirstPaint() {
+  const page = await (await browser.newContext()).newPage();
+  const urls = new Set();
+  page.on('response', (resp) => { if (resp.url().startsWith(BASE)) urls.add(resp.url()); });
+  await page.goto(`${BASE}/index.html`);
+  const firstLoss = await page.waitForFunction(() => {
+    const tb = document.querySelector('backprop-widget[stage="toolbar"]');
+    const text = tb?.shadowRoot?.textContent || '';
+    return /L\s*=\s*[0-9]/.test(text) ? performance.now() : false;
+  }, null, { polling: 'raf', timeout: 30000 });
+  const firstMs = await firstLoss.jsonValue();
+  await page.waitForTimeout(1000);
+  await page.close();
+  let raw = 0, gz = 0, fontsRaw = 0;
+  const files = [];
+  for (const u of urls) {
+    const path = join(WWW, decodeURIComponent(new URL(u).pathname));
+    if (!existsSync(path) || statSync(path).isDirectory()) continue;
+    const bytes = readFileSync(path);
+    if (/\/fonts\//.test(u)) { fontsRaw += bytes.length; continue; }
+    const g = gzipSync(bytes, { level: 9 }).length;
+    raw += bytes.length; gz += g;
+    files.push({ path: new URL(u).pathname, raw: bytes.length, gzip: g });
+  }
+  files.sort((a, b) => b.gzip - a.gzip);
+  return { raw, gz, fontsRaw, files, firstMs };
+}
+
+let wasm, edits = {}, large, payload;
+try {
+  log('wasm benchmarks in Chromium');
+  wasm = await wasmBenchmarks();
+  for (const name of ['article', 'medium']) {
+    log(`edit → paint latency, ${name} state (200 edits)`);
+    edits[name] = await editLatency(name);
+  }
+  log('long tasks with a large state');
+  large = await largeStateLongTasks();
+  log('payload and first paint');
+  payload = await payloadAndFirstPaint();
+} finally {
+  await browser.close();
+  server.kill();
+}
+
+// ---------- report ----------
+const fmtUs = (us) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(2)} µs`);
+const nat = (id) => (native[id] != null ? fmtUs(native[id] / 1000) : 'not run');
+const cpu = os.cpus()[0]?.model || 'unknown CPU';
+const date = new Date().toISOString().slice(0, 10);
+const rustc = (() => { try { return execSync('rustc --version').toString().trim(); } catch { return 'rustc ?'; } })();
+const largeFlops = flops(256, 64, 128, 512);
+const gflops = largeFlops / (wasm.large.modelUs * 1e-6) / 1e9;
+const verdict = (ok) => (ok ? 'met' : '**missed**');
+const longest = large.tasks ? Math.max(0, ...large.tasks) : NaN;
+
+const rows = [
+  ['forward + loss + backward, article example, wasm via `Model`', '≤ 5 µs', fmtUs(wasm.article.modelUs), verdict(wasm.article.modelUs <= 5)],
+  ['same, medium V=64 T=32 C=64 H=4 F=256, layer norm', '≤ 2 ms', fmtUs(wasm.medium.modelUs), verdict(wasm.medium.modelUs <= 2000)],
+  [`same, large V=256 T=64 C=128 H=4 F=512 (${(largeFlops / 1e6).toFixed(0)} MFLOP)`, '≤ 25 ms', `${fmtUs(wasm.large.modelUs)} (${gflops.toFixed(2)} GFLOP/s)`, verdict(wasm.large.modelUs <= 25000)],
+  ['SGD steps per second, article example, in the browser', '≥ 20,000', Math.round(wasm.article.stepsPerSecond).toLocaleString('en'), verdict(wasm.article.stepsPerSecond >= 20000)],
+  ['edit → painted numbers, article example (p95 of 200)', 'p95 ≤ 16 ms', `p50 ${edits.article.p50.toFixed(1)} ms, p95 ${edits.article.p95.toFixed(1)} ms`, verdict(edits.article.p95 <= 16)],
+  ['same, medium state', 'p95 ≤ 33 ms', `p50 ${edits.medium.p50.toFixed(1)} ms, p95 ${edits.medium.p95.toFixed(1)} ms`, verdict(edits.medium.p95 <= 33)],
+  ['large state: longest main-thread task while loading, editing, training', '≤ 100 ms', large.error ? `error: ${large.error}` : `${longest.toFixed(0)} ms (${large.tasks.length} long tasks)`, verdict(!large.error && longest <= 100)],
+  ['everything the page downloads, gzip, KaTeX fonts excluded', '≤ 150 KB', `${(payload.gz / 1024).toFixed(1)} KiB (raw ${(payload.raw / 1024).toFixed(0)} KiB)`, verdict(payload.gz <= 150 * 1000)],
+  ['first paint of the live loss on localhost', '≤ 500 ms', `${payload.firstMs.toFixed(0)} ms`, verdict(payload.firstMs <= 500)],
+];
+
+const sweepRows = Object.entries(wasm.sweep).map(([axis, pts]) =>
+  `| ${axis} | ${pts.map((p) => `${p.value}: ${fmtUs(p.us)}`).join(' · ')} | ${slope(pts).toFixed(2)} |`);
+
+const md = `# Performance
+
+Measured by \`npm run bench\` (tests/bench/run.mjs) on ${date}: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB,
+${os.type()} ${os.release()}, Chromium ${chromiumVersion} headless, Node ${process.version}, ${rustc}.
+The machine is shared, so numbers move by ±20% between runs; they are measurements, not assertions.
+
+## Budgets
+
+| what | budget | measured | |
+|---|---|---|---|
+${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+
+The wasm timings are per call of \`Model.setWeight\` + \`Model.run()\` (an edit followed by forward,
+loss and backward, nothing copied out), averaged over at least 300 ms. FLOPs count 2 per
+multiply-add of the matrix products, with backward taken as twice the forward.
+
+## Contract functions versus the handle (wasm)
+
+| state | \`backward(state)\` (parse + compute + convert) | \`Model\` edit + run | SGD steps/s (\`Model.train\`) |
+|---|---|---|---|
+${['article', 'medium', 'large'].map((n) => `| ${n} | ${fmtUs(wasm[n].contractUs)} | ${fmtUs(wasm[n].modelUs)} | ${Math.round(wasm[n].stepsPerSecond).toLocaleString('en')} |`).join('\n')}
+
+## Native (criterion, \`cargo bench --bench core\`)
+
+| benchmark | mean |
+|---|---|
+${Object.keys(native).sort().map((id) => `| ${id} | ${nat(id)} |`).join('\n') || '| not run | |'}
+
+## Scaling (wasm, \`Model\` edit + run; the other sizes at the medium state's)
+
+| varied | time | fitted exponent (time ∝ size^k) |
+|---|---|---|
+${sweepRows.join('\n')}
+
+## Page
+
+- Edit latency is measured in the page from the Enter keydown on a weight cell to the first task
+  after the next animation frame (the frame in which the store repaints).
+  Article (edited ${edits.article.edited}): p50 ${edits.article.p50.toFixed(1)} ms, p95 ${edits.article.p95.toFixed(1)} ms, max ${edits.article.max.toFixed(1)} ms, ${edits.article.longTasks} long tasks.
+  Medium (edited ${edits.medium.edited}): p50 ${edits.medium.p50.toFixed(1)} ms, p95 ${edits.medium.p95.toFixed(1)} ms, max ${edits.medium.max.toFixed(1)} ms, ${edits.medium.longTasks} long tasks (longest ${edits.medium.longestTask.toFixed(0)} ms).
+- Large state: ${large.error ? `could not be loaded: ${large.error}` : `loaded, ${large.trained ? 'trained for 3 s' : 'no training button found'}; long tasks (ms): ${large.tasks.map((t) => t.toFixed(0)).join(', ') || 'none'}`}.
+- Downloads (gzip −9, KaTeX fonts of ${(payload.fontsRaw / 1024).toFixed(0)} KiB excluded):
+${payload.files.map((f) => `  - ${f.path}: ${(f.gzip / 1024).toFixed(1)} KiB (raw ${(f.raw / 1024).toFixed(1)} KiB)`).join('\n')}
+`;
+mkdirSync(join(ROOT, 'docs'), { recursive: true });
+writeFileSync(join(ROOT, 'docs', 'PERFORMANCE.md'), md);
+console.log(md);
+log('wrote docs/PERFORMANCE.md');
