@@ -130,3 +130,28 @@ fn replacing_the_state_with_other_sizes_works() {
     s.set_state(swapped.clone()).unwrap();
     assert_eq!(s.loss().unwrap(), loss(&swapped).unwrap());
 }
+
+#[test]
+fn setting_a_weight_by_position_is_the_same_edit() {
+    let mut a = Session::new(article_example()).unwrap();
+    let mut b = Session::new(article_example()).unwrap();
+    a.set_weight_at("b1", 0, 2, 0.3).unwrap();
+    b.set_weight(&Cell::weight("b1", &[2]), 0.3).unwrap();
+    assert_eq!(a.state(), b.state());
+    assert_eq!(a.backward().unwrap(), b.backward().unwrap());
+    // Failures give set_weight's messages and change nothing.
+    let err = a.set_weight_at("wo", 2, 0, 1.0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "weights.wo[2][0] is outside weights.wo, which is 2×2"
+    );
+    let err = a.set_weight_at("ln1Gain", 0, 0, 1.0).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("weights.ln1Gain does not exist"),
+        "{err}"
+    );
+    let err = a.set_weight_at("wo", 0, 0, f64::INFINITY).unwrap_err();
+    assert_eq!(err.to_string(), "weights.wo[0][0] must be a finite number");
+    assert_eq!(a.state(), b.state());
+}

@@ -90,6 +90,32 @@ impl Session {
         Ok(())
     }
 
+    /// `set_weight` by name and position (vectors: row 0), the page's per-keystroke path: no
+    /// allocation when the entry exists; otherwise the same messages as `set_weight`.
+    pub fn set_weight_at(
+        &mut self,
+        name: &str,
+        row: usize,
+        col: usize,
+        value: f64,
+    ) -> Result<(), ModelError> {
+        match self.state.weights.get_mut(name) {
+            Some(m) if value.is_finite() && row < m.nrows() && col < m.ncols() => {
+                m[(row, col)] = value;
+                self.done = Done::Nothing;
+                Ok(())
+            }
+            _ => {
+                let index = if crate::state::is_vector(name) {
+                    vec![col]
+                } else {
+                    vec![row, col]
+                };
+                self.set_weight(&Cell::weight(name, &index), value)
+            }
+        }
+    }
+
     fn ensure(&mut self, want: Done) -> Result<(), ModelError> {
         let (w, cfg) = (&self.state.weights, &self.state.config);
         if self.done < Done::Forward && want >= Done::Forward {

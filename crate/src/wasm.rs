@@ -160,13 +160,8 @@ impl Model {
         col: usize,
         value: f64,
     ) -> Result<(), JsError> {
-        let index = if crate::state::is_vector(name) {
-            vec![col]
-        } else {
-            vec![row, col]
-        };
         self.session
-            .set_weight(&Cell::weight(name, &index), value)
+            .set_weight_at(name, row, col, value)
             .map_err(error)
     }
 
