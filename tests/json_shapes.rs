@@ -156,3 +156,31 @@ fn step_returns_the_new_state_and_both_losses() {
     );
     assert_eq!(r["state"]["eos"], Value::Null);
 }
+
+#[test]
+fn derivations_and_finite_differences_have_the_page_s_shape() {
+    use how_llms_learn::{derivation, finite_difference, Cell};
+    let s = article_example();
+    let d = serde_json::to_value(derivation(&s, &Cell::weight("wo", &[0, 1])).unwrap()).unwrap();
+    assert_eq!(
+        keys(&d),
+        vec!["gradient", "latex", "note", "terms", "total"]
+    );
+    assert_eq!(keys(&d["terms"][0]), vec!["factors", "label", "value"]);
+    assert_eq!(keys(&d["terms"][0]["factors"][0]), vec!["name", "value"]);
+    assert_eq!(d["terms"][0]["label"], json!("t = 0 (AI)"));
+    let f =
+        serde_json::to_value(finite_difference(&s, &Cell::weight("wo", &[0, 1]), None).unwrap())
+            .unwrap();
+    assert_eq!(
+        keys(&f),
+        vec![
+            "analytic",
+            "difference",
+            "epsilon",
+            "lossMinus",
+            "lossPlus",
+            "numeric"
+        ]
+    );
+}

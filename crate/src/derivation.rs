@@ -8,7 +8,7 @@ use crate::json::{self, quote};
 use crate::layernorm;
 use crate::model::{self, Probe, Workspace, ACTIVATION_NAMES};
 use crate::state::{is_vector, LayerNormWeights, Mat, State, WEIGHT_NAMES};
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::Value;
 
 /// One entry of a weight's or an activation's gradient.
@@ -165,18 +165,25 @@ impl Cell {
     }
 }
 
+/// One number in a product, with what it is ("attnIn[0][1]", "∂L/∂q[0][0]"; plain text).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Factor {
+    pub name: String,
+    pub value: f64,
+}
+
 /// One product in a chain-rule sum.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Term {
     /// What the term stands for, e.g. "t = 0 (AI)". May hold token names: plain text only.
     pub label: String,
-    /// (name, value) of each factor; the term is their product.
-    pub factors: Vec<(String, f64)>,
+    /// The factors; the term is their product.
+    pub factors: Vec<Factor>,
     pub value: f64,
 }
 
 /// The sum behind one gradient entry.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Derivation {
     /// The value `backward` reports for the cell.
     pub gradient: f64,
@@ -190,7 +197,11 @@ pub struct Derivation {
 }
 
 fn term(label: impl Into<String>, factors: Vec<(String, f64)>) -> Term {
-    let value = factors.iter().map(|(_, v)| v).product();
+    let factors: Vec<Factor> = factors
+        .into_iter()
+        .map(|(name, value)| Factor { name, value })
+        .collect();
+    let value = factors.iter().map(|f| f.value).product();
     Term {
         label: label.into(),
         factors,
@@ -816,7 +827,8 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
 }
 
 /// The result of a central finite-difference check of one entry.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FiniteDifference {
     pub epsilon: f64,
     /// L with the entry raised by ε.
@@ -880,52 +892,4 @@ pub(crate) fn finite_difference(
         analytic,
         difference: numeric - analytic,
     })
-}
-
-impl Serialize for Derivation {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(5))?;
-        map.serialize_entry("gradient", &self.gradient)?;
-        map.serialize_entry("latex", &self.latex)?;
-        map.serialize_entry("terms", &self.terms)?;
-        map.serialize_entry("total", &self.total)?;
-        map.serialize_entry("note", &self.note)?;
-        map.end()
-    }
-}
-
-impl Serialize for Term {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
-        struct Factor<'a> {
-            name: &'a str,
-            value: f64,
-        }
-        let factors: Vec<Factor> = self
-            .factors
-            .iter()
-            .map(|(name, value)| Factor {
-                name,
-                value: *value,
-            })
-            .collect();
-        let mut map = s.serialize_map(Some(3))?;
-        map.serialize_entry("label", &self.label)?;
-        map.serialize_entry("factors", &factors)?;
-        map.serialize_entry("value", &self.value)?;
-        map.end()
-    }
-}
-
-impl Serialize for FiniteDifference {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(6))?;
-        map.serialize_entry("epsilon", &self.epsilon)?;
-        map.serialize_entry("lossPlus", &self.loss_plus)?;
-        map.serialize_entry("lossMinus", &self.loss_minus)?;
-        map.serialize_entry("numeric", &self.numeric)?;
-        map.serialize_entry("analytic", &self.analytic)?;
-        map.serialize_entry("difference", &self.difference)?;
-        map.end()
-    }
 }

@@ -33,7 +33,7 @@ mod unembedding;
 pub mod wasm;
 
 pub use article::article_example;
-pub use derivation::{Cell, Derivation, FiniteDifference, Term};
+pub use derivation::{Cell, Derivation, Factor, FiniteDifference, Term};
 pub use error::ModelError;
 pub use loss::LossReport;
 pub use model::{ActivationRef, Activations, Backward, MlpActivations, ACTIVATION_NAMES};
@@ -105,16 +105,4 @@ pub fn finite_difference(
 /// A state with a new vocabulary and/or configuration, matrices resized to fit.
 pub fn resize(state: &State, change: &Resize) -> Result<State, ModelError> {
     resize::resize(state, change)
-}
-
-impl serde::Serialize for LossReport {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(4))?;
-        map.serialize_entry("value", &self.value)?;
-        map.serialize_entry("count", &self.count)?;
-        map.serialize_entry("targets", &self.targets)?;
-        map.serialize_entry("terms", &self.terms)?;
-        map.end()
-    }
 }

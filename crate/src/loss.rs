@@ -15,7 +15,7 @@ pub fn targets(ids: &[usize], eos: Option<usize>) -> Vec<Option<usize>> {
 }
 
 /// The loss and its parts, as the contract's `loss()` returns them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LossReport {
     /// L = (1/N) Σ terms.
     pub value: f64,
