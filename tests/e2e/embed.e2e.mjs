@@ -355,6 +355,26 @@ async function main() {
     await page.screenshot({ path: join(SHOTS, 'embed-synced.png') });
   });
 
+  await check('Ctrl+Z on the host page belongs to the host; inside a widget it undoes the widget', async () => {
+    const wq = () => page.evaluate((s) => document.querySelector(s).getState().weights.wq[0][0], widget('walk', 'forward'));
+    const input = page.locator(`${widget('walk', 'forward')} figure[data-name="weight-wq"] td[data-r="0"][data-c="0"] input`);
+    await input.click();
+    await input.fill('0.5');
+    await input.press('Enter');
+    await frames(page, 2);
+    eq(await wq(), 0.5, 'edited');
+    await page.evaluate(() => { document.activeElement?.blur(); });
+    await page.mouse.click(5, 5);
+    await page.keyboard.press('Control+Z');
+    await frames(page, 2);
+    eq(await wq(), 0.5, 'Ctrl+Z outside every widget leaves the model alone');
+    await input.focus();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Z');
+    await frames(page, 2);
+    eq(await wq(), article.weights.wq[0][0], 'Ctrl+Z inside the widget undoes the edit');
+  });
+
   let linkState = null;
   let link = null;
   await check('share: the toolbar link restores the exact state (with Adam moments) and the same loss and gradients', async () => {

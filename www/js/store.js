@@ -401,6 +401,9 @@ export function installShortcuts() {
         break;
       }
     }
+    // Outside every widget, Ctrl+Z belongs to the host page, unless the page is ours and says so
+    // with <meta name="backprop-shortcuts" content="page"> (the walkthrough does).
+    if (!group && !document.querySelector('meta[name="backprop-shortcuts"][content="page"]')) return;
     const store = group ? stores.get(group) : (stores.get('default') || stores.values().next().value);
     if (!store || !store.view) return;
     event.preventDefault();
