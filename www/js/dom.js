@@ -85,19 +85,62 @@ function syncScrollable(el) {
     el.removeAttribute('aria-label');
   }
 }
-// Checks are batched into the next animation frame: reading scrollWidth right after each
-// change would force one layout per formula (hundreds of milliseconds on a large model).
+// Checks are batched until after the next frame has been drawn (layout is clean then, so
+// reading scrollWidth costs nothing), and only boxes in view are measured: measuring one inside
+// an off-screen step would force the layout the browser skips there (content-visibility).
+// Boxes out of view are measured when they scroll into view.
 const toSync = new Set();
-let syncFrame = 0;
+const inView = new WeakSet();
+const stale = new WeakSet();
+let syncTimer = 0;
+let viewObserver = null;
+function flushSync() {
+  syncTimer = 0;
+  const els = [...toSync];
+  toSync.clear();
+  for (const el of els) {
+    if (!el.isConnected) continue;
+    if (inView.has(el)) { stale.delete(el); syncScrollable(el); } else { stale.add(el); staleList.add(el); }
+  }
+  if (staleList.size) idleSoon();
+}
+// Boxes out of view still get their check when the page is idle, a few at a time.
+const staleList = new Set();
+let idleQueued = false;
+const idle = typeof requestIdleCallback === 'function'
+  ? (fn) => requestIdleCallback(fn, { timeout: 2000 })
+  : (fn) => setTimeout(() => fn({ timeRemaining: () => 8 }), 50);
+function idleSoon() {
+  if (idleQueued) return;
+  idleQueued = true;
+  idle((deadline) => {
+    idleQueued = false;
+    for (const el of staleList) {
+      if (deadline.timeRemaining() < 4) break;
+      staleList.delete(el);
+      if (!el.isConnected || !stale.has(el)) continue;
+      stale.delete(el);
+      syncScrollable(el);
+    }
+    if (staleList.size) idleSoon();
+  });
+}
 function syncSoon(el) {
   toSync.add(el);
-  if (syncFrame) return;
-  syncFrame = requestAnimationFrame(() => {
-    syncFrame = 0;
-    const els = [...toSync];
-    toSync.clear();
-    els.forEach(syncScrollable);
+  if (syncTimer) return;
+  syncTimer = 1;
+  requestAnimationFrame(() => { syncTimer = setTimeout(flushSync, 0); });
+}
+function watchView(el) {
+  viewObserver ??= new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (e.isIntersecting) {
+        inView.add(e.target);
+        if (stale.has(e.target)) { stale.delete(e.target); syncScrollable(e.target); }
+      } else inView.delete(e.target);
+    }
   });
+  viewObserver.observe(el);
 }
 export function keyboardScrollable(el, label) {
   if (label) el.dataset.scrollLabel = label;
@@ -105,6 +148,7 @@ export function keyboardScrollable(el, label) {
     observed.add(el);
     overflowObserver ??= new ResizeObserver((entries) => entries.forEach((e) => syncScrollable(e.target)));
     overflowObserver.observe(el);
+    watchView(el);
   }
   syncSoon(el);
 }

@@ -69,8 +69,12 @@ export class MatrixView {
       // Dragging selected text would start a native drag-and-drop and cancel the nudge.
       this.table.addEventListener('dragstart', (e) => e.preventDefault());
     }
+    // Whether the table overflows its scroller is checked when either one changes size (after
+    // layout, in the browser's own ResizeObserver step), never by reading layout during a repaint.
     this.resizeObserver = new ResizeObserver(() => this.updateScrollable());
     this.resizeObserver.observe(this.scroller);
+    this.resizeObserver.observe(this.table);
+    this.labelsKey = null;
   }
 
   /**
@@ -98,22 +102,31 @@ export class MatrixView {
     this.rows = rows;
     this.cols = cols;
     this.masked = masked;
+    let rebuilt = false;
     if (key !== this.shapeKey) {
       this.shapeKey = key;
       this.build(R, C);
+      rebuilt = true;
       if (focusInside) this.focusCell(...this.clampPos(this.focusPos));
     }
-    setText(this.shapeText, `${R}×${C}`);
-    // Header labels (token names as text).
-    this.colHeads.forEach((th, c) => setText(th, cols[c] ?? ''));
-    this.rowHeads.forEach((th, r) => setText(th, rows[r] ?? ''));
+    // Labels (caption, token names) change rarely: cells repaint their titles only then.
+    const labelsKey = `${this.label}\u0001${rows.join('\u0002')}\u0001${cols.join('\u0002')}`;
+    const relabel = rebuilt || labelsKey !== this.labelsKey;
+    this.labelsKey = labelsKey;
+    if (relabel) {
+      setText(this.shapeText, `${R}×${C}`);
+      // Header labels (token names as text).
+      this.colHeads.forEach((th, c) => setText(th, cols[c] ?? ''));
+      this.rowHeads.forEach((th, r) => setText(th, rows[r] ?? ''));
+    }
 
     let maxAbs = 0;
     for (const row of values) for (const v of row) if (v != null && Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
+    const active = this.el.getRootNode().activeElement;
     for (let r = 0; r < R; r += 1) {
-      for (let c = 0; c < C; c += 1) this.paintCell(r, c, values[r][c], maxAbs);
+      const row = values[r];
+      for (let c = 0; c < C; c += 1) this.paintCell(r, c, row[c], maxAbs, relabel, active);
     }
-    this.updateScrollable();
   }
 
   /** Large matrices: a canvas heatmap instead of one table cell per entry (heatmap.js). */
@@ -194,34 +207,51 @@ export class MatrixView {
     if (R && C) this.cells[this.focusPos[0]][this.focusPos[1]].focusEl.tabIndex = 0;
   }
 
-  paintCell(r, c, v, maxAbs) {
+  /**
+   * Paint one cell. Only what changed is written to the DOM (an edit changes some numbers of a
+   * matrix, or none), so an unchanged cell costs a few comparisons and no style recalculation.
+   */
+  paintCell(r, c, v, maxAbs, relabel = true, active = this.el.getRootNode().activeElement) {
     const cell = this.cells[r][c];
     const { td, focusEl, text, bar } = cell;
     const isMasked = v == null || (this.masked ? this.masked(r, c) : false);
-    cell.value = v;
-    td.classList.toggle('masked', isMasked);
-    const sign = isMasked || v === 0 ? 'zero' : v > 0 ? 'pos' : 'neg';
-    td.classList.toggle('pos', sign === 'pos');
-    td.classList.toggle('neg', sign === 'neg');
-    td.style.setProperty('--mag', String(isMasked ? 0 : magnitude(v, maxAbs)));
-    const maskText = this.opts.maskText || 'masked';
-    const shown = isMasked ? maskText : fmt(v, this.opts.digits, this.signed);
-    const exact = isMasked ? maskText : full(v);
-    td.dataset.value = exact;
-    const where = `${this.label}, row ${this.rows[r] ?? r}, column ${this.cols[c] ?? c}`;
-    td.title = isMasked ? `${where}: ${this.opts.maskTitle || 'masked (a later position)'}` : `${where}: ${exact}`;
-    bar.hidden = isMasked;
-    const focused = this.el.getRootNode().activeElement === focusEl;
-    if (focusEl.tagName === 'INPUT') {
-      focusEl.setAttribute('aria-label', `${this.label} row ${this.rows[r] ?? r} column ${this.cols[c] ?? c}`);
-      if (focusEl.dataset.dirty !== 'true') focusEl.value = focused ? exact : shown;
-    } else {
-      setText(text, focused ? exact : shown);
-      if (focusEl.tagName === 'BUTTON') {
+    if (relabel || !cell.painted || !Object.is(cell.value, v) || cell.isMasked !== isMasked) {
+      cell.painted = true;
+      cell.isMasked = isMasked;
+      td.classList.toggle('masked', isMasked);
+      const sign = isMasked || v === 0 ? 'zero' : v > 0 ? 'pos' : 'neg';
+      td.classList.toggle('pos', sign === 'pos');
+      td.classList.toggle('neg', sign === 'neg');
+      const maskText = this.opts.maskText || 'masked';
+      cell.shown = isMasked ? maskText : fmt(v, this.opts.digits, this.signed);
+      cell.exact = isMasked ? maskText : full(v);
+      td.dataset.value = cell.exact;
+      const where = `${this.label}, row ${this.rows[r] ?? r}, column ${this.cols[c] ?? c}`;
+      td.title = isMasked ? `${where}: ${this.opts.maskTitle || 'masked (a later position)'}` : `${where}: ${cell.exact}`;
+      bar.hidden = isMasked;
+      if (focusEl.tagName === 'INPUT') {
+        if (relabel || !cell.labelled) {
+          cell.labelled = true;
+          focusEl.setAttribute('aria-label', `${this.label} row ${this.rows[r] ?? r} column ${this.cols[c] ?? c}`);
+        }
+      } else if (focusEl.tagName === 'BUTTON') {
         focusEl.setAttribute('aria-label', isMasked
           ? `masked: ${where}`
-          : `${shown}: ${where}. Show how it is computed`);
+          : `${cell.shown}: ${where}. Show how it is computed`);
       }
+    }
+    cell.value = v;
+    const mag = isMasked ? 0 : magnitude(v, maxAbs);
+    if (cell.mag !== mag) {
+      cell.mag = mag;
+      td.style.setProperty('--mag', String(mag));
+    }
+    const want = active === focusEl ? cell.exact : cell.shown;
+    if (focusEl.tagName === 'INPUT') {
+      if (focusEl.dataset.dirty !== 'true' && focusEl.value !== want) focusEl.value = want;
+    } else if (cell.textShown !== want || text.firstChild?.data !== want) {
+      cell.textShown = want;
+      setText(text, want);
     }
   }
 
