@@ -54,6 +54,62 @@ export function renderTex(el, latex, display = true) {
   return el;
 }
 
+// Live formulas (numbers substituted) change on every edit. One out of view is not typeset
+// until it comes near the viewport or the page is idle: an edit only pays for what can be seen.
+const pending = new Map(); // element -> [latex, display]
+const near = new WeakSet();
+let lazyObserver = null;
+let idleQueued = false;
+const idle = typeof requestIdleCallback === 'function'
+  ? (fn) => requestIdleCallback(fn, { timeout: 1000 })
+  : (fn) => setTimeout(() => fn({ timeRemaining: () => 8 }), 50);
+
+function flushPending(el) {
+  const job = pending.get(el);
+  if (!job) return;
+  pending.delete(el);
+  if (el.isConnected) renderTex(el, job[0], job[1]);
+}
+
+function idleFlush() {
+  if (idleQueued || !pending.size) return;
+  idleQueued = true;
+  idle((deadline) => {
+    idleQueued = false;
+    for (const el of [...pending.keys()]) {
+      if (deadline.timeRemaining() < 3) break;
+      flushPending(el);
+    }
+    idleFlush();
+  });
+}
+
+/**
+ * Like renderTex, but a formula out of view is typeset later (when scrolled near, or when the
+ * page is idle). The element's data-tex always names the formula it shows or will show.
+ */
+export function renderTexLazy(el, latex, display = true) {
+  if (!lazyObserver) {
+    lazyObserver = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        if (e.isIntersecting) { near.add(e.target); flushPending(e.target); } else near.delete(e.target);
+      }
+    }, { rootMargin: '300px 0px' });
+  }
+  if (!el.dataset.lazyTex) {
+    el.dataset.lazyTex = '';
+    lazyObserver.observe(el);
+  }
+  if (near.has(el) || !katex) {
+    pending.delete(el);
+    return renderTex(el, latex, display);
+  }
+  if (el.dataset.tex === latex) { pending.delete(el); return el; }
+  pending.set(el, [latex, display]);
+  idleFlush();
+  return el;
+}
+
 /** A new element holding a formula. */
 export function texBlock(latex, { display = true, className = 'formula' } = {}) {
   const el = h(display ? 'div' : 'span', { class: className });

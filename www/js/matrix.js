@@ -18,6 +18,40 @@ const round3 = (x) => Math.round(x * 1000) / 1000; // keeps nudged values readab
 
 let dragCounter = 0;
 
+// Large models (computed in the worker, so already asynchronous): a table out of view is
+// repainted when it comes near the viewport or when the page is idle, not in the frame of the
+// edit. Small models repaint every table in the edit's frame.
+const near = new WeakSet();
+const lazyQueue = new Set();
+let nearObserver = null;
+let idleQueued = false;
+const idle = typeof requestIdleCallback === 'function'
+  ? (fn) => requestIdleCallback(fn, { timeout: 1000 })
+  : (fn) => setTimeout(() => fn({ timeRemaining: () => 8 }), 50);
+function observeNear(mv) {
+  nearObserver ??= new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      const view = e.target.matrixView;
+      if (!view) continue;
+      if (e.isIntersecting) { near.add(view); view.flushPending(); } else near.delete(view);
+    }
+  }, { rootMargin: '300px 0px' });
+  mv.el.matrixView = mv;
+  nearObserver.observe(mv.el);
+}
+function idleSoon() {
+  if (idleQueued || !lazyQueue.size) return;
+  idleQueued = true;
+  idle((deadline) => {
+    idleQueued = false;
+    for (const view of lazyQueue) {
+      if (deadline.timeRemaining() < 6) break;
+      view.flushPending();
+    }
+    idleSoon();
+  });
+}
+
 export class MatrixView {
   /**
    * @param {object} o
@@ -75,6 +109,17 @@ export class MatrixView {
     this.resizeObserver.observe(this.scroller);
     this.resizeObserver.observe(this.table);
     this.labelsKey = null;
+    this.pending = null;
+    observeNear(this);
+  }
+
+  /** Paint the update that waited for this table to come into view (lazy updates). */
+  flushPending() {
+    const args = this.pending;
+    if (!args) return;
+    this.pending = null;
+    lazyQueue.delete(this);
+    this.paint(args);
   }
 
   /**
@@ -84,8 +129,21 @@ export class MatrixView {
    * @param {string[]} u.cols  column labels
    * @param {(r:number,c:number)=>boolean} [u.masked]
    * @param {string} [u.label]
+   * @param {boolean} [u.lazy]  out of view: paint later (when near the viewport or idle)
    */
-  update({ values, rows, cols, masked = null, label = null }) {
+  update(u) {
+    if (u.lazy && !near.has(this) && this.el.isConnected) {
+      this.pending = u;
+      lazyQueue.add(this);
+      idleSoon();
+      return;
+    }
+    this.pending = null;
+    lazyQueue.delete(this);
+    this.paint(u);
+  }
+
+  paint({ values, rows, cols, masked = null, label = null }) {
     if (label && label !== this.label) { this.label = label; setText(this.captionText, label); }
     const R = values.length;
     const C = R ? values[0].length : 0;

@@ -93,8 +93,7 @@ const ops = {
   edit({ name, row, col, value, previous }) {
     model.setWeight(name, row, col, value);
     try {
-      model.forward();
-      model.backward();
+      model.run(); // forward, loss and backward in place (no JSON built; snapshot() copies out)
     } catch (err) {
       model.setWeight(name, row, col, previous);
       throw err;

@@ -2,7 +2,7 @@
 // groups, titled steps with formulas, and "why there is nothing here" notes.
 import { h, setText } from '../dom.js';
 import { MatrixView } from '../matrix.js';
-import { renderTex } from '../katex.js';
+import { renderTex, renderTexLazy } from '../katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels, dims } from '../labels.js';
 
 /** Masked attention scores: null from the JSON API, NaN in a large model's Float64Array rows. */
@@ -33,7 +33,7 @@ export function weightMatrix(ctx, name, { note } = {}) {
       const L = weightLabels(name, v.state);
       const headCols = ['wq', 'wk', 'wv'].includes(name) ? dims(v.state).D : 0;
       view.opts.groupCols = headCols && dims(v.state).H > 1 ? headCols : 0;
-      view.update({ values: L.vector ? [w] : w, rows: L.rows, cols: L.cols });
+      view.update({ values: L.vector ? [w] : w, rows: L.rows, cols: L.cols, lazy: Boolean(v.large) });
     },
   };
 }
@@ -67,7 +67,7 @@ export function gradientMatrix(ctx, group, name) {
         if (!g) return;
         vector = typeof g[0] === 'number'; // rows may be Float64Array views (large models)
         const L = weightLabels(name, v.state);
-        view.update({ values: vector ? [g] : g, rows: L.rows, cols: L.cols });
+        view.update({ values: vector ? [g] : g, rows: L.rows, cols: L.cols, lazy: Boolean(v.large) });
       },
     };
   }
@@ -107,6 +107,7 @@ function perHeadAware(name, make, title, pick, isMasked) {
         views[i].update({
           values: block, rows: L.rows, cols: L.cols,
           masked: perHead ? (r, c) => isMasked(r, c, head, v) : null,
+          lazy: Boolean(v.large),
         });
       });
     },
@@ -138,7 +139,7 @@ export function step({ title, text, formula, live, items, present, level = 'h4' 
       if (live) {
         const latex = live(v);
         liveEl.hidden = !latex;
-        if (latex) renderTex(liveEl, latex);
+        if (latex) renderTexLazy(liveEl, latex);
       }
       for (const item of items) item.update(v);
     },

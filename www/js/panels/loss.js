@@ -2,7 +2,7 @@
 // average over the positions that have a target.
 import { h, setText, keyboardScrollable } from '../dom.js';
 import { fmt, full, tex } from '../format.js';
-import { renderTex } from '../katex.js';
+import { renderTex, renderTexLazy } from '../katex.js';
 import { whyEmpty, noTargetMessage } from './common.js';
 
 const n = (v) => tex(v, 3, true);
@@ -71,7 +71,7 @@ export function mount(container) {
       const more = used.length > 4 ? ' + \\cdots' : '';
       const logs = shown.map((t) => `\\ln ${n(forward.probs[t][loss.targets[t]])}`).join(' + ') + more;
       const terms = shown.map((t) => n(loss.terms[t])).join(' + ') + more;
-      renderTex(live, `L = -\\frac{1}{${loss.count}}\\left(${logs}\\right) = \\frac{1}{${loss.count}}\\left(${terms}\\right) = ${n(loss.value)}`);
+      renderTexLazy(live, `L = -\\frac{1}{${loss.count}}\\left(${logs}\\right) = \\frac{1}{${loss.count}}\\left(${terms}\\right) = ${n(loss.value)}`);
       setText(total, `L = ${fmt(loss.value, 4)}. A perfect model would put probability 1 on every target and reach L = 0; guessing uniformly among ${state.vocab.length} tokens gives L = ln ${state.vocab.length}.`);
     },
   };
