@@ -218,32 +218,56 @@ async function editLatency(stateName) {
     const tasks = [];
     new PerformanceObserver((l) => { for (const e of l.getEntries()) tasks.push(e.duration); }).observe({ type: 'longtask' });
     const w = document.querySelector('backprop-widget[stage="forward"]');
+    const widgets = [...document.querySelectorAll('backprop-widget')]
+      .filter((x) => (x.getAttribute('group') || 'default') === (w.getAttribute('group') || 'default'));
     // wo[0][0] when it is a table of inputs; at larger sizes wide matrices become heatmaps, so
     // the first weight still shown as editable cells (a bias or gain vector) is edited instead.
     const input = w.shadowRoot.querySelector('figure[data-name="weight-wo"] td[data-r="0"][data-c="0"] input')
       || w.shadowRoot.querySelector('figure[data-name^="weight-"] td input');
     if (!input) throw new Error('no editable weight cell');
     const edited = input.closest('figure').dataset.name;
-    const times = [];
-    for (let i = 0; i < n; i += 1) {
+    const frameDone = () => new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
+    const FRAME = 1000 / 60;
+    const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+    // One edit: Enter on the cell, then wait until every widget of the group has painted the
+    // new state (its data-version, set when it renders), and for the end of that frame.
+    // rAF callbacks run in order of registration, so the first check's frame is the one in
+    // which the store repaints; worker-computed states take as many frames as the worker needs.
+    async function edit(i) {
       input.focus();
       input.value = String(((i % 50) / 100).toFixed(2));
       input.dispatchEvent(new Event('input', { bubbles: true }));
+      const before = widgets.map((x) => x.dataset.version);
       const ev = new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true });
       const t0 = performance.now();
-      // rAF callbacks run in order of registration, so this one runs before the store's repaint;
-      // the timeout after it fires once that frame has been painted.
-      const painted = new Promise((res) => requestAnimationFrame(() => setTimeout(() => res(performance.now()), 0)));
       input.dispatchEvent(ev);
-      times.push((await painted) - t0);
+      do { await frameDone(); } while (widgets.some((x, k) => x.dataset.version === before[k]) && performance.now() - t0 < 20000);
+      return performance.now() - t0;
+    }
+    // back to back: each Enter comes right after the previous paint (the worst phase: a whole
+    // frame to wait); random phase: a random 0–1 frame pause first, as real key presses arrive.
+    const backToBack = [];
+    for (let i = 0; i < n; i += 1) backToBack.push(await edit(i));
+    const random = [];
+    for (let i = 0; i < n; i += 1) { await sleep(Math.random() * FRAME); random.push(await edit(i + 1)); }
+    // The floor of this method: the same random pause and wait with no edit at all.
+    const floor = [];
+    for (let i = 0; i < 100; i += 1) {
+      await sleep(Math.random() * FRAME);
+      const t0 = performance.now();
+      await frameDone();
+      floor.push(performance.now() - t0);
     }
     await new Promise((r) => setTimeout(r, 100));
-    return { times, longTasks: tasks, edited };
+    return { backToBack, random, floor, longTasks: tasks, edited };
   }, 200);
   await page.close();
-  const sorted = [...result.times].sort((a, b) => a - b);
+  const stats = (times) => {
+    const sorted = [...times].sort((a, b) => a - b);
+    return { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: sorted[sorted.length - 1] };
+  };
   return {
-    p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: sorted[sorted.length - 1],
+    ...stats(result.random), backToBack: stats(result.backToBack), floor: stats(result.floor),
     longTasks: result.longTasks.length, longestTask: Math.max(0, ...result.longTasks), edited: result.edited,
   };
 }
@@ -337,8 +361,8 @@ const rows = [
   ['same, medium V=64 T=32 C=64 H=4 F=256, layer norm', '≤ 2 ms', fmtUs(wasm.medium.modelUs), verdict(wasm.medium.modelUs <= 2000)],
   [`same, large V=256 T=64 C=128 H=4 F=512 (${(largeFlops / 1e6).toFixed(0)} MFLOP)`, '≤ 25 ms', `${fmtUs(wasm.large.modelUs)} (${gflops.toFixed(2)} GFLOP/s)`, verdict(wasm.large.modelUs <= 25000)],
   ['SGD steps per second, article example, in the browser', '≥ 20,000', Math.round(wasm.article.stepsPerSecond).toLocaleString('en'), verdict(wasm.article.stepsPerSecond >= 20000)],
-  ['edit → painted numbers, article example (p95 of 200)', 'p95 ≤ 16 ms', `p50 ${edits.article.p50.toFixed(1)} ms, p95 ${edits.article.p95.toFixed(1)} ms`, verdict(edits.article.p95 <= 16)],
-  ['same, medium state', 'p95 ≤ 33 ms', `p50 ${edits.medium.p50.toFixed(1)} ms, p95 ${edits.medium.p95.toFixed(1)} ms`, verdict(edits.medium.p95 <= 33)],
+  ['edit → painted numbers in every widget, article example (p95 of 200, random input phase)', 'p95 ≤ 16 ms', `p50 ${edits.article.p50.toFixed(1)} ms, p95 ${edits.article.p95.toFixed(1)} ms (back to back p95 ${edits.article.backToBack.p95.toFixed(1)} ms)`, verdict(edits.article.p95 <= 16)],
+  ['same, medium state (worker round trip included)', 'p95 ≤ 33 ms', `p50 ${edits.medium.p50.toFixed(1)} ms, p95 ${edits.medium.p95.toFixed(1)} ms (back to back p95 ${edits.medium.backToBack.p95.toFixed(1)} ms)`, verdict(edits.medium.p95 <= 33)],
   ['large state: longest main-thread task while loading, editing, training', '≤ 100 ms', large.error ? `error: ${large.error}` : `${longest.toFixed(0)} ms (${large.tasks.length} long tasks)`, verdict(!large.error && longest <= 100)],
   ['everything the page downloads, gzip, KaTeX fonts excluded', '≤ 150 KB', `${(payload.gz / 1024).toFixed(1)} KiB (raw ${(payload.raw / 1024).toFixed(0)} KiB)`, verdict(payload.gz <= 150 * 1000)],
   ['first paint of the live loss on localhost', '≤ 500 ms', `${payload.firstMs.toFixed(0)} ms`, verdict(payload.firstMs <= 500)],
@@ -383,10 +407,14 @@ ${sweepRows.join('\n')}
 
 ## Page
 
-- Edit latency is measured in the page from the Enter keydown on a weight cell to the first task
-  after the next animation frame (the frame in which the store repaints).
-  Article (edited ${edits.article.edited}): p50 ${edits.article.p50.toFixed(1)} ms, p95 ${edits.article.p95.toFixed(1)} ms, max ${edits.article.max.toFixed(1)} ms, ${edits.article.longTasks} long tasks.
-  Medium (edited ${edits.medium.edited}): p50 ${edits.medium.p50.toFixed(1)} ms, p95 ${edits.medium.p95.toFixed(1)} ms, max ${edits.medium.max.toFixed(1)} ms, ${edits.medium.longTasks} long tasks (longest ${edits.medium.longestTask.toFixed(0)} ms).
+- Edit latency is measured in the page from the Enter keydown on a weight cell until every widget
+  of the group has painted the new state (its \`data-version\`), at the end of that frame; for
+  worker-computed states this includes the worker's round trip. 200 edits each way: with a
+  random pause of 0–1 frame before each Enter (key presses arrive at any point of a frame; the
+  budget row uses these) and back to back (each Enter right after the previous paint, so a whole
+  frame of waiting is included). The floor is the same wait with no edit: the time to the end of
+  the next frame (${edits.article.floor.p50.toFixed(1)} ms p50, ${edits.article.floor.p95.toFixed(1)} ms p95), so p95 ≤ 16 ms leaves almost nothing for the work.
+${['article', 'medium'].map((k) => { const e = edits[k]; return `  ${k === 'article' ? 'Article' : 'Medium'} (edited ${e.edited}): random phase p50 ${e.p50.toFixed(1)} ms, p95 ${e.p95.toFixed(1)} ms, max ${e.max.toFixed(1)} ms; back to back p50 ${e.backToBack.p50.toFixed(1)} ms, p95 ${e.backToBack.p95.toFixed(1)} ms; ${e.longTasks} long tasks${e.longTasks ? ` (longest ${e.longestTask.toFixed(0)} ms)` : ''}.`; }).join('\n')}
 - Large state: ${large.error ? `could not be loaded: ${large.error}` : `loaded, ${large.trained ? 'trained for 3 s' : 'no training button found'}; long tasks (ms): ${large.tasks.map((t) => t.toFixed(0)).join(', ') || 'none'}`}.
 - Downloads (gzip −9, KaTeX fonts of ${(payload.fontsRaw / 1024).toFixed(0)} KiB excluded):
 ${payload.files.map((f) => `  - ${f.path}: ${(f.gzip / 1024).toFixed(1)} KiB (raw ${(f.raw / 1024).toFixed(1)} KiB)`).join('\n')}
