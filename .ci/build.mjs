@@ -6,27 +6,20 @@
 //   node .ci/build.mjs --dry-run            print the commands, run nothing
 //   node .ci/build.mjs --no-vendor          skip copying www/vendor/
 
-import { cpSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { buildCommands, DEFAULT_CONFIG, loadConfig, ROOT } from "./config.mjs";
 import { run } from "./exec.mjs";
+import { writeKatex } from "./katex.mjs";
 
 const args = process.argv.slice(2);
 const option = (name) => args.includes(name);
 const configIndex = args.indexOf("--config");
 const configFile = configIndex >= 0 ? args[configIndex + 1] : DEFAULT_CONFIG;
 
-// Files of the KaTeX package the page uses; copied to www/vendor/katex/.
-const KATEX_FILES = ["katex.min.js", "katex.mjs", "katex.min.css", "fonts"];
-
 function copyVendor() {
-  const from = join(ROOT, "node_modules", "katex", "dist");
-  if (!existsSync(from)) throw new Error("node_modules/katex is missing: run npm run setup");
-  const to = join(ROOT, "www", "vendor", "katex");
-  rmSync(to, { recursive: true, force: true });
-  mkdirSync(to, { recursive: true });
-  for (const file of KATEX_FILES) cpSync(join(from, file), join(to, file), { recursive: true });
-  console.log(`copied KaTeX (${KATEX_FILES.join(", ")}) to www/vendor/katex/`);
+  writeKatex(join(ROOT, "www", "vendor", "katex"));
+  console.log("wrote KaTeX (minified ES module, stylesheet, woff2 fonts) to www/vendor/katex/");
 }
 
 try {

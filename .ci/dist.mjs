@@ -25,6 +25,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { loadConfig, ROOT } from "./config.mjs";
 import { run } from "./exec.mjs";
+import { writeKatex } from "./katex.mjs";
 
 const args = process.argv.slice(2);
 const value = (name) => {
@@ -34,7 +35,6 @@ const value = (name) => {
 const OUT = resolve(value("--out") ?? join(ROOT, "dist"));
 const EXAMPLE = value("--example") ? resolve(value("--example")) : null;
 const WWW = join(ROOT, "www");
-const KATEX = join(ROOT, "node_modules", "katex");
 /** The folder name the example page expects next to it. */
 const EXAMPLE_FOLDER = "how-llms-learn";
 
@@ -64,26 +64,6 @@ function ensureWasm(config) {
   run([process.execPath, join(ROOT, ".ci", "build.mjs"), "--no-vendor"], { cwd: ROOT });
 }
 
-// KaTeX ships katex.mjs unminified (600 kB); its minified UMD build (270 kB) becomes an ES module
-// by giving it a CommonJS `module` to fill in.
-function katexModule() {
-  const umd = readFileSync(join(KATEX, "dist", "katex.min.js"), "utf8");
-  return [
-    "// KaTeX (MIT licence, see LICENSE), the minified UMD build wrapped as an ES module.",
-    "const module = { exports: {} };",
-    "const exports = module.exports;",
-    umd,
-    "export default module.exports;",
-    "",
-  ].join("\n");
-}
-
-// Only woff2 fonts are shipped (every browser with ES modules and shadow DOM reads woff2).
-function katexCss() {
-  const css = readFileSync(join(KATEX, "dist", "katex.min.css"), "utf8");
-  return css.replace(/src:\s*(url\([^)]*\.woff2\)\s*format\("woff2"\))(,\s*url\([^)]*\)\s*format\("[a-z]+"\))*/g, "src:$1");
-}
-
 function writeDist(out, config) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -102,15 +82,7 @@ function writeDist(out, config) {
     copyFileSync(join(config.outDir, name), join(out, "pkg", name));
   }
 
-  if (!existsSync(join(KATEX, "dist"))) throw new Error("node_modules/katex is missing: run npm run setup");
-  const katexOut = join(out, "vendor", "katex");
-  mkdirSync(join(katexOut, "fonts"), { recursive: true });
-  writeFileSync(join(katexOut, "katex.mjs"), katexModule());
-  writeFileSync(join(katexOut, "katex.min.css"), katexCss());
-  for (const font of readdirSync(join(KATEX, "dist", "fonts")).filter((f) => f.endsWith(".woff2"))) {
-    copyFileSync(join(KATEX, "dist", "fonts", font), join(katexOut, "fonts", font));
-  }
-  copyFileSync(join(KATEX, "LICENSE"), join(katexOut, "LICENSE"));
+  writeKatex(join(out, "vendor", "katex"));
 
   writeFileSync(join(out, "backprop-widget.js"), [
     "// <backprop-widget>: one training step of a tiny transformer, computed live by WebAssembly.",
