@@ -10,20 +10,15 @@
 // contract's limits are measured with a PerformanceObserver('longtask'). Prints the catalogue
 // with each case's result; screenshots go to tests/e2e/screenshots/.
 
-import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
+import { frames, launch, serve, stopServers } from './harness.mjs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
 const WWW = join(ROOT, 'www');
 const SHOTS = join(HERE, 'screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ONLY = process.argv.slice(2);
 // The goal is no main-thread task over 100 ms (reported in each large-state case). On the shared
 // two-core test machine a few tasks still reach 100–250 ms at the contract's limits (layout and
@@ -39,25 +34,7 @@ if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
 mkdirSync(SHOTS, { recursive: true });
 
 // ---------- server ----------
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-const port = await freePort();
-const server = spawn(process.execPath,
-  [require.resolve('http-server/bin/http-server'), WWW, '-a', '127.0.0.1', '-p', String(port), '-c-1', '--silent'],
-  { stdio: 'ignore' });
-const BASE = `http://127.0.0.1:${port}`;
-async function waitForServer() {
-  for (let i = 0; i < 100; i += 1) {
-    try { const r = await fetch(`${BASE}/index.html`); if (r.ok) return; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('http-server did not start');
-}
+const BASE = await serve(WWW);
 
 // ---------- harness ----------
 const results = []; // { id, area, what, ok, outcome, err }
@@ -121,13 +98,6 @@ async function waitReady(page) {
   await frames(page, 2);
 }
 
-function frames(page, n = 1) {
-  return page.evaluate((count) => new Promise((res) => {
-    let left = count;
-    const tick = () => { left -= 1; if (left <= 0) res(); else requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
-  }), n);
-}
 
 const W = (stage) => `backprop-widget[stage="${stage}"]`;
 const cellInput = (name, r, c) => `${W('forward')} figure[data-name="${name}"] td[data-r="${r}"][data-c="${c}"] input`;
@@ -208,13 +178,7 @@ async function waitNewVersion(page, before, timeout = 120000) {
 
 // ---------- the catalogue ----------
 async function main() {
-  await waitForServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launch();
   const { page, ctx } = await openPage();
   const article = (await core(page, 'articleExample')).value;
 
@@ -702,7 +666,7 @@ try {
   exitCode = 1;
 } finally {
   await browser?.close().catch(() => {});
-  server.kill();
+  stopServers();
 }
 console.log('\nCatalogue:');
 for (const r of results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.id.padEnd(4)} ${r.area} — ${r.what}${r.ok ? `\n         ${r.outcome.slice(0, 240)}` : ''}`);

@@ -10,20 +10,16 @@
 // from the wasm core itself, imported into the page. Prints one line per check and a count;
 // exits non-zero when any check fails. Screenshots go to tests/e2e/screenshots/embed-*.png.
 
-import { chromium } from 'playwright-core';
-import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
+import { frames, launch, serve, stopServers } from './harness.mjs';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
 const SHOTS = join(HERE, 'screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ONLY = process.argv.slice(2);
 const PREFIX = '/blog/2025/one-step';
 
@@ -85,26 +81,6 @@ writeFileSync(join(PAGE_DIR, 'plain.html'), hostPage('Plain host', PLAIN_CSS));
 writeFileSync(join(PAGE_DIR, 'hostile.html'), hostPage('Hostile host', `${PLAIN_CSS}\n${HOSTILE_CSS}`));
 
 // ---------- servers ----------
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-const servers = [];
-async function serve(dir, extra = []) {
-  const port = await freePort();
-  servers.push(spawn(process.execPath,
-    [require.resolve('http-server/bin/http-server'), dir, '-a', '127.0.0.1', '-p', String(port), '-c-1', '--silent', ...extra],
-    { stdio: 'ignore' }));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i += 1) {
-    try { const r = await fetch(`${base}/`); if (r.status < 500) return base; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`http-server for ${dir} did not start`);
-}
 const SITE_BASE = await serve(SITE);
 const DIST_BASE = await serve(DIST, ['--cors']);
 const EXAMPLE = `${SITE_BASE}${PREFIX}/embed-example.html`;
@@ -189,13 +165,6 @@ async function waitReady(page) {
   await frames(page, 3);
 }
 
-function frames(page, n = 1) {
-  return page.evaluate((count) => new Promise((res) => {
-    let left = count;
-    const tick = () => { left -= 1; if (left <= 0) res(); else requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
-  }), n);
-}
 
 /** Run fn(core, share, args) in the page with the wasm core and share.js of the dist folder at `dist`. */
 function inPage(page, fn, args = null, dist = 'how-llms-learn/') {
@@ -270,12 +239,7 @@ function noProblems(log, what) {
 
 // ---------- checks ----------
 async function main() {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launch();
 
   const ex = await open(EXAMPLE, { clipboard: true });
   const { page } = ex;
@@ -642,7 +606,7 @@ try {
   exitCode = 1;
 } finally {
   await browser?.close().catch(() => {});
-  for (const s of servers) s.kill();
+  stopServers();
   rmSync(TMP, { recursive: true, force: true });
 }
 const passed = results.filter((r) => r.ok).length;

@@ -7,9 +7,7 @@
 // line per check and a count; exits non-zero when any check fails. Screenshots go to
 // tests/e2e/screenshots/ (git-ignored).
 
-import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { frames, launch, serve, stopServers } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,7 +19,6 @@ const ROOT = resolve(HERE, '..', '..');
 const WWW = join(ROOT, 'www');
 const SHOTS = join(HERE, 'screenshots');
 const AXE = require.resolve('axe-core/axe.min.js');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ONLY = process.argv.slice(2);
 
 if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
@@ -31,25 +28,7 @@ if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
 mkdirSync(SHOTS, { recursive: true });
 
 // ---------- server ----------
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-const port = await freePort();
-const server = spawn(process.execPath,
-  [require.resolve('http-server/bin/http-server'), WWW, '-a', '127.0.0.1', '-p', String(port), '-c-1', '--silent'],
-  { stdio: 'ignore' });
-const BASE = `http://127.0.0.1:${port}`;
-async function waitForServer() {
-  for (let i = 0; i < 100; i += 1) {
-    try { const r = await fetch(`${BASE}/index.html`); if (r.ok) return; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('http-server did not start');
-}
+const BASE = await serve(WWW);
 
 // ---------- harness ----------
 const results = [];
@@ -99,14 +78,6 @@ async function waitReady(page) {
   await frames(page, 2);
 }
 
-/** Let n animation frames pass. */
-function frames(page, n = 1) {
-  return page.evaluate((count) => new Promise((res) => {
-    let left = count;
-    const tick = () => { left -= 1; if (left <= 0) res(); else requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
-  }), n);
-}
 
 /** Run fn(core, fmt, args) in the page with the wasm core and the page's formatter. */
 function inPage(page, fn, args = null) {
@@ -208,13 +179,7 @@ async function runAxe(page, what) {
 
 // ---------- checks ----------
 async function main() {
-  await waitForServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', '--disable-quic', '--disable-gpu'],
-  });
+  browser = await launch();
 
   const { page, ctx } = await openPage();
   const article = await inPage(page, (core) => {
@@ -731,7 +696,7 @@ try {
   exitCode = 1;
 } finally {
   await browser?.close().catch(() => {});
-  server.kill();
+  stopServers();
 }
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;

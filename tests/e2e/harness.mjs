@@ -1,0 +1,60 @@
+// What every browser suite (tests/e2e/*.mjs) and the benchmark (tests/bench/run.mjs) share:
+// a static server on a free local port, Chromium started the one way that works offline here,
+// and waiting for animation frames.
+
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+
+const servers = [];
+
+/** Serves `dir` with http-server (it sends application/wasm), caching off; resolves to its base
+ * URL once it answers. `extra`: more http-server flags, e.g. ['--cors']. */
+export async function serve(dir, extra = []) {
+  const port = await freePort();
+  servers.push(spawn(process.execPath,
+    [require.resolve('http-server/bin/http-server'), dir, '-a', '127.0.0.1', '-p', String(port), '-c-1', '--silent', ...extra],
+    { stdio: 'ignore' }));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i += 1) {
+    try { const r = await fetch(`${base}/`); if (r.status < 500) return base; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`http-server for ${dir} did not start`);
+}
+
+/** Stops every server `serve` started. */
+export function stopServers() {
+  for (const s of servers.splice(0)) s.kill();
+}
+
+/** Debian's Chromium, headless, with the flags that keep it off the (closed) network. */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/** Lets `n` animation frames pass in the page. */
+export function frames(page, n = 1) {
+  return page.evaluate((count) => new Promise((res) => {
+    let left = count;
+    const tick = () => { left -= 1; if (left <= 0) res(); else requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  }), n);
+}
