@@ -212,6 +212,12 @@ async function editLatency(stateName) {
       const b = await window.__bench;
       document.querySelector('backprop-widget[stage="forward"]').setState(b.sized(...dims));
     }, SIZES[stateName]);
+    // The worker computes the new state: wait until every widget shows it (before that, the
+    // cells found below would belong to the previous state and be replaced).
+    await page.waitForFunction((C) => {
+      const ws = [...document.querySelectorAll('backprop-widget')];
+      return ws[0].getState()?.config.dModel === C && ws.every((x) => x.dataset.version === ws[0].dataset.version);
+    }, SIZES[stateName][2], { timeout: 60000, polling: 200 });
     await page.waitForTimeout(500);
   }
   const result = await page.evaluate(async (n) => {

@@ -39,7 +39,15 @@ function observeNear(mv) {
   mv.el.matrixView = mv;
   nearObserver.observe(mv.el);
 }
+// Off-screen tables catch up once edits pause (QUIET_MS), in idle time, so a burst of edits or
+// a training run does not repaint every hidden table after each step.
+const QUIET_MS = 400;
+let quietTimer = 0;
 function idleSoon() {
+  clearTimeout(quietTimer);
+  quietTimer = setTimeout(idleFlush, QUIET_MS);
+}
+function idleFlush() {
   if (idleQueued || !lazyQueue.size) return;
   idleQueued = true;
   idle((deadline) => {
@@ -48,7 +56,7 @@ function idleSoon() {
       if (deadline.timeRemaining() < 6) break;
       view.flushPending();
     }
-    idleSoon();
+    idleFlush();
   });
 }
 
