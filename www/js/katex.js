@@ -71,6 +71,13 @@ function flushPending(el) {
   if (el.isConnected) renderTex(el, job[0], job[1]);
 }
 
+// Formulas out of view catch up once edits pause (a burst of edits typesets each one once).
+let quietTimer = 0;
+function idleSoon() {
+  clearTimeout(quietTimer);
+  quietTimer = setTimeout(idleFlush, 300);
+}
+
 function idleFlush() {
   if (idleQueued || !pending.size) return;
   idleQueued = true;
@@ -106,7 +113,7 @@ export function renderTexLazy(el, latex, display = true) {
   }
   if (el.dataset.tex === latex) { pending.delete(el); return el; }
   pending.set(el, [latex, display]);
-  idleFlush();
+  idleSoon();
   return el;
 }
 
