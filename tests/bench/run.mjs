@@ -334,8 +334,9 @@ async function payloadAndFirstPaint() {
   return { raw, gz, fontsRaw, files, firstMs };
 }
 
-let wasm, edits = {}, large, payload;
+let wasm, edits = {}, large, payload, loadBefore = 0;
 try {
+  loadBefore = os.loadavg()[0];
   log('wasm benchmarks in Chromium');
   wasm = await wasmBenchmarks();
   for (const name of ['article', 'medium']) {
@@ -382,6 +383,7 @@ const md = `# Performance
 Measured by \`npm run bench\` (tests/bench/run.mjs) on ${date}: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB,
 ${os.type()} ${os.release()}, Chromium ${chromiumVersion} headless, Node ${process.version}, ${rustc}.
 The machine is shared, so numbers move by ±20% between runs; they are measurements, not assertions.
+Load average (1 min) when the browser measurements started: ${loadBefore.toFixed(2)}, when they ended: ${os.loadavg()[0].toFixed(2)} (${os.cpus().length} cores).
 
 ## Budgets
 
