@@ -12,17 +12,14 @@
 //    size (gzip, KaTeX fonts excluded) and the time to the first painted loss.
 // Timings are measured, not asserted: the machine is shared and noisy.
 
-import { chromium } from 'playwright-core';
-import { spawn, spawnSync, execSync } from 'node:child_process';
-import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
+import { spawnSync, execSync } from 'node:child_process';
+import { launch, serve, stopServers } from '../e2e/harness.mjs';
 import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 
-const require = createRequire(import.meta.url);
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
 const WWW = join(ROOT, 'www');
@@ -65,29 +62,8 @@ if (!flag('--no-native')) {
 native = criterionResults();
 
 // ---------- 2/3. browser ----------
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-const port = await freePort();
-const server = spawn(process.execPath,
-  [require.resolve('http-server/bin/http-server'), WWW, '-a', '127.0.0.1', '-p', String(port), '-c-1', '--silent'],
-  { stdio: 'ignore' });
-const BASE = `http://127.0.0.1:${port}`;
-for (let i = 0; i < 100; i += 1) {
-  try { if ((await fetch(`${BASE}/index.html`)).ok) break; } catch { /* not yet */ }
-  await new Promise((r) => setTimeout(r, 100));
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const BASE = await serve(WWW);
+const browser = await launch();
 const chromiumVersion = browser.version();
 
 // In-page helpers, installed once per page with page.evaluate (the page's Content-Security-Policy
@@ -349,7 +325,7 @@ try {
   payload = await payloadAndFirstPaint();
 } finally {
   await browser.close();
-  server.kill();
+  stopServers();
 }
 
 // ---------- report ----------
