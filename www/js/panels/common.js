@@ -178,3 +178,20 @@ export function label(text, control) {
 }
 
 export { setText };
+
+/**
+ * A panel's status line. `say(text, isError)` writes it; `stale(state)` tells whether it was
+ * written for another state than `state` (the panel then clears it: a message about an edit
+ * should not outlive the next change).
+ */
+export function panelMessage(store) {
+  const element = h('p', { class: 'panel-msg', role: 'status', 'aria-live': 'polite' });
+  let ownState = null; // the state when the message was written
+  const say = (text, isError = false) => {
+    ownState = text ? store.view.state : null;
+    setText(element, text || '');
+    element.classList.toggle('error', Boolean(isError && text));
+  };
+  const stale = (state) => Boolean(ownState && state !== ownState);
+  return { element, say, stale };
+}

@@ -2,6 +2,7 @@
 // model switches. Renames and token edits are plain string edits validated by the
 // core; vocabulary and size changes go through the core's resize.
 import { h, setText, errorMessage } from '../dom.js';
+import { panelMessage } from './common.js';
 
 const D_MODEL = [1, 2, 3, 4, 5, 6, 8];
 const D_FF = [0, 1, 2, 3, 4, 6, 8, 12, 16];
@@ -11,13 +12,7 @@ const BIG_VOCAB = 64; // above this, input tokens are typed (with suggestions) i
 
 export function mount(container, ctx) {
   const { store, core, readonly } = ctx;
-  const message = h('p', { class: 'panel-msg', role: 'status', 'aria-live': 'polite' });
-  let ownState = null; // the state when the message was written; other changes clear it
-  const say = (text, isError = false) => {
-    ownState = text ? store.view.state : null;
-    setText(message, text || '');
-    message.classList.toggle('error', Boolean(isError && text));
-  };
+  const { element: message, say, stale } = panelMessage(store);
   const attempt = (fn, success) => {
     try { fn(); say(success || ''); return true; } catch (err) { say(`${errorMessage(err).replace(/[.\s]+$/, '')}. Nothing was changed.`, true); return false; }
   };
@@ -269,7 +264,7 @@ export function mount(container, ctx) {
   return {
     update(view) {
       const { state } = view;
-      if (ownState && state !== ownState) { say(''); ownState = null; }
+      if (stale(state)) say('');
       const key = JSON.stringify([state.vocab, state.tokens, state.eos]);
       if (key !== lastKey) {
         lastKey = key;

@@ -6,7 +6,7 @@ import { fmt, full, tex, parseNumber } from '../format.js';
 import { renderTex } from '../katex.js';
 import { MatrixView } from '../matrix.js';
 import { WEIGHT_INFO, WEIGHT_ORDER, weightLabels } from '../labels.js';
-import { whyEmpty, noTargetMessage, dL } from './common.js';
+import { whyEmpty, noTargetMessage, dL, panelMessage } from './common.js';
 
 const n = (v) => tex(v, 3, true);
 /** A number the reader typed (the learning rate), as LaTeX: 1e-3 → 1 \times 10^{-3}. */
@@ -23,13 +23,7 @@ const PAD = { l: 72, r: 14, t: 14, b: 36 };
 
 export function mount(container, ctx) {
   const { store, core, readonly } = ctx;
-  const message = h('p', { class: 'panel-msg', role: 'status', 'aria-live': 'polite' });
-  let ownState = null; // the state when the message was written; other changes clear it
-  const say = (text, isError = false) => {
-    ownState = text ? store.view.state : null;
-    setText(message, text || '');
-    message.classList.toggle('error', Boolean(isError && text));
-  };
+  const { element: message, say, stale } = panelMessage(store);
   const why = whyEmpty();
 
   // ---- Controls ----
@@ -306,7 +300,7 @@ export function mount(container, ctx) {
   let weightKey = '';
   return {
     update(view) {
-      if (ownState && view.state !== ownState && !timer) say('');
+      if (stale(view.state) && !timer) say('');
       const names = WEIGHT_ORDER.filter((k) => view.state.weights[k]);
       const key = names.join(',');
       if (key !== weightKey) {
