@@ -138,6 +138,21 @@ class Store {
     return view;
   }
 
+  /**
+   * The core's resize (a new vocabulary or configuration) of `base` (the current state unless
+   * given), adopted like `commit`. For a large model it runs in the worker, which already holds
+   * the current state: the main thread neither sends nor converts the whole model.
+   */
+  resize(change, base = this.view.state) {
+    if (!this.view.large) return this.commit(this.core.resize(base, change));
+    const p = this.commitLarge(() => {
+      const send = base !== this.view.state || !this.workerCurrent;
+      return { op: 'resize', args: send ? { change, state: base } : { change }, state: base };
+    });
+    p.catch((err) => this.setNotice(`${errorMessage(err)} The previous state is kept.`));
+    return p;
+  }
+
   /** Push the current state on the undo stack (or merge with the last entry) and adopt view. */
   record(view, coalesce = null, sticky = false) {
     const now = performance.now();

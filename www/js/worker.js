@@ -115,6 +115,13 @@ const ops = {
     stateCache = null;
     return { losses: Array.from(run.losses), stopped: run.stopped };
   },
+  /** The core's resize (vocabulary or sizes) of `state`, or of the model's own state. */
+  resize({ change, state }) {
+    const next = core.resize(state || currentState(), change);
+    model.setState(next);
+    remember(next);
+    return { state: next };
+  },
   state() {
     return { state: currentState() };
   },

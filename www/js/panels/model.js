@@ -25,7 +25,7 @@ export function mount(container, ctx) {
   const doAddVocab = () => {
     const name = newVocab.value;
     const state = store.view.state;
-    if (attempt(() => store.commit(core.resize(state, { vocab: [...state.vocab, name] })), `Added “${name}” to the vocabulary.`)) newVocab.value = '';
+    if (attempt(() => store.resize({ vocab: [...state.vocab, name] }, state), `Added “${name}” to the vocabulary.`)) newVocab.value = '';
   };
   addVocab.addEventListener('click', doAddVocab);
   newVocab.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); doAddVocab(); } });
@@ -102,7 +102,7 @@ export function mount(container, ctx) {
       config.nHeads = 1;
       note = `${note} Heads set to 1: ${state.config.nHeads} heads cannot split ${config.dModel} dimensions evenly.`;
     }
-    attempt(() => store.commit(core.resize(state, { config })), note);
+    attempt(() => store.resize({ config }, state), note);
   };
   selects.dModel.addEventListener('change', () => changeConfig({ dModel: Number(selects.dModel.value) }, `d_model is now ${selects.dModel.value}; overlapping weights were kept and new entries filled in.`));
   selects.nHeads.addEventListener('change', () => changeConfig({ nHeads: Number(selects.nHeads.value) }, `${selects.nHeads.value} attention head${selects.nHeads.value === '1' ? '' : 's'}.`));
@@ -198,7 +198,7 @@ export function mount(container, ctx) {
         pendingFocus = `voc-${Math.max(0, i - 1)}-remove`;
         attempt(() => {
           const base = s.eos === name ? { ...s, eos: null } : s;
-          store.commit(core.resize(base, { vocab: s.vocab.filter((v) => v !== name) }));
+          store.resize({ vocab: s.vocab.filter((v) => v !== name) }, base);
         }, `Removed “${name}” from the vocabulary${s.eos === name ? ' (it was the end-of-sequence token, so there is none now)' : ''}.`);
       });
       return h('li', { class: 'chip' }, h('span', { class: 'chip-index', text: String(i), 'aria-hidden': 'true' }), input, remove);
