@@ -294,10 +294,7 @@ impl Ctx<'_> {
                 vec![
                     (format!("−{rs}"), -r),
                     (
-                        format!(
-                            "mean over k of {ln}Gain[k]·{}",
-                            d(out.0, t, 99).replace("[99]", "[k]")
-                        ),
+                        format!("mean over k of {ln}Gain[k]·∂L/∂{}[{t}][k]", out.0),
                         mean_g,
                     ),
                 ],
