@@ -134,12 +134,7 @@ pub(crate) fn apply(
                 m: weights.zeros_like(),
                 v: weights.zeros_like(),
             });
-            let shapes_of = |w: &Weights| {
-                w.params()
-                    .map(|(n, x)| (n, x.shape()))
-                    .eq(weights.params().map(|(n, x)| (n, x.shape())))
-            };
-            if !shapes_of(&moments.m) || !shapes_of(&moments.v) {
+            if !weights.same_shapes(&moments.m) || !weights.same_shapes(&moments.v) {
                 fail!(
                     "optimizer.m and optimizer.v must have the same weights and shapes as weights"
                 );

@@ -128,8 +128,7 @@ pub(crate) fn resize(state: &State, change: &Resize) -> Result<State, ModelError
         unembedding,
     };
     // Adam's moments belong to the old shapes; they are kept only if every shape is unchanged.
-    let shapes = |w: &Weights| w.params().map(|(n, m)| (n, m.shape())).collect::<Vec<_>>();
-    let same_shapes = vocab == state.vocab && shapes(&weights) == shapes(old);
+    let same_shapes = vocab == state.vocab && weights.same_shapes(old);
     let next = State {
         vocab,
         eos: state.eos.clone(),

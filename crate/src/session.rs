@@ -64,12 +64,7 @@ impl Session {
         } else {
             self.ws = Workspace::new(&state);
         }
-        if self
-            .spare_weights
-            .params()
-            .map(|(_, m)| m.shape())
-            .ne(state.weights.params().map(|(_, m)| m.shape()))
-        {
+        if !self.spare_weights.same_shapes(&state.weights) {
             self.spare_weights = state.weights.clone();
         }
         self.state = state;
@@ -167,7 +162,7 @@ impl Session {
         }
         match (&self.state.optimizer, &mut self.spare_moments) {
             (None, spare) => *spare = None,
-            (Some(m), Some(spare)) if same_shapes(&m.m, &spare.m) => {
+            (Some(m), Some(spare)) if m.m.same_shapes(&spare.m) => {
                 spare.step = m.step;
                 for ((_, a), (_, b)) in spare.m.params_mut().zip(m.m.params()) {
                     a.copy_from(b);
@@ -217,10 +212,4 @@ impl Session {
             stopped: None,
         }
     }
-}
-
-fn same_shapes(a: &Weights, b: &Weights) -> bool {
-    a.params()
-        .map(|(n, m)| (n, m.shape()))
-        .eq(b.params().map(|(n, m)| (n, m.shape())))
 }

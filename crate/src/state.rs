@@ -216,6 +216,14 @@ impl Weights {
         z
     }
 
+    /// Whether `other` has the same weights with the same shapes (a gradient or an Adam moment
+    /// of these weights, or a buffer they can be copied into).
+    pub fn same_shapes(&self, other: &Weights) -> bool {
+        self.params()
+            .map(|(n, m)| (n, m.shape()))
+            .eq(other.params().map(|(n, m)| (n, m.shape())))
+    }
+
     pub fn all_finite(&self) -> bool {
         self.params().all(|(_, m)| m.iter().all(|x| x.is_finite()))
     }
