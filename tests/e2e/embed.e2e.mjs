@@ -11,7 +11,7 @@
 // exits non-zero when any check fails. Screenshots go to tests/e2e/screenshots/embed-*.png.
 
 import { spawnSync } from 'node:child_process';
-import { frames, launch, serve, stopServers } from './harness.mjs';
+import { checker, frames, launch, serve, stopServers } from './harness.mjs';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -116,18 +116,7 @@ function sameValue(a, b, path = 'state') {
   assert(Object.is(a, b), `${path}: ${JSON.stringify(a)} ≠ ${JSON.stringify(b)}`);
 }
 
-async function check(name, fn) {
-  if (ONLY.length && !ONLY.some((o) => name.toLowerCase().includes(o.toLowerCase()))) return;
-  const started = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`  ok   ${name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    results.push({ name, ok: false, err });
-    console.log(`  FAIL ${name}\n       ${String(err && err.stack || err).split('\n').slice(0, 5).join('\n       ')}`);
-  }
-}
+const check = checker(results, ONLY);
 
 /** Open url in a fresh context (own storage); records failed requests, dialogs and outside requests. */
 async function open(url, { width = 1100, height = 900, wait = true, clipboard = false } = {}) {

@@ -58,3 +58,23 @@ export function frames(page, n = 1) {
     requestAnimationFrame(tick);
   }), n);
 }
+
+/**
+ * A suite's `check(name, fn)`: runs fn unless the command line names other checks (any argument
+ * matched against the name), prints ok/FAIL with the time or the first lines of the error, and
+ * records { name, ok, err } in `results`.
+ */
+export function checker(results, only = process.argv.slice(2)) {
+  return async function check(name, fn) {
+    if (only.length && !only.some((o) => name.toLowerCase().includes(o.toLowerCase()))) return;
+    const started = Date.now();
+    try {
+      await fn();
+      results.push({ name, ok: true });
+      console.log(`  ok   ${name} (${Date.now() - started} ms)`);
+    } catch (err) {
+      results.push({ name, ok: false, err });
+      console.log(`  FAIL ${name}\n       ${String(err && err.stack || err).split('\n').slice(0, 5).join('\n       ')}`);
+    }
+  };
+}

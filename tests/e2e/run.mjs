@@ -7,7 +7,7 @@
 // line per check and a count; exits non-zero when any check fails. Screenshots go to
 // tests/e2e/screenshots/ (git-ignored).
 
-import { frames, launch, serve, stopServers } from './harness.mjs';
+import { checker, frames, launch, serve, stopServers } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -43,18 +43,7 @@ function close(a, b, tol, what) {
   assert(Math.abs(a - b) <= tol, `${what}: ${a} and ${b} differ by ${Math.abs(a - b)} (> ${tol})`);
 }
 
-async function check(name, fn) {
-  if (ONLY.length && !ONLY.some((o) => name.toLowerCase().includes(o.toLowerCase()))) return;
-  const started = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`  ok   ${name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    results.push({ name, ok: false, err });
-    console.log(`  FAIL ${name}\n       ${String(err && err.stack || err).split('\n').slice(0, 4).join('\n       ')}`);
-  }
-}
+const check = checker(results, ONLY);
 
 /** A fresh page (own storage) on the article, widgets rendered. */
 async function openPage({ width = 1280, height = 900, path = '/index.html', context = null } = {}) {
