@@ -1,16 +1,20 @@
-// npm run build: builds the WebAssembly package with the settings in wasm-pack.toml, then copies
-// the page's vendored libraries (KaTeX) from node_modules into www/vendor/.
+// npm run build: builds the WebAssembly package with the settings in wasm-pack.toml, bundles and
+// minifies the page's JavaScript (www/js/ -> www/bundle/, which index.html loads; .ci/bundle.mjs),
+// then copies the page's vendored libraries (KaTeX) from node_modules into www/vendor/.
 //
 //   node .ci/build.mjs                      build with wasm-pack.toml
 //   node .ci/build.mjs --config FILE        build with another settings file
 //   node .ci/build.mjs --dry-run            print the commands, run nothing
 //   node .ci/build.mjs --no-vendor          skip copying www/vendor/
+//   node .ci/build.mjs --js-only            only bundle www/js/ again (after editing it; needs www/pkg)
+//   node .ci/build.mjs --sourcemap          also write source maps next to the bundle
 
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { buildCommands, DEFAULT_CONFIG, loadConfig, ROOT } from "./config.mjs";
 import { run } from "./exec.mjs";
 import { writeKatex } from "./katex.mjs";
+import { bundleJs, PAGE_ENTRIES } from "./bundle.mjs";
 
 const args = process.argv.slice(2);
 const option = (name) => args.includes(name);
@@ -22,7 +26,17 @@ function copyVendor() {
   console.log("wrote KaTeX (minified ES module, stylesheet, woff2 fonts) to www/vendor/katex/");
 }
 
+async function bundlePage() {
+  const outputs = await bundleJs(join(ROOT, "www", "bundle"), PAGE_ENTRIES, { sourcemap: option("--sourcemap") });
+  const list = Object.entries(outputs).map(([file, bytes]) => `${file.split("/").pop()} ${(bytes / 1024).toFixed(0)} KiB`);
+  console.log(`wrote www/bundle/ (esbuild, minified): ${list.join(", ")}`);
+}
+
 try {
+  if (option("--js-only")) {
+    await bundlePage();
+    process.exit(0);
+  }
   const config = loadConfig(configFile);
   const commands = buildCommands(config);
   if (option("--dry-run")) {
@@ -33,6 +47,7 @@ try {
   for (const command of commands) run(command, { cwd: ROOT });
   const wasm = join(config.outDir, `${config.outName}_bg.wasm`);
   console.log(`wrote ${wasm} (${(statSync(wasm).size / 1024).toFixed(0)} KiB)`);
+  await bundlePage();
   if (!option("--no-vendor")) copyVendor();
 } catch (error) {
   console.error(`build: ${error.message}`);

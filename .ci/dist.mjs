@@ -1,7 +1,10 @@
 // npm run dist: the embeddable widget as one folder, dist/, for article pages we do not control.
 //
 //   dist/backprop-widget.js      the one script an author adds (an ES module; defines the element)
-//   dist/js/                     the widget's modules (the page's own, unchanged)
+//   dist/js/widget.js            the widget: www/js/widget.js and what it imports, bundled and
+//                                minified (.ci/bundle.mjs), like the page's www/bundle/main.js
+//   dist/js/worker.js            the worker for large models (a second bundle)
+//   dist/js/share.js             the share-link format alone (for tools that read or make links)
 //   dist/css/widget.css          styles inside the widget's shadow root
 //   dist/pkg/                    the WebAssembly core and its wrapper
 //   dist/vendor/katex/           KaTeX as an ES module, its stylesheet and woff2 fonts, licence
@@ -21,11 +24,12 @@
 import {
   copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
 } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { loadConfig, ROOT } from "./config.mjs";
 import { run } from "./exec.mjs";
 import { writeKatex } from "./katex.mjs";
+import { bundleJs, DIST_ENTRIES } from "./bundle.mjs";
 
 const args = process.argv.slice(2);
 const value = (name) => {
@@ -64,16 +68,11 @@ function ensureWasm(config) {
   run([process.execPath, join(ROOT, ".ci", "build.mjs"), "--no-vendor"], { cwd: ROOT });
 }
 
-function writeDist(out, config) {
+async function writeDist(out, config) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
 
-  for (const file of files(join(WWW, "js"))) {
-    const rel = relative(join(WWW, "js"), file);
-    if (!rel.endsWith(".js") || rel === "main.js") continue;
-    mkdirSync(dirname(join(out, "js", rel)), { recursive: true });
-    copyFileSync(file, join(out, "js", rel));
-  }
+  await bundleJs(join(out, "js"), DIST_ENTRIES);
   mkdirSync(join(out, "css"));
   copyFileSync(join(WWW, "css", "widget.css"), join(out, "css", "widget.css"));
 
@@ -124,7 +123,7 @@ const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 try {
   const config = loadConfig();
   ensureWasm(config);
-  writeDist(OUT, config);
+  await writeDist(OUT, config);
   const { raw, gz } = sizes(OUT);
   console.log(`wrote ${relative(process.cwd(), OUT) || "."}/: ${files(OUT).length} files, ${kib(raw)} raw, ${kib(gz)} gzipped (each file gzip -9)`);
   if (EXAMPLE) {

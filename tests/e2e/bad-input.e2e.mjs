@@ -10,7 +10,7 @@
 // contract's limits are measured with a PerformanceObserver('longtask'). Prints the catalogue
 // with each case's result; screenshots go to tests/e2e/screenshots/.
 
-import { frames, launch, serve, stopServers } from './harness.mjs';
+import { bundlePage, frames, launch, serve, stopServers } from './harness.mjs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
   console.error('bad-input: www/pkg is missing; run npm run build first');
   process.exit(1);
 }
+bundlePage();
 mkdirSync(SHOTS, { recursive: true });
 
 // ---------- server ----------

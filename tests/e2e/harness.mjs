@@ -3,11 +3,25 @@
 // and waiting for animation frames.
 
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * The page loads www/bundle/ (www/js/ bundled and minified by the build), not www/js/ itself:
+ * bundles it again from the current sources (under a second), so a suite always tests the code
+ * as it will ship, also right after an edit of www/js/ without a full build. Exits on failure.
+ */
+export function bundlePage() {
+  const build = new URL('../../.ci/build.mjs', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [build, '--js-only'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`bundling www/js failed (node .ci/build.mjs --js-only):\n${r.stdout}${r.stderr}`);
+    process.exit(1);
+  }
+}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {

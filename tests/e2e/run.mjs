@@ -7,7 +7,7 @@
 // line per check and a count; exits non-zero when any check fails. Screenshots go to
 // tests/e2e/screenshots/ (git-ignored).
 
-import { checker, frames, launch, serve, stopServers } from './harness.mjs';
+import { bundlePage, checker, frames, launch, serve, stopServers } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -25,6 +25,7 @@ if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
   console.error('e2e: www/pkg is missing; run npm run build first');
   process.exit(1);
 }
+bundlePage();
 mkdirSync(SHOTS, { recursive: true });
 
 // ---------- server ----------

@@ -2,7 +2,6 @@
 // shows comes from these functions; JavaScript never redoes the maths.
 import { errorMessage } from './dom.js';
 
-const PKG = new URL('../pkg/how_llms_learn.js', import.meta.url);
 const WASM = new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url);
 
 let corePromise = null;
@@ -49,7 +48,9 @@ function wrap(fn, name) {
 export function loadCore() {
   if (!corePromise) {
     corePromise = (async () => {
-      const mod = await import(PKG.href);
+      // A literal specifier, so that the build's bundler (.ci/bundle.mjs) takes the wasm-bindgen
+      // wrapper into the page's bundle; unbundled, it is fetched from www/pkg like the wasm.
+      const mod = await import('../pkg/how_llms_learn.js');
       await mod.default({ module_or_path: WASM });
       const names = ['articleExample', 'forward', 'loss', 'backward', 'step', 'derivation',
         'finiteDifference', 'resize', 'validate'];

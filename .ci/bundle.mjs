@@ -1,0 +1,69 @@
+// The front-end's JavaScript as shipped: www/js/ (readable ES modules, the source) bundled and
+// minified by esbuild. Used by build.mjs (www/bundle/, what index.html loads) and dist.mjs
+// (dist/js/, what backprop-widget.js loads).
+//
+// Every module resolves the files it needs at run time from import.meta.url ('../css/',
+// '../pkg/', '../vendor/katex/', './worker.js'), so the bundle is written to a folder that is a
+// sibling of css/, pkg/ and vendor/, like js/ itself, and the worker is a second entry point with
+// the name compute.js asks for. Each entry is one self-contained file (no shared chunks): the
+// page then needs one script before it can start the core, and the worker (only started for
+// large models) carries its own copy of the little it shares with the page. KaTeX stays a
+// separate file that katex.js loads on demand.
+
+import { build, context } from "esbuild";
+import { existsSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
+import { ROOT } from "./config.mjs";
+
+export const JS_SOURCE = join(ROOT, "www", "js");
+
+function options(outDir, entries, { sourcemap = false, minify = true } = {}) {
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: Object.entries(entries).map(([out, path]) => ({ out, in: join(JS_SOURCE, path) })),
+    outdir: outDir,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    splitting: false,
+    minify,
+    sourcemap: sourcemap ? "linked" : false,
+    legalComments: "eof",
+    charset: "utf8",
+    logLevel: "warning",
+    metafile: true,
+  };
+}
+
+function needPkg() {
+  const pkg = join(ROOT, "www", "pkg", "how_llms_learn.js");
+  if (!existsSync(pkg)) throw new Error(`${relative(ROOT, pkg)} is missing: the wasm package must be built first`);
+}
+
+/**
+ * Bundles `entries` ({ outName: path under www/js }) into `outDir` (emptied first); resolves to
+ * { outputFile: bytes }. `sourcemap`: also write .map files (they are not shipped by default).
+ */
+export async function bundleJs(outDir, entries, opts = {}) {
+  needPkg();
+  rmSync(outDir, { recursive: true, force: true });
+  const result = await build(options(outDir, entries, opts));
+  return Object.fromEntries(Object.entries(result.metafile.outputs)
+    .filter(([file]) => file.endsWith(".js"))
+    .map(([file, info]) => [file, info.bytes]));
+}
+
+/** Like bundleJs, then bundles again whenever a source changes (npm run serve). */
+export async function watchJs(outDir, entries, opts = {}) {
+  needPkg();
+  const ctx = await context({ ...options(outDir, entries, opts), logLevel: "info" });
+  await ctx.watch();
+  return ctx;
+}
+
+/** The page's bundle: www/bundle/main.js (index.html) and www/bundle/worker.js. */
+export const PAGE_ENTRIES = { main: "main.js", worker: "worker.js" };
+/** The widget folder's: dist/js/widget.js (backprop-widget.js re-exports it), worker.js, and
+ * share.js (the link format, for tools and tests that read or write share links). */
+export const DIST_ENTRIES = { widget: "widget.js", worker: "worker.js", share: "share.js" };
