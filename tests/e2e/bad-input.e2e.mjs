@@ -10,7 +10,7 @@
 // contract's limits are measured with a PerformanceObserver('longtask'). Prints the catalogue
 // with each case's result; screenshots go to tests/e2e/screenshots/.
 
-import { bundlePage, frames, launch, serve, stopServers } from './harness.mjs';
+import { bundlePage, frames, launch, serve, stopServers, typesetFormulas } from './harness.mjs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +97,7 @@ async function waitReady(page) {
     return widgets.length > 0 && widgets.every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel'));
   }, null, { timeout: 20000 });
   await frames(page, 2);
+  await typesetFormulas(page);
 }
 
 

@@ -11,7 +11,7 @@
 // exits non-zero when any check fails. Screenshots go to tests/e2e/screenshots/embed-*.png.
 
 import { spawnSync } from 'node:child_process';
-import { checker, frames, launch, serve, stopServers } from './harness.mjs';
+import { checker, frames, launch, serve, stopServers, typesetFormulas } from './harness.mjs';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -150,6 +150,7 @@ async function waitReady(page) {
     return widgets.length > 0 && widgets.every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel'));
   }, null, { timeout: 20000 });
   await page.evaluate(() => Promise.all([...document.querySelectorAll('backprop-widget')].map((w) => w.ready)));
+  await typesetFormulas(page);
   await page.evaluate(() => document.fonts.ready.then(() => {}));
   await frames(page, 3);
 }

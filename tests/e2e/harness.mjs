@@ -64,6 +64,30 @@ export function launch() {
   });
 }
 
+/**
+ * KaTeX loads only when the first formula comes near the viewport (www/js/katex.js), and until
+ * then formulas wait, empty. Scrolls the first widget formula into view (then back to where the
+ * page was) and waits until no formula in any widget waits any more: the suites then see every
+ * formula typeset, as a reader who scrolled would.
+ */
+export async function typesetFormulas(page, timeout = 20000) {
+  const scrolled = await page.evaluate(() => {
+    const first = [...document.querySelectorAll('backprop-widget')]
+      .map((w) => w.shadowRoot?.querySelector('[data-tex-wait]'))
+      .find((el) => el && el.getClientRects().length);
+    if (!first) return null;
+    const at = [scrollX, scrollY];
+    first.scrollIntoView({ block: 'center' });
+    return at;
+  });
+  if (!scrolled) return;
+  await frames(page, 2);
+  await page.evaluate(([x, y]) => window.scrollTo(x, y), scrolled);
+  await page.waitForFunction(() => [...document.querySelectorAll('backprop-widget')]
+    .every((w) => !w.shadowRoot?.querySelector('[data-tex-wait]')), null, { timeout });
+  await frames(page, 1);
+}
+
 /** Lets `n` animation frames pass in the page. */
 export function frames(page, n = 1) {
   return page.evaluate((count) => new Promise((res) => {

@@ -7,7 +7,7 @@
 // line per check and a count; exits non-zero when any check fails. Screenshots go to
 // tests/e2e/screenshots/ (git-ignored).
 
-import { bundlePage, checker, frames, launch, serve, stopServers } from './harness.mjs';
+import { bundlePage, checker, frames, launch, serve, stopServers, typesetFormulas } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -66,6 +66,7 @@ async function waitReady(page) {
     return widgets.length > 0 && widgets.every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel'));
   }, null, { timeout: 15000 });
   await frames(page, 2);
+  await typesetFormulas(page);
 }
 
 
@@ -175,6 +176,26 @@ async function main() {
   const article = await inPage(page, (core) => {
     const s = core.articleExample();
     return { state: s, forward: core.forward(s), loss: core.loss(s), backward: core.backward(s) };
+  });
+
+  await check('KaTeX is fetched only when a formula comes near the viewport; the live loss shows without it', async () => {
+    const c = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await c.newPage();
+    const requests = [];
+    p.on('request', (r) => requests.push(new URL(r.url()).pathname));
+    await p.goto(`${BASE}/index.html`);
+    await p.waitForFunction(() => /L\s*=\s*[0-9]/.test(document.querySelector('backprop-widget[stage="toolbar"]')?.shadowRoot?.textContent || ''), null, { timeout: 15000 });
+    await p.waitForTimeout(500);
+    const early = requests.filter((u) => /katex/.test(u));
+    eq(early.length, 0, `KaTeX requests on the first screen (${early.join(', ')})`);
+    const waitingBefore = await p.evaluate(() => [...document.querySelectorAll('backprop-widget')]
+      .reduce((n, w) => n + w.shadowRoot.querySelectorAll('[data-tex-wait]').length, 0));
+    assert(waitingBefore > 0, 'no formula waits for KaTeX');
+    await p.evaluate(() => document.querySelector('#forward').scrollIntoView());
+    await p.waitForFunction(() => document.querySelector('backprop-widget[stage="forward"]').shadowRoot.querySelector('.formula .katex'), null, { timeout: 15000 });
+    assert(requests.some((u) => u.endsWith('/vendor/katex/katex.mjs')), 'katex.mjs fetched after scrolling');
+    await typesetFormulas(p);
+    await c.close();
   });
 
   await check('every stage renders, with KaTeX formulas', async () => {

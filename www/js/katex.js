@@ -7,12 +7,47 @@ export const KATEX_CSS = new URL('katex.min.css', BASE).href;
 
 let katex = null;
 let katexPromise = null;
+let katexFailed = false;
 
+// KaTeX (75 KB gzipped, more than the rest of the page's code) is fetched only when the first
+// formula comes near the viewport (or a widget asks for it), not at start: the page's first
+// screen has no formula, and the live numbers must not wait for it. Until then a formula is an
+// empty box of about its height (see waitForKatex).
+const roots = new Set(); // shadow roots that show formulas: they get KaTeX's stylesheet with it
+
+function addStylesheet(root) {
+  const link = h('link', { rel: 'stylesheet', href: KATEX_CSS });
+  const loaded = new Promise((resolve) => {
+    link.addEventListener('load', resolve, { once: true });
+    link.addEventListener('error', resolve, { once: true });
+  });
+  root.prepend(link);
+  return loaded;
+}
+
+/**
+ * A widget's shadow root that will show formulas: it gets KaTeX's stylesheet once KaTeX loads.
+ * Resolves once the root has the stylesheet when KaTeX is already loading or loaded (a widget
+ * mounts after that, so its formulas never show unstyled), at once otherwise.
+ */
+export function katexRoot(root) {
+  if (roots.has(root)) return Promise.resolve();
+  roots.add(root);
+  return katexPromise ? addStylesheet(root) : Promise.resolve();
+}
+
+/** Fetch KaTeX (once), and its stylesheet into every known root; resolves to katex or null. */
 export function loadKatex() {
   if (!katexPromise) {
+    const sheets = [...roots].map(addStylesheet);
     katexPromise = import(new URL('katex.mjs', BASE).href)
-      .then((mod) => { katex = mod.default || mod; return katex; })
-      .catch(() => null); // formulas then fall back to their LaTeX source as text
+      .then(async (mod) => {
+        await Promise.all(sheets);
+        katex = mod.default || mod;
+        return katex;
+      })
+      .catch(() => { katexFailed = true; return null; }) // formulas then show their LaTeX source as text
+      .then((k) => { typesetAllWaiting(); return k; });
     ensureDocumentFonts();
   }
   return katexPromise;
@@ -47,6 +82,8 @@ export function renderTex(el, latex, display = true) {
     katex.render(latex, el, {
       displayMode: display, throwOnError: false, strict: 'ignore', output: 'htmlAndMathml', trust: false,
     });
+  } else if (!katexFailed) {
+    waitForKatex(el, latex, display);
   } else {
     el.textContent = latex;
   }
@@ -91,23 +128,79 @@ function idleFlush() {
   });
 }
 
+function observeNear() {
+  if (lazyObserver) return;
+  lazyObserver = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) { near.delete(e.target); continue; }
+      near.add(e.target);
+      flushPending(e.target);
+      if (katex && waiting.has(e.target)) typesetWaiting(e.target);
+    }
+  }, { rootMargin: '300px 0px' });
+}
+
+// Formulas rendered before KaTeX is there: el -> [latex, display]. The first of them to come
+// within half a screen's height of the viewport fetches KaTeX; then those near the viewport are
+// typeset at once and the others when they come near or the page is idle.
+const waiting = new Map();
+let katexTrigger = null;
+
+function waitForKatex(el, latex, display) {
+  if (!waiting.has(el)) {
+    katexTrigger ??= new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) loadKatex();
+    }, { rootMargin: '50% 0px' });
+    katexTrigger.observe(el);
+    observeNear();
+    lazyObserver.observe(el);
+  }
+  waiting.set(el, [latex, display]);
+  el.dataset.texWait = '';
+  el.replaceChildren();
+  // About the height KaTeX will give it, so that the page does not jump when it is typeset.
+  el.style.minHeight = display ? '2.6em' : '';
+}
+
+function typesetWaiting(el) {
+  const [latex, display] = waiting.get(el);
+  waiting.delete(el);
+  delete el.dataset.texWait;
+  el.style.minHeight = '';
+  katexTrigger?.unobserve(el);
+  if (!('lazyTex' in el.dataset)) lazyObserver.unobserve(el);
+  if (el.dataset.tex !== latex) return; // typeset since, with a newer formula
+  delete el.dataset.tex;
+  renderTex(el, latex, display);
+}
+
+function typesetAllWaiting() {
+  katexTrigger?.disconnect();
+  katexTrigger = null;
+  for (const el of [...waiting.keys()]) {
+    if (!katex || near.has(el) || !el.isConnected) typesetWaiting(el);
+  }
+  const rest = (deadline) => {
+    for (const el of [...waiting.keys()]) {
+      if (deadline.timeRemaining() < 3) break;
+      typesetWaiting(el);
+    }
+    if (waiting.size) idle(rest);
+  };
+  if (waiting.size) idle(rest);
+}
+
 /**
  * Like renderTex, but a formula out of view is typeset later (when scrolled near, or when the
  * page is idle). The element's data-tex always names the formula it shows or will show.
  */
 export function renderTexLazy(el, latex, display = true) {
-  if (!lazyObserver) {
-    lazyObserver = new IntersectionObserver((entries) => {
-      for (const e of entries) {
-        if (e.isIntersecting) { near.add(e.target); flushPending(e.target); } else near.delete(e.target);
-      }
-    }, { rootMargin: '300px 0px' });
-  }
+  observeNear();
   if (!el.dataset.lazyTex) {
     el.dataset.lazyTex = '';
     lazyObserver.observe(el);
   }
-  if (near.has(el) || !katex) {
+  if (near.has(el) || !katex) { // (without KaTeX yet, renderTex makes it wait for it)
     pending.delete(el);
     return renderTex(el, latex, display);
   }

@@ -5,7 +5,7 @@
 import { h, setText, errorMessage } from './dom.js';
 import { fmt, full } from './format.js';
 import { getStore, installShortcuts } from './store.js';
-import { loadKatex, KATEX_CSS } from './katex.js';
+import { katexRoot } from './katex.js';
 import { DerivationDialog } from './derivation.js';
 import * as toolbar from './panels/toolbar.js';
 import * as model from './panels/model.js';
@@ -39,7 +39,7 @@ export class BackpropWidget extends HTMLElement {
     this.started = true;
     installShortcuts();
     const root = this.attachShadow({ mode: 'open' });
-    const sheets = [stylesheet(WIDGET_CSS), stylesheet(KATEX_CSS)];
+    const sheets = [stylesheet(WIDGET_CSS)];
     // Everything visible lives in .bp-root, which cuts off what the host page's styles could
     // pass down through inheritance (see widget.css); dialogs live there too.
     this.frame = h('div', { class: 'bp-root' });
@@ -54,7 +54,8 @@ export class BackpropWidget extends HTMLElement {
     const inline = this.querySelector(':scope > script[type="application/json"]');
     const src = this.getAttribute('src');
     this.store = getStore(group, inline ? inline.textContent : src ? fetchState(src) : null);
-    Promise.all([this.store.ready, openLink(this.store), loadKatex(), ...sheets.map((s) => s.loaded)])
+    // KaTeX is not waited for: it loads when the first formula comes near the viewport (katex.js).
+    Promise.all([this.store.ready, openLink(this.store), katexRoot(root), ...sheets.map((s) => s.loaded)])
       .then(() => this.mount())
       .catch((err) => {
         this.status.textContent = `The model core could not be loaded (${errorMessage(err)}). Check that the page was built with npm run build.`;
