@@ -361,12 +361,13 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
                 )
             }
             "wq" | "wk" | "wv" => {
-                let (sym, gout) = match name {
-                    "wq" => ("q", &ga.q),
-                    "wk" => ("k", &ga.k),
-                    _ => ("v", &ga.v),
+                // The capital written out: str::to_uppercase would pull Unicode's case tables
+                // (17 KB) into the wasm for three ASCII letters.
+                let (sym, big, gout) = match name {
+                    "wq" => ("q", "Q", &ga.q),
+                    "wk" => ("k", "K", &ga.k),
+                    _ => ("v", "V", &ga.v),
                 };
-                let big = sym.to_uppercase();
                 (
                     format!(
                         r"\frac{{\partial L}}{{\partial W^{{{big}}}_{{{i},{j}}}}} = \sum_t \mathrm{{attnIn}}_{{t,{i}}}\,\frac{{\partial L}}{{\partial {sym}_{{t,{j}}}}}"
