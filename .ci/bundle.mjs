@@ -8,10 +8,11 @@
 // the name compute.js asks for. Each entry is one self-contained file (no shared chunks): the
 // page then needs one script before it can start the core, and the worker (only started for
 // large models) carries its own copy of the little it shares with the page. KaTeX stays a
-// separate file that katex.js loads on demand.
+// separate file that katex.js loads on demand. The widget's stylesheet (www/css/widget.css) is
+// minified next to the bundle, which loads it from there (see BUNDLED_WIDGET_CSS).
 
-import { build, context } from "esbuild";
-import { existsSync, rmSync } from "node:fs";
+import { build, context, transform } from "esbuild";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ROOT } from "./config.mjs";
 
@@ -33,7 +34,18 @@ function options(outDir, entries, { sourcemap = false, minify = true } = {}) {
     charset: "utf8",
     logLevel: "warning",
     metafile: true,
+    // widget.js loads its stylesheet from here: the minified copy this module writes next to
+    // the bundle (unbundled, it reads ../css/widget.css itself).
+    define: { BUNDLED_WIDGET_CSS: JSON.stringify("./widget.css") },
   };
+}
+
+/** www/css/widget.css, minified, into outDir (next to the bundle that loads it). */
+async function writeWidgetCss(outDir) {
+  const css = readFileSync(join(ROOT, "www", "css", "widget.css"), "utf8");
+  const { code } = await transform(css, { loader: "css", minify: true, charset: "utf8" });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "widget.css"), code);
 }
 
 function needPkg() {
@@ -49,6 +61,7 @@ export async function bundleJs(outDir, entries, opts = {}) {
   needPkg();
   rmSync(outDir, { recursive: true, force: true });
   const result = await build(options(outDir, entries, opts));
+  await writeWidgetCss(outDir);
   return Object.fromEntries(Object.entries(result.metafile.outputs)
     .filter(([file]) => file.endsWith(".js"))
     .map(([file, info]) => [file, info.bytes]));
@@ -57,7 +70,11 @@ export async function bundleJs(outDir, entries, opts = {}) {
 /** Like bundleJs, then bundles again whenever a source changes (npm run serve). */
 export async function watchJs(outDir, entries, opts = {}) {
   needPkg();
-  const ctx = await context({ ...options(outDir, entries, opts), logLevel: "info" });
+  const css = {
+    name: "widget-css",
+    setup(b) { b.onEnd(() => writeWidgetCss(outDir)); },
+  };
+  const ctx = await context({ ...options(outDir, entries, opts), logLevel: "info", plugins: [css] });
   await ctx.watch();
   return ctx;
 }

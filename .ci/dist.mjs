@@ -5,7 +5,7 @@
 //                                minified (.ci/bundle.mjs), like the page's www/bundle/main.js
 //   dist/js/worker.js            the worker for large models (a second bundle)
 //   dist/js/share.js             the share-link format alone (for tools that read or make links)
-//   dist/css/widget.css          styles inside the widget's shadow root
+//   dist/js/widget.css           styles inside the widget's shadow root (www/css/widget.css, minified)
 //   dist/pkg/                    the WebAssembly core and its wrapper
 //   dist/vendor/katex/           KaTeX as an ES module, its stylesheet and woff2 fonts, licence
 //
@@ -73,8 +73,6 @@ async function writeDist(out, config) {
   mkdirSync(out, { recursive: true });
 
   await bundleJs(join(out, "js"), DIST_ENTRIES);
-  mkdirSync(join(out, "css"));
-  copyFileSync(join(WWW, "css", "widget.css"), join(out, "css", "widget.css"));
 
   mkdirSync(join(out, "pkg"));
   for (const name of [`${config.outName}.js`, `${config.outName}_bg.wasm`]) {

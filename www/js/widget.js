@@ -19,7 +19,9 @@ import { openLink } from './share.js';
 
 const PANELS = { toolbar, model, forward, target, loss, backward, update, share };
 const ALL = ['model', 'forward', 'target', 'loss', 'backward', 'update'];
-const WIDGET_CSS = new URL('../css/widget.css', import.meta.url).href;
+// Bundled, the build's minified copy next to the bundle (.ci/bundle.mjs defines the name).
+/* global BUNDLED_WIDGET_CSS */
+const WIDGET_CSS = new URL(typeof BUNDLED_WIDGET_CSS === 'string' ? BUNDLED_WIDGET_CSS : '../css/widget.css', import.meta.url).href;
 
 function stylesheet(href) {
   const link = h('link', { rel: 'stylesheet', href });
