@@ -551,7 +551,7 @@ async function main() {
     eq(JSON.stringify(await getState(page)), JSON.stringify(article.state), 'state after reset');
   });
 
-  await check('a single token without end-of-sequence token: every panel says why there is no loss', async () => {
+  await check('a single token without end-of-sequence token: every panel says why there is no loss, weights stay editable', async () => {
     await page.click(`${W('model')} button[aria-label="Remove position 1 from the input"]`);
     await frames(page, 1);
     const notes = await page.evaluate(() => ['target', 'loss', 'backward', 'update'].map((s) => {
@@ -561,6 +561,19 @@ async function main() {
     notes.forEach((t, i) => assert(/single token/.test(t), `panel ${i} has no explanation: "${t}"`));
     const tb = await toolbarLoss(page);
     assert(/no position has a target/.test(tb.text), `toolbar: ${tb.text}`);
+    // Without a loss the forward pass is still there to explore: a weight edit is taken and
+    // shows the core's numbers (only a non-finite forward pass would be refused).
+    await page.click(`${cellSel('forward', 'weight-wo', 0, 1)} input`);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('0.75');
+    await page.keyboard.press('Enter');
+    await frames(page, 1);
+    const single = await getState(page);
+    eq(single.weights.wo[0][1], 0.75, 'weight edited without a target');
+    const fw = await inPage(page, (core, fmt, full, st) => core.forward(st), single);
+    await expectMatrix(page, 'forward', 'act-probs', fw.probs, { signed: false, what: 'probabilities without a target' });
+    assert(/no position has a target/.test((await toolbarLoss(page)).text), 'toolbar still explains the missing loss');
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
     await page.click(`${W('toolbar')} button:has-text("Undo")`);
     await frames(page, 1);
     eq((await toolbarLoss(page)).value, String(article.loss.value), 'loss after undo');

@@ -96,15 +96,13 @@ export class Engine {
     this.remember(state);
   }
 
-  /** One weight entry; refused (and put back) when the result is not finite. */
-  edit({ name, row, col, value, previous }) {
+  /**
+   * One weight entry, changed in place. Whether the result can be adopted (a finite forward
+   * pass; a loss and gradients when a position has a target) is for the caller to judge from
+   * the snapshot's errors: a state without a target is still a state the reader may edit.
+   */
+  edit({ name, row, col, value }) {
     this.model.setWeight(name, row, col, value);
-    try {
-      this.model.run(); // forward, loss and backward in place (no JSON built; snapshot() copies out)
-    } catch (err) {
-      this.model.setWeight(name, row, col, previous);
-      throw err;
-    }
     this.stateCache = null;
   }
 

@@ -256,15 +256,13 @@ class Store {
       const w = current.weights[name];
       const vector = index.length === 1;
       const copy = w.slice();
-      let previous;
-      if (vector) { previous = copy[index[0]]; copy[index[0]] = value; } else {
+      if (vector) copy[index[0]] = value; else {
         copy[index[0]] = copy[index[0]].slice();
-        previous = copy[index[0]][index[1]];
         copy[index[0]][index[1]] = value;
       }
       const state = { ...current, weights: { ...current.weights, [name]: copy } };
       const [row, col] = vector ? [0, index[0]] : index;
-      return { state, edit: { name, row, col, value, previous } };
+      return { state, edit: { name, row, col, value } };
     };
     if (this.view.large) {
       return this.commitLarge(() => {
@@ -273,7 +271,6 @@ class Store {
         return { op: 'edit', args: edit, state };
       }, options);
     }
-    if (!Number.isFinite(value)) throw new CoreError(`weights.${name}${index.map((i) => `[${i}]`).join('')} must be a finite number`);
     const { state, edit } = edited(this.view.state);
     const view = this.engineState === this.view.state
       ? this.computeLocal('edit', edit, state)
