@@ -299,8 +299,12 @@ async function main() {
     const now = await compare();
     assert(now.length >= 3, `only ${now.length} live formulas typeset`);
     now.forEach((f, i) => eq(f.shown, f.fresh, `live formula ${i} right after the edit`));
-    await page.waitForTimeout(1200); // the MathML follows once edits pause
-    const later = await compare();
+    // The MathML follows once edits pause, in idle time.
+    let later = await compare();
+    for (let i = 0; i < 50 && later.some((f) => f.shownMath !== f.freshMath); i += 1) {
+      await page.waitForTimeout(100);
+      later = await compare();
+    }
     later.forEach((f, i) => eq(f.shownMath, f.freshMath, `live formula ${i}: MathML after the pause`));
     await page.click(`${W('toolbar')} button:has-text("Undo")`);
     await frames(page, 1);
