@@ -210,13 +210,20 @@ async function editLatency(stateName) {
       || w.shadowRoot.querySelector('figure[data-name^="weight-"] td input');
     if (!input) throw new Error('no editable weight cell');
     const edited = input.closest('figure').dataset.name;
-    const frameDone = () => new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
+    // A reader edits a cell they can see: the cell is in the middle of the viewport.
+    input.scrollIntoView({ block: 'center' });
+    await new Promise((res) => setTimeout(res, 500));
+    let frameStart = 0; // the start of the last frame waited for (its rAF timestamp)
+    const frameDone = () => new Promise((res) => requestAnimationFrame((ts) => { frameStart = ts; setTimeout(res, 0); }));
     const FRAME = 1000 / 60;
     const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
     // One edit: Enter on the cell, then wait until every widget of the group has painted the
     // new state (its data-version, set when it renders), and for the end of that frame.
     // rAF callbacks run in order of registration, so the first check's frame is the one in
     // which the store repaints; worker-computed states take as many frames as the worker needs.
+    // Returns the latency; `work` and `frames` (below) record the main thread's share of it.
+    const work = [];
+    const framesTaken = [];
     async function edit(i) {
       input.focus();
       input.value = String(((i % 50) / 100).toFixed(2));
@@ -225,15 +232,26 @@ async function editLatency(stateName) {
       const ev = new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true });
       const t0 = performance.now();
       input.dispatchEvent(ev);
-      do { await frameDone(); } while (widgets.some((x, k) => x.dataset.version === before[k]) && performance.now() - t0 < 20000);
-      return performance.now() - t0;
+      const t1 = performance.now();
+      let frames = 0;
+      do { await frameDone(); frames += 1; } while (widgets.some((x, k) => x.dataset.version === before[k]) && performance.now() - t0 < 20000);
+      const end = performance.now();
+      // The handler plus the painting frame, from its start (or from the handler's end, when the
+      // key arrived while that frame had already begun) to its end: what the page itself costs,
+      // without the wait for the display's next frame.
+      work.push((t1 - t0) + (end - Math.max(frameStart, t1)));
+      framesTaken.push(frames);
+      return end - t0;
     }
     // back to back: each Enter comes right after the previous paint (the worst phase: a whole
     // frame to wait); random phase: a random 0–1 frame pause first, as real key presses arrive.
     const backToBack = [];
     for (let i = 0; i < n; i += 1) backToBack.push(await edit(i));
     const random = [];
+    work.length = 0;
+    framesTaken.length = 0;
     for (let i = 0; i < n; i += 1) { await sleep(Math.random() * FRAME); random.push(await edit(i + 1)); }
+    const nextFrame = framesTaken.filter((f) => f === 1).length / framesTaken.length;
     // The floor of this method: the same random pause and wait with no edit at all.
     const floor = [];
     for (let i = 0; i < 100; i += 1) {
@@ -243,7 +261,7 @@ async function editLatency(stateName) {
       floor.push(performance.now() - t0);
     }
     await new Promise((r) => setTimeout(r, 100));
-    return { backToBack, random, floor, longTasks: tasks, edited };
+    return { backToBack, random, floor, work: [...work], nextFrame, longTasks: tasks, edited };
   }, 200);
   await page.close();
   const stats = (times) => {
@@ -252,6 +270,7 @@ async function editLatency(stateName) {
   };
   return {
     ...stats(result.random), backToBack: stats(result.backToBack), floor: stats(result.floor),
+    work: stats(result.work), nextFrame: result.nextFrame,
     longTasks: result.longTasks.length, longestTask: Math.max(0, ...result.longTasks), edited: result.edited,
   };
 }
@@ -356,13 +375,20 @@ const gflops = largeFlops / (wasm.large.modelUs * 1e-6) / 1e9;
 const verdict = (ok) => (ok ? 'met' : '**missed**');
 const longest = large.tasks ? Math.max(0, ...large.tasks) : NaN;
 
+const editCell = (e) => `keydown → painted p50 ${e.p50.toFixed(1)} ms, p95 ${e.p95.toFixed(1)} ms; the page's own work p50 ${e.work.p50.toFixed(1)} ms, p95 ${e.work.p95.toFixed(1)} ms; painted in the next frame: ${(e.nextFrame * 100).toFixed(0)} %`;
+
+// The latency includes the wait for the display's next frame (up to one frame, 16.7 ms at 60 Hz),
+// which the page cannot shorten; the page's own work is judged separately.
+const editVerdict = (e, budget) => (e.p95 <= budget ? 'met'
+  : `**missed** by ${(e.p95 - budget).toFixed(1)} ms; the page's work ${e.work.p95 <= budget ? 'within' : '**over**'} ${budget} ms at p95`);
+
 const rows = [
   ['forward + loss + backward, article example, wasm via `Model`', '≤ 5 µs', fmtUs(wasm.article.modelUs), verdict(wasm.article.modelUs <= 5)],
   ['same, medium V=64 T=32 C=64 H=4 F=256, layer norm', '≤ 2 ms', fmtUs(wasm.medium.modelUs), verdict(wasm.medium.modelUs <= 2000)],
   [`same, large V=256 T=64 C=128 H=4 F=512 (${(largeFlops / 1e6).toFixed(0)} MFLOP)`, '≤ 25 ms', `${fmtUs(wasm.large.modelUs)} (${gflops.toFixed(2)} GFLOP/s)`, verdict(wasm.large.modelUs <= 25000)],
   ['SGD steps per second, article example, in the browser', '≥ 20,000', Math.round(wasm.article.stepsPerSecond).toLocaleString('en'), verdict(wasm.article.stepsPerSecond >= 20000)],
-  ['edit → painted numbers in every widget, article example (p95 of 200, random input phase)', 'p95 ≤ 16 ms', `p50 ${edits.article.p50.toFixed(1)} ms, p95 ${edits.article.p95.toFixed(1)} ms (back to back p95 ${edits.article.backToBack.p95.toFixed(1)} ms)`, verdict(edits.article.p95 <= 16)],
-  ['same, medium state (worker round trip included)', 'p95 ≤ 33 ms', `p50 ${edits.medium.p50.toFixed(1)} ms, p95 ${edits.medium.p95.toFixed(1)} ms (back to back p95 ${edits.medium.backToBack.p95.toFixed(1)} ms)`, verdict(edits.medium.p95 <= 33)],
+  ['edit → painted numbers in every widget, article example (p95 of 200, random input phase)', 'p95 ≤ 16 ms', editCell(edits.article), editVerdict(edits.article, 16)],
+  ['same, medium state (worker round trip included)', 'p95 ≤ 33 ms', editCell(edits.medium), editVerdict(edits.medium, 33)],
   ['large state: longest main-thread task while loading, editing, training', '≤ 100 ms', large.error ? `error: ${large.error}` : `${longest.toFixed(0)} ms (${large.tasks.length} long tasks)`, verdict(!large.error && longest <= 100)],
   ['everything the page downloads, gzip, KaTeX fonts excluded', '≤ 150 KB', `${(payload.gz / 1024).toFixed(1)} KiB at load (raw ${(payload.raw / 1024).toFixed(0)} KiB); ${(payload.scrolled.gz / 1024).toFixed(1)} KiB after scrolling through the page`, verdict(payload.gz <= 150 * 1000)],
   ['first paint of the live loss on localhost', '≤ 500 ms', `${payload.firstMs.toFixed(0)} ms`, verdict(payload.firstMs <= 500)],
@@ -415,6 +441,9 @@ ${sweepRows.join('\n')}
   budget row uses these) and back to back (each Enter right after the previous paint, so a whole
   frame of waiting is included). The floor is the same wait with no edit: the time to the end of
   the next frame (${edits.article.floor.p50.toFixed(1)} ms p50, ${edits.article.floor.p95.toFixed(1)} ms p95), so p95 ≤ 16 ms leaves almost nothing for the work.
+  The page's own work is the keydown handler plus the painting frame from its start to its end
+  (script, style, layout, paint): the latency without the wait for the display's next frame,
+  which no page can shorten. The edited cell is scrolled to the middle of the viewport first.
 ${['article', 'medium'].map((k) => { const e = edits[k]; return `  ${k === 'article' ? 'Article' : 'Medium'} (edited ${e.edited}): random phase p50 ${e.p50.toFixed(1)} ms, p95 ${e.p95.toFixed(1)} ms, max ${e.max.toFixed(1)} ms; back to back p50 ${e.backToBack.p50.toFixed(1)} ms, p95 ${e.backToBack.p95.toFixed(1)} ms; ${e.longTasks} long tasks${e.longTasks ? ` (longest ${e.longestTask.toFixed(0)} ms)` : ''}.`; }).join('\n')}
 - Large state: ${large.error ? `could not be loaded: ${large.error}` : `loaded, ${large.trained ? 'trained for 3 s' : 'no training button found'}; long tasks (ms): ${large.tasks.map((t) => t.toFixed(0)).join(', ') || 'none'}`}.
 - Downloads at load (gzip −9; KaTeX is fetched only when the first formula comes near the viewport):

@@ -622,7 +622,11 @@ async function main() {
     await page.fill(`${W('update')} label:has-text("Learning rate") input`, '0.01');
     await page.evaluate(() => { window.__longTasks = []; });
     await page.click(`${W('update')} button:has-text("Play training")`);
-    await page.waitForFunction(() => Number(document.querySelector('backprop-widget[stage="update"]').shadowRoot.querySelector('[data-testid="step-counter"]').textContent) >= 4, null, { timeout: 120000 });
+    // The progress line of this run (the step counter may still show an earlier run's count).
+    await page.waitForFunction(() => {
+      const m = /Training in the background… (\d+) step/.exec(document.querySelector('backprop-widget[stage="update"]').shadowRoot.querySelector('.panel-msg').textContent);
+      return m && Number(m[1]) >= 4;
+    }, null, { timeout: 120000 });
     const progress = await updateMsg(page);
     await page.click(`${W('update')} button:has-text("Pause training")`);
     await page.waitForFunction(() => document.querySelector('backprop-widget[stage="toolbar"]').shadowRoot.querySelector('.toolbar-busy').hidden, null, { timeout: 60000 });

@@ -290,6 +290,50 @@ async function main() {
     eq((await toolbarLoss(page)).value, String(article.loss.value), 'loss after undo');
   });
 
+  await check('live formulas: numbers patched into a typeset formula read exactly like a fresh typesetting, MathML included', async () => {
+    // Mark each typeset formula: a formula still holding its mark after the edit was patched.
+    const liveFormulas = () => [...document.querySelector('backprop-widget[stage="forward"]').shadowRoot.querySelectorAll('.formula.live')];
+    await page.waitForFunction(`(${liveFormulas})().filter((el) => el.querySelector('.katex')).length >= 3`);
+    const marked = await page.evaluate(`(${liveFormulas})().map((el) => { const k = el.querySelector('.katex'); if (k) k.dataset.mark = el.dataset.tex; return Boolean(k); }).filter(Boolean).length`);
+    await page.click(`${cellSel('forward', 'weight-wo', 0, 0)} input`);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('0.9'); // every sign stays: only numbers change
+    await page.keyboard.press('Enter');
+    await frames(page, 2);
+    const patched = await page.evaluate(`(${liveFormulas})().filter((el) => { const k = el.querySelector('.katex'); return k && k.dataset.mark && k.dataset.mark !== el.dataset.tex; }).length`);
+    assert(patched >= 1, `no live formula was patched in place (${marked} typeset before the edit)`);
+    const compare = () => page.evaluate(async () => {
+      const katex = await (await import('./js/katex.js')).loadKatex();
+      const norm = (t) => t.replace(/[\u200b\s]/g, '');
+      return [...document.querySelector('backprop-widget[stage="forward"]').shadowRoot.querySelectorAll('.formula.live')]
+        .filter((el) => !el.hidden && el.querySelector('.katex'))
+        .map((el) => {
+          const fresh = document.createElement('div');
+          katex.render(el.dataset.tex, fresh, { displayMode: true, throwOnError: false, strict: 'ignore', trust: (c) => c.command === '\\htmlData' });
+          return {
+            shown: norm(el.querySelector('.katex-html').textContent),
+            fresh: norm(fresh.querySelector('.katex-html').textContent),
+            shownMath: norm(el.querySelector('math').textContent.replace(/\\htmlData\{n=\}\{([^{}]*)\}/g, '$1')),
+            freshMath: norm(fresh.querySelector('math').textContent.replace(/\\htmlData\{n=\}\{([^{}]*)\}/g, '$1')),
+          };
+        });
+    });
+    const now = await compare();
+    assert(now.length >= 3, `only ${now.length} live formulas typeset`);
+    now.forEach((f, i) => eq(f.shown, f.fresh, `live formula ${i} right after the edit`));
+    // The MathML follows once edits pause, in idle time.
+    let later = await compare();
+    for (let i = 0; i < 50 && later.some((f) => f.shownMath !== f.freshMath); i += 1) {
+      await page.waitForTimeout(100);
+      later = await compare();
+    }
+    later.forEach((f, i) => eq(f.shownMath, f.freshMath, `live formula ${i}: MathML after the pause`));
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(page, 1);
+    eq((await toolbarLoss(page)).value, String(article.loss.value), 'loss after undo');
+    return `${now.length} live formulas, ${patched} patched in place`;
+  });
+
   await check('a derivation popover\'s sum equals the displayed gradient and its finite difference agrees', async () => {
     for (const [name, r, c] of [['grad-wq', 0, 0], ['grad-unembedding', 1, 0], ['grad-w1', 0, 1], ['grad-attention-h0', 1, 0], ['grad-embedding', 0, 1]]) {
       const cell = cellSel('backward', name, r, c);
@@ -573,7 +617,7 @@ async function main() {
     eq(JSON.stringify(await getState(page)), JSON.stringify(article.state), 'state after reset');
   });
 
-  await check('a single token without end-of-sequence token: every panel says why there is no loss', async () => {
+  await check('a single token without end-of-sequence token: every panel says why there is no loss, weights stay editable', async () => {
     await page.click(`${W('model')} button[aria-label="Remove position 1 from the input"]`);
     await frames(page, 1);
     const notes = await page.evaluate(() => ['target', 'loss', 'backward', 'update'].map((s) => {
@@ -583,6 +627,19 @@ async function main() {
     notes.forEach((t, i) => assert(/single token/.test(t), `panel ${i} has no explanation: "${t}"`));
     const tb = await toolbarLoss(page);
     assert(/no position has a target/.test(tb.text), `toolbar: ${tb.text}`);
+    // Without a loss the forward pass is still there to explore: a weight edit is taken and
+    // shows the core's numbers (only a non-finite forward pass would be refused).
+    await page.click(`${cellSel('forward', 'weight-wo', 0, 1)} input`);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('0.75');
+    await page.keyboard.press('Enter');
+    await frames(page, 1);
+    const single = await getState(page);
+    eq(single.weights.wo[0][1], 0.75, 'weight edited without a target');
+    const fw = await inPage(page, (core, fmt, full, st) => core.forward(st), single);
+    await expectMatrix(page, 'forward', 'act-probs', fw.probs, { signed: false, what: 'probabilities without a target' });
+    assert(/no position has a target/.test((await toolbarLoss(page)).text), 'toolbar still explains the missing loss');
+    await page.click(`${W('toolbar')} button:has-text("Undo")`);
     await page.click(`${W('toolbar')} button:has-text("Undo")`);
     await frames(page, 1);
     eq((await toolbarLoss(page)).value, String(article.loss.value), 'loss after undo');

@@ -44,7 +44,7 @@ function wrap(fn, name) {
   };
 }
 
-/** Resolve to { articleExample, forward, loss, backward, step, derivation, finiteDifference, resize, validate }. */
+/** Resolve to { articleExample, forward, loss, backward, step, derivation, finiteDifference, resize, validate, module }. */
 export function loadCore() {
   if (!corePromise) {
     corePromise = (async () => {
@@ -56,6 +56,8 @@ export function loadCore() {
         'finiteDifference', 'resize', 'validate'];
       const core = {};
       for (const name of names) core[name] = wrap(mod[name], name);
+      // The module itself, unwrapped, for the in-place Model handle (engine.js).
+      core.module = mod;
       return Object.freeze(core);
     })();
   }

@@ -24,15 +24,24 @@ export function full(value) {
   return String(value);
 }
 
-/** Number for a LaTeX formula: plain digits, negative values in parentheses when asked. */
+/**
+ * Number for a LaTeX formula: plain digits, negative values in parentheses when asked. The
+ * digits are marked as a slot (`\\htmlData{n=}{…}`), so a typeset formula whose next version
+ * differs only in its numbers is patched in place instead of typeset again (katex.js).
+ */
 export function tex(value, digits = DIGITS, parens = false) {
   if (value == null) return '\\text{masked}';
   if (!Number.isFinite(value)) return value > 0 ? '\\infty' : '-\\infty';
   let text = value.toFixed(digits);
   if (/^-0\.?0*$/.test(text)) text = text.slice(1);
-  if (parens && text.startsWith('-')) return `(${text})`;
-  return text;
+  if (parens && text.startsWith('-')) return `(${texSlot(text)})`;
+  return texSlot(text);
 }
+
+/** A number in a formula, marked so that it can be replaced without typesetting again. */
+export const texSlot = (digits) => `\\htmlData{n=}{${digits}}`;
+/** Every slot of a formula; group 1 is its digits. */
+export const TEX_SLOTS = /\\htmlData\{n=\}\{([^{}]*)\}/g;
 
 /** Parse what a reader typed into a weight cell. Returns { value } or { error }. */
 export function parseNumber(raw) {

@@ -1,6 +1,7 @@
 // KaTeX, vendored from npm into www/vendor/katex by the build (no CDN).
 // Formulas never contain user text: token names stay outside LaTeX.
 import { h, keyboardScrollable } from './dom.js';
+import { TEX_SLOTS } from './format.js';
 
 const BASE = new URL('../vendor/katex/', import.meta.url);
 export const KATEX_CSS = new URL('katex.min.css', BASE).href;
@@ -74,21 +75,88 @@ async function ensureDocumentFonts() {
   } catch { /* formulas then use fallback fonts */ }
 }
 
-/** Render LaTeX into el (only when it changed). */
+const OPTIONS = {
+  throwOnError: false, strict: 'ignore', output: 'htmlAndMathml',
+  // Only the number slots of live formulas (format.js texSlot): data attributes, no links or styles.
+  trust: (context) => context.command === '\\htmlData',
+};
+
+const templateOf = (latex) => latex.replace(TEX_SLOTS, '\\htmlData{n=}{#}');
+const MINUS = '\u2212';
+
+/**
+ * Render LaTeX into el (only when it changed). A formula that differs from the one el shows
+ * only in its numbers (its slots, see format.js tex) is patched in place: typesetting again
+ * would rebuild a few hundred elements for every edit. Its MathML (what screen readers read)
+ * follows when the page is idle.
+ */
 export function renderTex(el, latex, display = true) {
   if (el.dataset.tex === latex) return el;
+  const template = templateOf(latex);
+  if (katex && el.texSlots && el.texTemplate === template) {
+    const values = [...latex.matchAll(TEX_SLOTS)].map((m) => m[1].replace('-', MINUS));
+    el.texSlots.forEach((slot, i) => patchSlot(slot, values[i]));
+    el.dataset.tex = latex;
+    queueMathml(el, display);
+    return el;
+  }
   el.dataset.tex = latex;
+  el.texSlots = null;
   if (katex) {
-    katex.render(latex, el, {
-      displayMode: display, throwOnError: false, strict: 'ignore', output: 'htmlAndMathml', trust: false,
-    });
+    katex.render(latex, el, { ...OPTIONS, displayMode: display });
+    cleanAnnotation(el, latex);
+    const slots = [...el.querySelectorAll('.katex-html [data-n]')];
+    const count = (latex.match(TEX_SLOTS) || []).length;
+    if (slots.length === count) { el.texSlots = slots; el.texTemplate = template; }
   } else if (!katexFailed) {
     waitForKatex(el, latex, display);
   } else {
-    el.textContent = latex;
+    el.textContent = latex.replace(TEX_SLOTS, '$1');
   }
   if (display) keyboardScrollable(el, 'Formula (scrolls sideways)');
   return el;
+}
+
+// One text run in KaTeX's number class (its digits and minus sign use KaTeX's main font).
+function patchSlot(slot, text) {
+  const first = slot.firstElementChild;
+  if (slot.childElementCount === 1 && first.className === 'mord') {
+    if (first.textContent !== text) first.textContent = text;
+    return;
+  }
+  const mord = document.createElement('span');
+  mord.className = 'mord';
+  mord.textContent = text;
+  slot.replaceChildren(mord);
+}
+
+// Patched formulas get their MathML (and its LaTeX annotation) typeset again once edits pause.
+const mathmlQueue = new Map(); // element -> display
+let mathmlTimer = 0;
+function queueMathml(el, display) {
+  mathmlQueue.set(el, display);
+  clearTimeout(mathmlTimer);
+  mathmlTimer = setTimeout(() => idle(flushMathml), 300);
+}
+
+function flushMathml(deadline) {
+  for (const [el, display] of mathmlQueue) {
+    if (deadline.timeRemaining() < 2) { idle(flushMathml); return; }
+    mathmlQueue.delete(el);
+    const target = el.isConnected && el.querySelector('.katex-mathml');
+    if (!target) continue;
+    const scratch = document.createElement('span');
+    katex.render(el.dataset.tex, scratch, { ...OPTIONS, displayMode: display, output: 'mathml' });
+    const math = scratch.querySelector('math');
+    if (math) target.replaceChildren(math);
+    cleanAnnotation(el, el.dataset.tex);
+  }
+}
+
+// The LaTeX source KaTeX keeps in the MathML (copy and paste) without the slot markers.
+function cleanAnnotation(el, latex) {
+  const note = el.querySelector('annotation');
+  if (note) note.textContent = latex.replace(TEX_SLOTS, '$1');
 }
 
 // Live formulas (numbers substituted) change on every edit. One out of view is not typeset

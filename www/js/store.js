@@ -3,6 +3,7 @@
 import { loadCore, CoreError } from './core.js';
 import { errorMessage } from './dom.js';
 import { isLarge, request, viewParts } from './compute.js';
+import { Engine, message } from './engine.js';
 
 const STORAGE_PREFIX = 'how-llms-learn:v1:';
 const HISTORY_LIMIT = 300;
@@ -46,6 +47,10 @@ class Store {
     this.busy = 0;
     this.busyListeners = new Set();
     this.largeNoticeShown = false;
+    // Other states: the core's in-place Model on the main thread (engine.js), so an edit is one
+    // setWeight + run() rather than a whole state sent, validated and converted.
+    this.engine = null;
+    this.engineState = null; // the state object the engine's Model currently holds
     // Let every element connected in the same task offer its initial state first.
     this.ready = Promise.resolve().then(() => this.init());
   }
@@ -56,6 +61,7 @@ class Store {
 
   async init() {
     this.core = await loadCore();
+    this.engine = new Engine(this.core.module);
     // An element's `src` attribute offers its state as a promise of text (widget.js).
     if (this.initialText != null && typeof this.initialText !== 'string') {
       try {
@@ -91,26 +97,36 @@ class Store {
 
   /** Run the core on a valid state. Loss/backward errors are kept as messages, not thrown. */
   compute(state) {
-    const core = this.core;
+    try {
+      return this.computeLocal('load', { state }, state);
+    } catch (err) {
+      this.engineState = null;
+      this.version += 1;
+      const error = message(err);
+      return {
+        version: this.version, state, forward: null, forwardError: error, loss: null, lossError: error,
+        backward: null, backwardError: error, derived: null,
+      };
+    }
+  }
+
+  /**
+   * One request to the main thread's engine, turned into a view of `state` (the state the
+   * engine holds afterwards). Throws the core's error; the engine then no longer counts as
+   * holding any state of ours, so the next request reloads it.
+   */
+  computeLocal(op, args, state) {
+    let result;
+    try {
+      result = this.engine.handle(op, args);
+    } catch (err) {
+      this.engineState = null;
+      throw new CoreError(message(err));
+    }
+    const next = result.state || state;
+    this.engineState = next;
     this.version += 1;
-    const view = {
-      version: this.version, state,
-      forward: null, forwardError: null,
-      loss: null, lossError: null,
-      backward: null, backwardError: null,
-      derived: null,
-    };
-    try { view.forward = core.forward(state); } catch (err) { view.forwardError = errorMessage(err); }
-    if (view.forward) {
-      try { view.loss = core.loss(state); } catch (err) { view.lossError = errorMessage(err); }
-    } else {
-      view.lossError = view.forwardError;
-    }
-    if (view.loss) {
-      try { view.backward = core.backward(state); } catch (err) { view.backwardError = errorMessage(err); }
-    } else {
-      view.backwardError = view.lossError;
-    }
+    const view = { version: this.version, state: next, ...viewParts(result.view), derived: null };
     view.derived = derive(view);
     return view;
   }
@@ -131,9 +147,7 @@ class Store {
     }
     const state = this.core.validate(candidate);
     const view = this.compute(state);
-    if (view.forwardError) throw new CoreError(view.forwardError);
-    if (view.lossError && hasTarget(state)) throw new CoreError(view.lossError);
-    if (view.backwardError && hasTarget(state)) throw new CoreError(view.backwardError);
+    this.refuseErrors(view);
     this.record(view, coalesce, sticky);
     return view;
   }
@@ -235,32 +249,45 @@ class Store {
 
   /** Set one weight entry: index [row, col] for matrices, [j] for vectors. */
   setWeight(name, index, value, options) {
+    if (!this.view.state.weights[name]) throw new CoreError(`weights.${name} does not exist in this model`);
+    // The new state shares every unchanged array with the current one: only the weight's outer
+    // array and the edited row are copied.
+    const edited = (current) => {
+      const w = current.weights[name];
+      const vector = index.length === 1;
+      const copy = w.slice();
+      if (vector) copy[index[0]] = value; else {
+        copy[index[0]] = copy[index[0]].slice();
+        copy[index[0]][index[1]] = value;
+      }
+      const state = { ...current, weights: { ...current.weights, [name]: copy } };
+      const [row, col] = vector ? [0, index[0]] : index;
+      return { state, edit: { name, row, col, value } };
+    };
     if (this.view.large) {
-      if (!this.view.state.weights[name]) throw new CoreError(`weights.${name} does not exist in this model`);
       return this.commitLarge(() => {
-        const current = this.view.state; // includes every earlier queued edit
-        const w = current.weights[name];
-        // Copy only what changes: the weight's outer array and the edited row.
-        const vector = index.length === 1;
-        const copy = w.slice();
-        let previous;
-        if (vector) { previous = copy[index[0]]; copy[index[0]] = value; } else {
-          copy[index[0]] = copy[index[0]].slice();
-          previous = copy[index[0]][index[1]];
-          copy[index[0]][index[1]] = value;
-        }
-        const state = { ...current, weights: { ...current.weights, [name]: copy } };
+        const { state, edit } = edited(this.view.state); // includes every earlier queued edit
         if (!this.workerCurrent) return { op: 'load', args: { state }, state };
-        const [row, col] = vector ? [0, index[0]] : index;
-        return { op: 'edit', args: { name, row, col, value, previous }, state };
+        return { op: 'edit', args: edit, state };
       }, options);
     }
-    return this.update((draft) => {
-      const w = draft.weights[name];
-      if (!w) throw new CoreError(`weights.${name} does not exist in this model`);
-      if (index.length === 1) w[index[0]] = value;
-      else w[index[0]][index[1]] = value;
-    }, options);
+    const { state, edit } = edited(this.view.state);
+    const view = this.engineState === this.view.state
+      ? this.computeLocal('edit', edit, state)
+      : this.computeLocal('load', { state }, state);
+    this.refuseErrors(view);
+    this.record(view, options?.coalesce ?? null, options?.sticky ?? false);
+    return view;
+  }
+
+  /** Throws the view's error when a state cannot be adopted (see commit). */
+  refuseErrors(view) {
+    const { state } = view;
+    let error = view.forwardError;
+    if (!error && hasTarget(state)) error = view.lossError || view.backwardError;
+    if (!error) return;
+    this.engineState = null; // the engine holds the refused state
+    throw new CoreError(error);
   }
 
   undo() {

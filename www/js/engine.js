@@ -1,0 +1,161 @@
+// The core's in-place `Model` handle plus the requests the page makes of it: load a state, edit
+// one weight, take a step, train, resize, explain one gradient entry. The worker (worker.js)
+// runs one Engine for large models; the store runs another on the main thread for the rest, so
+// an edit costs one setWeight + run() instead of re-sending and re-parsing the whole state.
+// Results are flat Float64Arrays with their shapes (compute.js's viewParts turns them into
+// rows); every number in them was computed by the core.
+
+const FORWARD = ['x', 'attnIn', 'q', 'k', 'v', 'scores', 'attention', 'z', 'attnOut', 'x1',
+  'mlpIn', 'u', 'hidden', 'mlpOut', 'x2', 'xf', 'logits', 'probs'];
+const WEIGHTS = ['embedding', 'position', 'wq', 'wk', 'wv', 'wo', 'w1', 'b1', 'w2', 'b2',
+  'ln1Gain', 'ln1Bias', 'ln2Gain', 'ln2Bias', 'lnfGain', 'lnfBias', 'unembedding'];
+const VECTORS = new Set(['b1', 'b2', 'ln1Gain', 'ln1Bias', 'ln2Gain', 'ln2Bias', 'lnfGain', 'lnfBias']);
+
+export const message = (err) => (err && typeof err.message === 'string' ? err.message : String(err));
+
+export class Engine {
+  /** `core`: the wasm package's module (its `Model` class and contract functions). */
+  constructor(core) {
+    this.core = core;
+    this.model = null;
+    this.config = null; // config, T and V of the state in `model`
+    this.stateCache = null; // the state as a plain object, or null when the model moved on
+  }
+
+  remember(state) {
+    this.config = { ...state.config, T: state.tokens.length, V: state.vocab.length };
+    this.stateCache = state;
+  }
+
+  currentState() {
+    if (!this.stateCache) this.stateCache = this.model.getState();
+    return this.stateCache;
+  }
+
+  activationShape(name) {
+    const { T, V, dModel: C, nHeads: H, dFf: F } = this.config;
+    if (name === 'scores' || name === 'attention') return [H, T, T];
+    if (name === 'u' || name === 'hidden') return [T, F];
+    if (name === 'logits' || name === 'probs') return [T, V];
+    return [T, C];
+  }
+
+  weightShape(name) {
+    const { V, dModel: C, dFf: F, context } = this.config;
+    switch (name) {
+      case 'embedding': return [V, C];
+      case 'position': return [context, C];
+      case 'w1': return [C, F];
+      case 'w2': return [F, C];
+      case 'b1': return [F];
+      case 'unembedding': return [C, V];
+      default: return VECTORS.has(name) ? [C] : [C, C];
+    }
+  }
+
+  present(name) {
+    const ff = this.config.dFf > 0;
+    const ln = Boolean(this.config.layerNorm);
+    if (['mlpIn', 'u', 'hidden', 'mlpOut', 'w1', 'b1', 'w2', 'b2'].includes(name)) return ff;
+    if (name.startsWith('ln1') || name.startsWith('lnf')) return ln;
+    if (name.startsWith('ln2')) return ln && ff;
+    return true;
+  }
+
+  /**
+   * Forward, loss and backward of the model's state, as flat arrays plus shapes. `transfer`
+   * (optional) collects the arrays' buffers for postMessage.
+   */
+  snapshot(transfer = null) {
+    const model = this.model;
+    const out = { forward: null, forwardError: null, loss: null, lossError: null, backward: null, backwardError: null };
+    const pack = (data, shape) => { if (transfer) transfer.push(data.buffer); return { data, shape }; };
+    try {
+      const forward = {};
+      for (const name of FORWARD) if (this.present(name)) forward[name] = pack(model.activation(name), this.activationShape(name));
+      out.forward = forward;
+    } catch (err) { out.forwardError = message(err); }
+    if (!out.forward) { out.lossError = out.forwardError; out.backwardError = out.forwardError; return out; }
+    try { out.loss = model.loss(); } catch (err) { out.lossError = message(err); }
+    if (!out.loss) { out.backwardError = out.lossError; return out; }
+    try {
+      const weights = {};
+      const activations = {};
+      for (const name of WEIGHTS) if (this.present(name)) weights[name] = pack(model.weightGradient(name), this.weightShape(name));
+      for (const name of FORWARD) if (this.present(name)) activations[name] = pack(model.activationGradient(name), this.activationShape(name));
+      out.backward = { loss: out.loss.value, weights, activations };
+    } catch (err) { out.backwardError = message(err); }
+    return out;
+  }
+
+  /** Adopt a whole state (validated by the core). */
+  load({ state }) {
+    const next = new this.core.Model(state);
+    this.model?.free();
+    this.model = next;
+    this.remember(state);
+  }
+
+  /**
+   * One weight entry, changed in place. Whether the result can be adopted (a finite forward
+   * pass; a loss and gradients when a position has a target) is for the caller to judge from
+   * the snapshot's errors: a state without a target is still a state the reader may edit.
+   */
+  edit({ name, row, col, value }) {
+    this.model.setWeight(name, row, col, value);
+    this.stateCache = null;
+  }
+
+  /** One step through the contract's step(), so the update shown is the core's own. */
+  step({ options }) {
+    const result = this.core.step(this.currentState(), options);
+    this.model.setState(result.state);
+    this.remember(result.state);
+    const update = {};
+    for (const [name, m] of Object.entries(result.update || {})) update[name] = m;
+    return { lossBefore: result.lossBefore, lossAfter: result.lossAfter, update, state: result.state };
+  }
+
+  /** Up to `steps` steps in place; stops at the first non-finite step (state = last good one). */
+  train({ options, steps }) {
+    const run = this.model.train(options, steps);
+    this.stateCache = null;
+    return { losses: Array.from(run.losses), stopped: run.stopped };
+  }
+
+  /** The core's resize (vocabulary or sizes) of `state`, or of the model's own state. */
+  resize({ change, state }) {
+    const next = this.core.resize(state || this.currentState(), change);
+    this.model.setState(next);
+    this.remember(next);
+    return { state: next };
+  }
+
+  state() {
+    return { state: this.currentState() };
+  }
+
+  derivation({ cell }) {
+    return { result: this.core.derivation(this.currentState(), cell) };
+  }
+
+  finiteDifference({ cell }) {
+    return { result: this.core.finiteDifference(this.currentState(), cell) };
+  }
+
+  /**
+   * Run request `op`; returns its result, with `view` (a snapshot) unless `view` is false and
+   * `state` when asked for. Throws the core's error; the model is then as before the request
+   * (edits are put back, steps and loads leave it unchanged).
+   */
+  handle(op, args = {}, { view = true, withState = false, transfer = null } = {}) {
+    if (!OPS.has(op)) throw new Error(`unknown request ${op}`);
+    if (op !== 'load' && !this.model) throw new Error('no model loaded');
+    const result = this[op](args) || {};
+    if (withState && !result.state) result.state = this.currentState();
+    if (view) result.view = this.snapshot(transfer);
+    return result;
+  }
+}
+
+const OPS = new Set(['load', 'edit', 'step', 'train', 'resize', 'state', 'derivation', 'finiteDifference']);
