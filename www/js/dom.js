@@ -107,13 +107,10 @@ function flushSync() {
 // Boxes out of view still get their check when the page is idle, a few at a time.
 const staleList = new Set();
 let idleQueued = false;
-const idle = typeof requestIdleCallback === 'function'
-  ? (fn) => requestIdleCallback(fn, { timeout: 2000 })
-  : (fn) => setTimeout(() => fn({ timeRemaining: () => 8 }), 50);
 function idleSoon() {
   if (idleQueued) return;
   idleQueued = true;
-  idle((deadline) => {
+  whenIdle((deadline) => {
     idleQueued = false;
     for (const el of staleList) {
       if (deadline.timeRemaining() < 4) break;
@@ -151,4 +148,23 @@ export function keyboardScrollable(el, label) {
     watchView(el);
   }
   syncSoon(el);
+}
+
+/** The most one idle callback of ours may run: catch-up work must never become a long task. */
+const IDLE_SLICE_MS = 10;
+
+/**
+ * Runs fn(deadline) when the page is idle (or after `timeout` ms at the latest). The deadline's
+ * timeRemaining() never exceeds IDLE_SLICE_MS from the start (the browser may offer up to 50 ms),
+ * and a callback that only runs because the timeout passed still gets its slice.
+ */
+export function whenIdle(fn, timeout = 1000) {
+  const run = (deadline) => {
+    const end = performance.now() + IDLE_SLICE_MS;
+    fn({
+      timeRemaining: () => Math.min(end - performance.now(), deadline.didTimeout ? Infinity : deadline.timeRemaining()),
+    });
+  };
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(run, { timeout });
+  else setTimeout(() => run({ didTimeout: true, timeRemaining: () => 0 }), 50);
 }

@@ -1,6 +1,6 @@
 // KaTeX, vendored from npm into www/vendor/katex by the build (no CDN).
 // Formulas never contain user text: token names stay outside LaTeX.
-import { h, keyboardScrollable } from './dom.js';
+import { h, keyboardScrollable, whenIdle } from './dom.js';
 import { TEX_SLOTS } from './format.js';
 
 const BASE = new URL('../vendor/katex/', import.meta.url);
@@ -136,12 +136,12 @@ let mathmlTimer = 0;
 function queueMathml(el, display) {
   mathmlQueue.set(el, display);
   clearTimeout(mathmlTimer);
-  mathmlTimer = setTimeout(() => idle(flushMathml), 300);
+  mathmlTimer = setTimeout(() => whenIdle(flushMathml), 300);
 }
 
 function flushMathml(deadline) {
   for (const [el, display] of mathmlQueue) {
-    if (deadline.timeRemaining() < 2) { idle(flushMathml); return; }
+    if (deadline.timeRemaining() < 2) { whenIdle(flushMathml); return; }
     mathmlQueue.delete(el);
     const target = el.isConnected && el.querySelector('.katex-mathml');
     if (!target) continue;
@@ -165,9 +165,6 @@ const pending = new Map(); // element -> [latex, display]
 const near = new WeakSet();
 let lazyObserver = null;
 let idleQueued = false;
-const idle = typeof requestIdleCallback === 'function'
-  ? (fn) => requestIdleCallback(fn, { timeout: 1000 })
-  : (fn) => setTimeout(() => fn({ timeRemaining: () => 8 }), 50);
 
 function flushPending(el) {
   const job = pending.get(el);
@@ -186,7 +183,7 @@ function idleSoon() {
 function idleFlush() {
   if (idleQueued || !pending.size) return;
   idleQueued = true;
-  idle((deadline) => {
+  whenIdle((deadline) => {
     idleQueued = false;
     for (const el of [...pending.keys()]) {
       if (deadline.timeRemaining() < 3) break;
@@ -253,9 +250,9 @@ function typesetAllWaiting() {
       if (deadline.timeRemaining() < 3) break;
       typesetWaiting(el);
     }
-    if (waiting.size) idle(rest);
+    if (waiting.size) whenIdle(rest);
   };
-  if (waiting.size) idle(rest);
+  if (waiting.size) whenIdle(rest);
 }
 
 /**

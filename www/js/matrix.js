@@ -3,7 +3,7 @@
 // (colour is never the only cue). Weight cells are editable; gradient cells open
 // their derivation. Only one cell per table is in the Tab order (roving tabindex);
 // arrow keys move between cells.
-import { h, setText, uniqueId } from './dom.js';
+import { h, setText, uniqueId, whenIdle } from './dom.js';
 import { fmt, full, magnitude, parseNumber } from './format.js';
 import { Heatmap, useHeatmap } from './heatmap.js';
 
@@ -25,9 +25,6 @@ const near = new WeakSet();
 const lazyQueue = new Set();
 let nearObserver = null;
 let idleQueued = false;
-const idle = typeof requestIdleCallback === 'function'
-  ? (fn) => requestIdleCallback(fn, { timeout: 1000 })
-  : (fn) => setTimeout(() => fn({ timeRemaining: () => 8 }), 50);
 function observeNear(mv) {
   nearObserver ??= new IntersectionObserver((entries) => {
     for (const e of entries) {
@@ -50,7 +47,7 @@ function idleSoon() {
 function idleFlush() {
   if (idleQueued || !lazyQueue.size) return;
   idleQueued = true;
-  idle((deadline) => {
+  whenIdle((deadline) => {
     idleQueued = false;
     for (const view of lazyQueue) {
       if (deadline.timeRemaining() < 6) break;
