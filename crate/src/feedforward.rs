@@ -1,5 +1,6 @@
 //! The feed-forward block: u = mlpIn·w1 + b1, hidden = act(u), mlpOut = hidden·w2 + b2.
 
+use crate::matmul::{self, Out, View};
 use crate::state::{Activation, FeedForwardWeights, Mat};
 
 /// √(2/π), the constant of GELU's tanh form.
@@ -49,7 +50,7 @@ fn sum_rows(m: &Mat, out: &mut Mat) {
 
 /// u (T×F) = mlpIn·w1 + b1.
 pub fn expand(mlp_in: &Mat, w: &FeedForwardWeights, u: &mut Mat) {
-    u.gemm(1.0, mlp_in, &w.w1, 0.0);
+    matmul::set(1.0, View::of(mlp_in), View::of(&w.w1), Out::of(u));
     add_row(u, &w.b1);
 }
 
@@ -60,7 +61,7 @@ pub fn activate_all(u: &Mat, act: Activation, hidden: &mut Mat) {
 
 /// mlpOut (T×C) = hidden·w2 + b2.
 pub fn contract(hidden: &Mat, w: &FeedForwardWeights, out: &mut Mat) {
-    out.gemm(1.0, hidden, &w.w2, 0.0);
+    matmul::set(1.0, View::of(hidden), View::of(&w.w2), Out::of(out));
     add_row(out, &w.b2);
 }
 
@@ -72,25 +73,25 @@ pub struct Grads<'a> {
     pub weights: &'a mut FeedForwardWeights,
 }
 
-/// Given ∇mlpOut, fills every gradient of the block. `w1_t`, `w2_t` are w1ᵀ and w2ᵀ.
-#[allow(clippy::too_many_arguments)]
+/// Given ∇mlpOut, fills every gradient of the block.
 pub fn backward(
     d_out: &Mat,
     mlp_in: &Mat,
     u: &Mat,
     hidden: &Mat,
-    w1_t: &Mat,
-    w2_t: &Mat,
+    w: &FeedForwardWeights,
     act: Activation,
     g: Grads,
 ) {
-    g.d_hidden.gemm(1.0, d_out, w2_t, 0.0);
-    g.weights.w2.gemm_tr(1.0, hidden, d_out, 0.0);
+    let dy = View::of(d_out);
+    matmul::set(1.0, dy, View::of(&w.w2).t(), Out::of(g.d_hidden));
+    matmul::set(1.0, View::of(hidden).t(), dy, Out::of(&mut g.weights.w2));
     sum_rows(d_out, &mut g.weights.b2);
     // The activation passes on its slope at u.
     g.du.copy_from(g.d_hidden);
     g.du.zip_apply(u, |d, x| *d *= activate_derivative(act, x));
-    g.weights.w1.gemm_tr(1.0, mlp_in, g.du, 0.0);
+    let du = View::of(g.du);
+    matmul::set(1.0, View::of(mlp_in).t(), du, Out::of(&mut g.weights.w1));
     sum_rows(g.du, &mut g.weights.b1);
-    g.d_mlp_in.gemm(1.0, g.du, w1_t, 0.0);
+    matmul::set(1.0, du, View::of(&w.w1).t(), Out::of(g.d_mlp_in));
 }

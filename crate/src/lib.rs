@@ -22,6 +22,7 @@ mod feedforward;
 mod json;
 mod layernorm;
 mod loss;
+mod matmul;
 mod model;
 mod optimizer;
 mod resize;

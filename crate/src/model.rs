@@ -231,14 +231,6 @@ impl Dims {
     }
 }
 
-/// The transposed weights that backward's products read (kept so they are not reallocated).
-struct Transposed {
-    attention: attention::Transposed,
-    w1: Mat,          // F×C
-    w2: Mat,          // C×F
-    unembedding: Mat, // V×C
-}
-
 /// Every buffer of one forward + loss + backward at fixed sizes, in the spirit of llm.c: the
 /// forward pass fills `acts` (and the layer-norm caches) and keeps them for the backward pass,
 /// which fills `grad`. Once built, running the model again allocates nothing.
@@ -253,7 +245,6 @@ pub(crate) struct Workspace {
     pub terms: Vec<Option<f64>>, // T, −ln probs[t][target]
     pub count: usize,            // N
     pub grad: Backward,
-    transposed: Transposed,
     scratch: Mat, // T×C, a layer norm's input gradient before it joins the residual stream
 }
 
@@ -277,17 +268,6 @@ impl Workspace {
                 loss: 0.0,
                 weights: state.weights.zeros_like(),
                 activations: Activations::zeros(&d),
-            },
-            transposed: Transposed {
-                attention: attention::Transposed {
-                    wq: Mat::zeros(d.c, d.c),
-                    wk: Mat::zeros(d.c, d.c),
-                    wv: Mat::zeros(d.c, d.c),
-                    wo: Mat::zeros(d.c, d.c),
-                },
-                w1: Mat::zeros(d.f, d.c),
-                w2: Mat::zeros(d.c, d.f),
-                unembedding: Mat::zeros(d.v, d.c),
             },
             scratch: Mat::zeros(d.t, d.c),
         }
@@ -494,7 +474,6 @@ pub(crate) fn backward_into(
         lnf,
         count,
         grad,
-        transposed: wt,
         scratch,
         ..
     } = ws;
@@ -504,19 +483,13 @@ pub(crate) fn backward_into(
         ..
     } = grad;
 
-    w.wq.transpose_to(&mut wt.attention.wq);
-    w.wk.transpose_to(&mut wt.attention.wk);
-    w.wv.transpose_to(&mut wt.attention.wv);
-    w.wo.transpose_to(&mut wt.attention.wo);
-    w.unembedding.transpose_to(&mut wt.unembedding);
-
     // L = mean of −ln softmax(logits)[target]  ⇒  ∇logits = (P − Y)/N.
     loss::backward_logits(&a.probs, targets, *count, &mut ga.logits);
     loss::backward_probs(&a.probs, targets, *count, &mut ga.probs);
     unembedding::backward(
         &ga.logits,
         &a.xf,
-        &wt.unembedding,
+        &w.unembedding,
         &mut ga.xf,
         &mut g.unembedding,
     );
@@ -527,16 +500,13 @@ pub(crate) fn backward_into(
     // x2 = x1 + mlpOut: the residual hands ∇x2 to both branches unchanged.
     ga.x1.copy_from(&ga.x2);
     if let (Some(ffn), Some(m), Some(gm), Some(gffn)) = (&w.ffn, &a.mlp, &mut ga.mlp, &mut g.ffn) {
-        ffn.w1.transpose_to(&mut wt.w1);
-        ffn.w2.transpose_to(&mut wt.w2);
         gm.mlp_out.copy_from(&ga.x2);
         feedforward::backward(
             &gm.mlp_out,
             &m.mlp_in,
             &m.u,
             &m.hidden,
-            &wt.w1,
-            &wt.w2,
+            ffn,
             cfg.activation,
             feedforward::Grads {
                 d_hidden: &mut gm.hidden,
@@ -551,7 +521,7 @@ pub(crate) fn backward_into(
 
     // x1 = x + attnOut, the same split again.
     ga.attn_out.copy_from(&ga.x1);
-    attention::output_backward(&ga.attn_out, &a.z, &wt.attention.wo, &mut ga.z, &mut g.wo);
+    attention::output_backward(&ga.attn_out, &a.z, &w.wo, &mut ga.z, &mut g.wo);
     attention::mix_backward(&ga.z, &a.attention, &a.v, &mut ga.attention, &mut ga.v);
     attention::softmax_backward(&ga.attention, &a.attention, &mut ga.scores);
     attention::scores_backward(&ga.scores, &a.q, &a.k, &mut ga.q, &mut ga.k);
@@ -560,7 +530,7 @@ pub(crate) fn backward_into(
         &ga.k,
         &ga.v,
         &a.attn_in,
-        &wt.attention,
+        [&w.wq, &w.wk, &w.wv],
         &mut ga.attn_in,
         &mut g.wq,
         &mut g.wk,
