@@ -24,7 +24,7 @@
 use crate::error::{fail, ModelError};
 use crate::json::{Causal, Rows, Stack};
 use crate::loss::{self, LossReport};
-use crate::state::{Config, LayerNormWeights, Mat, State, Weights};
+use crate::state::{all_finite, Config, LayerNormWeights, Mat, State, Weights};
 use crate::{attention, embedding, feedforward, layernorm, unembedding};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -153,8 +153,8 @@ impl Activations {
     fn first_non_finite(&self) -> Option<&'static str> {
         self.entries().find_map(|(name, a)| {
             let finite = match a {
-                ActivationRef::Matrix(m) => m.iter().all(|x| x.is_finite()),
-                ActivationRef::Heads(hs) => hs.iter().all(|m| m.iter().all(|x| x.is_finite())),
+                ActivationRef::Matrix(m) => all_finite(m),
+                ActivationRef::Heads(hs) => hs.iter().all(all_finite),
             };
             (!finite).then_some(name)
         })
@@ -246,6 +246,7 @@ pub(crate) struct Workspace {
     pub count: usize,            // N
     pub grad: Backward,
     scratch: Mat, // T×C, a layer norm's input gradient before it joins the residual stream
+    slope: Mat,   // T×F, act′(u): the forward pass computes it with act(u), backward uses it
 }
 
 impl Workspace {
@@ -270,6 +271,7 @@ impl Workspace {
                 activations: Activations::zeros(&d),
             },
             scratch: Mat::zeros(d.t, d.c),
+            slope: Mat::zeros(d.t, d.f),
         }
     }
 
@@ -371,7 +373,7 @@ pub(crate) fn run(ws: &mut Workspace, w: &Weights, cfg: &Config, probe: Option<&
         nudge(probe, "mlpIn", &mut m.mlp_in);
         feedforward::expand(&m.mlp_in, ffn, &mut m.u);
         nudge(probe, "u", &mut m.u);
-        feedforward::activate_all(&m.u, cfg.activation, &mut m.hidden);
+        feedforward::activate_all(&m.u, cfg.activation, &mut m.hidden, &mut ws.slope);
         nudge(probe, "hidden", &mut m.hidden);
         feedforward::contract(&m.hidden, ffn, &mut m.mlp_out);
         nudge(probe, "mlpOut", &mut m.mlp_out);
@@ -460,11 +462,7 @@ impl Serialize for Backward {
 
 /// Back propagation through the workspace's last forward pass (after `loss_into`): fills
 /// `ws.grad` walking the layers in reverse.
-pub(crate) fn backward_into(
-    ws: &mut Workspace,
-    w: &Weights,
-    cfg: &Config,
-) -> Result<(), ModelError> {
+pub(crate) fn backward_into(ws: &mut Workspace, w: &Weights) -> Result<(), ModelError> {
     let Workspace {
         ids,
         targets,
@@ -475,6 +473,7 @@ pub(crate) fn backward_into(
         count,
         grad,
         scratch,
+        slope,
         ..
     } = ws;
     let Backward {
@@ -504,10 +503,9 @@ pub(crate) fn backward_into(
         feedforward::backward(
             &gm.mlp_out,
             &m.mlp_in,
-            &m.u,
             &m.hidden,
+            slope,
             ffn,
-            cfg.activation,
             feedforward::Grads {
                 d_hidden: &mut gm.hidden,
                 du: &mut gm.u,
@@ -542,11 +540,7 @@ pub(crate) fn backward_into(
 
     embedding::backward(ids, &ga.x, &mut g.embedding, &mut g.position);
 
-    if let Some(name) = g
-        .params()
-        .find(|(_, m)| m.iter().any(|x| !x.is_finite()))
-        .map(|(n, _)| n)
-    {
+    if let Some(name) = g.params().find(|(_, m)| !all_finite(m)).map(|(n, _)| n) {
         fail!("the gradient of weights.{name} is not finite; make the weights smaller");
     }
     let underflow = targets
@@ -569,6 +563,6 @@ pub(crate) fn backward_into(
 pub(crate) fn backward_checked(state: &State) -> Result<Workspace, ModelError> {
     let mut ws = forward_checked(state)?;
     loss_into(&mut ws)?;
-    backward_into(&mut ws, &state.weights, &state.config)?;
+    backward_into(&mut ws, &state.weights)?;
     Ok(ws)
 }
