@@ -20,6 +20,7 @@ mod embedding;
 mod error;
 mod feedforward;
 mod json;
+mod lanes;
 mod layernorm;
 mod loss;
 mod matmul;

@@ -19,6 +19,7 @@
 //! on the platform, the tile sizes, or whether the kernel or the plain loop (used for tiny
 //! products) computed it.
 
+use crate::lanes::F64x2;
 use crate::state::Mat;
 use std::cell::Cell;
 
@@ -295,73 +296,6 @@ fn plain(alpha: f64, a: View, b: View, c: &mut Out, write: Write) {
     }
 }
 
-/// Two f64 lanes on wasm's simd128: one `f64x2.mul` and one `f64x2.add` per step.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[derive(Clone, Copy)]
-struct F64x2(core::arch::wasm32::v128);
-
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-impl F64x2 {
-    #[inline(always)]
-    fn splat(x: f64) -> F64x2 {
-        F64x2(core::arch::wasm32::f64x2_splat(x))
-    }
-
-    #[inline(always)]
-    fn load(pair: &[f64; 2]) -> F64x2 {
-        // SAFETY: `pair` is a reference, so its 16 bytes are readable; `v128_load` is an
-        // unaligned load, so the 8-byte alignment of f64 is enough.
-        F64x2(unsafe { core::arch::wasm32::v128_load(pair.as_ptr().cast()) })
-    }
-
-    /// self + a·b, rounded after the multiply and after the add (as scalar code would).
-    #[inline(always)]
-    fn add_mul(self, a: F64x2, b: F64x2) -> F64x2 {
-        use core::arch::wasm32::{f64x2_add, f64x2_mul};
-        F64x2(f64x2_add(self.0, f64x2_mul(a.0, b.0)))
-    }
-
-    #[inline(always)]
-    fn to_array(self) -> [f64; 2] {
-        use core::arch::wasm32::f64x2_extract_lane;
-        [
-            f64x2_extract_lane::<0>(self.0),
-            f64x2_extract_lane::<1>(self.0),
-        ]
-    }
-}
-
-/// Two f64 lanes as a plain array, everywhere else (the same arithmetic, lane by lane).
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-#[derive(Clone, Copy)]
-struct F64x2([f64; 2]);
-
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-impl F64x2 {
-    #[inline(always)]
-    fn splat(x: f64) -> F64x2 {
-        F64x2([x, x])
-    }
-
-    #[inline(always)]
-    fn load(pair: &[f64; 2]) -> F64x2 {
-        F64x2(*pair)
-    }
-
-    /// self + a·b, rounded after the multiply and after the add.
-    #[inline(always)]
-    fn add_mul(self, a: F64x2, b: F64x2) -> F64x2 {
-        F64x2([self.0[0] + a.0[0] * b.0[0], self.0[1] + a.0[1] * b.0[1]])
-    }
-
-    #[inline(always)]
-    fn to_array(self) -> [f64; 2] {
-        self.0
-    }
-}
-
-/// Run natively by `cargo test` and, through the same `#[test]` functions, in the browser by
-/// `wasm-pack test` (npm test's browser stage), where the kernel is wasm's f64x2 one.
 #[cfg(test)]
 mod tests {
     use super::*;
