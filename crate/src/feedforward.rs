@@ -44,18 +44,22 @@ pub fn activate_derivative(act: Activation, u: f64) -> f64 {
     activate_with_slope(act, u).1
 }
 
-/// Adds a 1×n bias row to every row.
+/// Adds a 1×n bias row to every row. Column by column: nalgebra stores columns contiguously, so
+/// this is a plain loop over memory (a row iterator strides through it).
 fn add_row(m: &mut Mat, bias: &Mat) {
-    for mut row in m.row_iter_mut() {
-        row += bias.row(0);
+    let rows = m.nrows().max(1); // (no rows: an empty slice, nothing to add)
+    for (col, &b) in m.as_mut_slice().chunks_exact_mut(rows).zip(bias.iter()) {
+        col.iter_mut().for_each(|x| *x += b);
     }
 }
 
-/// Sums the rows into `out` (1×n): the gradient of a bias broadcast over positions.
+/// Sums the rows into `out` (1×n): the gradient of a bias broadcast over positions. Each column
+/// is summed from the first row to the last, column by column for the same reason as `add_row`.
 fn sum_rows(m: &Mat, out: &mut Mat) {
     out.fill(0.0);
-    for row in m.row_iter() {
-        *out += &row;
+    let rows = m.nrows().max(1); // (no rows: an empty slice, every sum 0)
+    for (col, total) in m.as_slice().chunks_exact(rows).zip(out.iter_mut()) {
+        *total = col.iter().fold(0.0, |s, x| s + x);
     }
 }
 
