@@ -82,18 +82,22 @@ pub fn activate_all(u: &Mat, act: Activation, hidden: &mut Mat, slope: &mut Mat)
             }
         }
         Activation::Gelu => {
-            // Two entries at a time (an odd last one pairs with a 0 whose result is dropped).
-            let (hs, ss) = (hidden.as_mut_slice(), slope.as_mut_slice());
-            for ((x, h), s) in u
-                .as_slice()
-                .chunks(2)
-                .zip(hs.chunks_mut(2))
-                .zip(ss.chunks_mut(2))
-            {
-                let pair = F64x2::new(x[0], x.get(1).copied().unwrap_or(0.0));
-                let (value, d) = gelu(pair);
-                h.iter_mut().zip(value.to_array()).for_each(|(h, v)| *h = v);
-                s.iter_mut().zip(d.to_array()).for_each(|(s, v)| *s = v);
+            // Two entries at a time; an odd last one through the one-entry path, which is lane 0
+            // of the same code.
+            let mut us = u.as_slice().chunks_exact(2);
+            let mut hs = hidden.as_mut_slice().chunks_exact_mut(2);
+            let mut ss = slope.as_mut_slice().chunks_exact_mut(2);
+            for ((x, h), s) in (&mut us).zip(&mut hs).zip(&mut ss) {
+                // (Chunks of exactly two: the conversions always succeed.)
+                if let (Ok(x), Ok(h), Ok(s)) = (x.try_into(), h.try_into(), s.try_into()) {
+                    let (value, d) = gelu(F64x2::load(x));
+                    value.store(h);
+                    d.store(s);
+                }
+            }
+            let rest = us.remainder().iter().zip(hs.into_remainder());
+            for ((&x, h), s) in rest.zip(ss.into_remainder()) {
+                (*h, *s) = activate_with_slope(act, x);
             }
         }
     }

@@ -21,11 +21,6 @@ impl F64x2 {
     }
 
     #[inline(always)]
-    pub fn new(a: f64, b: f64) -> F64x2 {
-        F64x2(w::f64x2(a, b))
-    }
-
-    #[inline(always)]
     pub fn load(pair: &[f64; 2]) -> F64x2 {
         // SAFETY: `pair` is a reference, so its 16 bytes are readable; `v128_load` is an
         // unaligned load, so the 8-byte alignment of f64 is enough.
@@ -38,6 +33,13 @@ impl F64x2 {
             w::f64x2_extract_lane::<0>(self.0),
             w::f64x2_extract_lane::<1>(self.0),
         ]
+    }
+
+    #[inline(always)]
+    pub fn store(self, out: &mut [f64; 2]) {
+        // SAFETY: `out` is a unique reference, so its 16 bytes are writable; `v128_store` is an
+        // unaligned store, so the 8-byte alignment of f64 is enough.
+        unsafe { w::v128_store(out.as_mut_ptr().cast(), self.0) }
     }
 
     /// self + a·b, rounded after the multiply and after the add (no fused multiply-add).
@@ -116,11 +118,6 @@ impl F64x2 {
     }
 
     #[inline(always)]
-    pub fn new(a: f64, b: f64) -> F64x2 {
-        F64x2([a, b])
-    }
-
-    #[inline(always)]
     pub fn load(pair: &[f64; 2]) -> F64x2 {
         F64x2(*pair)
     }
@@ -128,6 +125,11 @@ impl F64x2 {
     #[inline(always)]
     pub fn to_array(self) -> [f64; 2] {
         self.0
+    }
+
+    #[inline(always)]
+    pub fn store(self, out: &mut [f64; 2]) {
+        *out = self.0;
     }
 
     /// self + a·b, rounded after the multiply and after the add (no fused multiply-add).
@@ -241,7 +243,7 @@ mod tests {
         let mut worst = 0;
         for i in 0..=90_000 {
             let x = -45.0 * i as f64 / 90_000.0;
-            let [got, _] = exp_small(F64x2::new(x, 0.0)).to_array();
+            let [got, _] = exp_small(F64x2::load(&[x, 0.0])).to_array();
             worst = worst.max(ulps(got, x.exp()));
         }
         assert!(worst <= 1, "{worst} ulps");
@@ -252,13 +254,13 @@ mod tests {
         let mut worst: f64 = 0.0;
         for i in -200_000..=200_000 {
             let y = i as f64 * 1e-4 + 1e-9;
-            let [a, b] = tanh(F64x2::new(y, -y)).to_array();
+            let [a, b] = tanh(F64x2::load(&[y, -y])).to_array();
             assert_eq!(a, -b, "odd at {y}");
             worst = worst.max((a - y.tanh()).abs());
         }
         assert!(worst <= f64::EPSILON, "{worst:e}");
         for y in [0.0, -0.0, 1e-300, 19.0, 20.0, 1e300, f64::INFINITY] {
-            let [got, neg] = tanh(F64x2::new(y, -y)).to_array();
+            let [got, neg] = tanh(F64x2::load(&[y, -y])).to_array();
             assert!((got - y.tanh()).abs() <= f64::EPSILON / 2.0, "{y}");
             assert_eq!(got.to_bits(), (-neg).to_bits(), "{y}");
         }
