@@ -166,7 +166,8 @@ thread_local! {
 fn product(alpha: f64, a: View, b: View, mut c: Out, write: Write) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     debug_assert!(b.rows == k && c.rows == m && c.cols == n, "product shapes");
-    if m * n * k < SMALL {
+    // Tiny products take the plain loop, and so does K = 0 (its panels would be empty).
+    if k == 0 || m * n * k < SMALL {
         plain(alpha, a, b, &mut c, write);
         return;
     }
@@ -174,23 +175,18 @@ fn product(alpha: f64, a: View, b: View, mut c: Out, write: Write) {
     let mut p = PACKED.take();
     pack_a(a, &mut p.a);
     pack_b(b, &mut p.b);
-    if k == 0 {
-        // No multiply-add: every entry is α·0. (Empty panels would not say which tiles exist.)
-        tile_zero(&mut c, write);
-    } else {
-        for (jp, bp) in p.b.chunks_exact(k).enumerate() {
-            let j0 = jp * NR;
-            for (ip, ap) in p.a.chunks_exact(k).enumerate() {
-                let i0 = ip * MR;
-                // A causal tile wholly above the diagonal (every j > every i) is all zeros.
-                let above = write == Write::Causal && j0 > i0 + MR - 1;
-                let acc = if above {
-                    [[0.0; MR]; NR]
-                } else {
-                    kernel(ap, bp)
-                };
-                store(&acc, alpha, &mut c, i0, j0, write);
-            }
+    for (jp, bp) in p.b.chunks_exact(k).enumerate() {
+        let j0 = jp * NR;
+        for (ip, ap) in p.a.chunks_exact(k).enumerate() {
+            let i0 = ip * MR;
+            // A causal tile wholly above the diagonal (every j > every i) is all zeros.
+            let above = write == Write::Causal && j0 > i0 + MR - 1;
+            let acc = if above {
+                [[0.0; MR]; NR]
+            } else {
+                kernel(ap, bp)
+            };
+            store(&acc, alpha, &mut c, i0, j0, write);
         }
     }
     PACKED.set(p);
@@ -262,15 +258,6 @@ fn store(acc: &[[f64; MR]; NR], alpha: f64, c: &mut Out, i0: usize, j0: usize, w
                 Write::Causal if j <= i0 + p => alpha * s,
                 Write::Causal => 0.0,
             };
-        }
-    }
-}
-
-/// C for K = 0.
-fn tile_zero(c: &mut Out, write: Write) {
-    if write != Write::Add {
-        for j in 0..c.cols {
-            c.run(0, j, c.rows).fill(0.0);
         }
     }
 }
