@@ -80,6 +80,26 @@ fn configurations() -> Vec<(&'static str, State)> {
             "single token with eos",
             random_state(&shape(2, &[1], Some(0), 2, 2, 3, true, Gelu, 2), 6, 1.0),
         ),
+        (
+            // 8×8 and larger: every product here (the head's included) goes through the packed
+            // kernel of crate/src/matmul.rs, not its plain loop for tiny products.
+            "1 head of size 8, GELU, layer norm, products past the plain loop",
+            random_state(
+                &shape(
+                    8,
+                    &[3, 1, 4, 1, 5, 6, 2, 7],
+                    Some(0),
+                    8,
+                    1,
+                    16,
+                    true,
+                    Gelu,
+                    9,
+                ),
+                7,
+                0.7,
+            ),
+        ),
     ]
 }
 

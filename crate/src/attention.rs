@@ -5,13 +5,15 @@
 //! chains them so every intermediate (and its gradient) can be shown and checked on its own.
 //! All of them write into buffers the caller owns, so a training step allocates nothing.
 
+use crate::matmul::{self, Out, View};
 use crate::state::Mat;
 
 /// q, k, v (each T×C) = attnIn·wq, attnIn·wk, attnIn·wv.
 pub fn project(attn_in: &Mat, wq: &Mat, wk: &Mat, wv: &Mat, q: &mut Mat, k: &mut Mat, v: &mut Mat) {
-    q.gemm(1.0, attn_in, wq, 0.0);
-    k.gemm(1.0, attn_in, wk, 0.0);
-    v.gemm(1.0, attn_in, wv, 0.0);
+    let x = View::of(attn_in);
+    matmul::set(1.0, x, View::of(wq), Out::of(q));
+    matmul::set(1.0, x, View::of(wk), Out::of(k));
+    matmul::set(1.0, x, View::of(wv), Out::of(v));
 }
 
 /// H matrices T×T: `scores[h][t][s] = q_h[t]·k_h[s] / √D` for s ≤ t. Masked entries (s > t) hold 0
@@ -20,16 +22,8 @@ pub fn scores(q: &Mat, k: &Mat, scores: &mut [Mat]) {
     let d = q.ncols() / scores.len();
     let scale = 1.0 / (d as f64).sqrt();
     for (h, s) in scores.iter_mut().enumerate() {
-        let cols = h * d..h * d + d;
-        for t in 0..s.nrows() {
-            for u in 0..s.ncols() {
-                s[(t, u)] = if u <= t {
-                    cols.clone().map(|c| q[(t, c)] * k[(u, c)]).sum::<f64>() * scale
-                } else {
-                    0.0
-                };
-            }
-        }
+        let (q_h, k_h) = (View::columns(q, h * d, d), View::columns(k, h * d, d));
+        matmul::causal(scale, q_h, k_h.t(), Out::of(s));
     }
 }
 
@@ -57,40 +51,33 @@ pub fn causal_softmax(scores: &[Mat], attention: &mut [Mat]) {
 pub fn mix(attention: &[Mat], v: &Mat, z: &mut Mat) {
     let d = v.ncols() / attention.len();
     for (h, a) in attention.iter().enumerate() {
-        z.columns_mut(h * d, d)
-            .gemm(1.0, a, &v.columns(h * d, d), 0.0);
+        let v_h = View::columns(v, h * d, d);
+        matmul::set(1.0, View::of(a), v_h, Out::columns(z, h * d, d));
     }
 }
 
 /// attnOut (T×C) = z·wo.
 pub fn output(z: &Mat, wo: &Mat, attn_out: &mut Mat) {
-    attn_out.gemm(1.0, z, wo, 0.0);
+    matmul::set(1.0, View::of(z), View::of(wo), Out::of(attn_out));
 }
 
-/// Backward of `output`: ∇z = ∇attnOut·woᵀ and ∇wo = zᵀ·∇attnOut (`wo_t` is woᵀ).
-pub fn output_backward(d_attn_out: &Mat, z: &Mat, wo_t: &Mat, dz: &mut Mat, d_wo: &mut Mat) {
-    dz.gemm(1.0, d_attn_out, wo_t, 0.0);
-    d_wo.gemm_tr(1.0, z, d_attn_out, 0.0);
+/// Backward of `output`: ∇z = ∇attnOut·woᵀ and ∇wo = zᵀ·∇attnOut.
+pub fn output_backward(d_attn_out: &Mat, z: &Mat, wo: &Mat, dz: &mut Mat, d_wo: &mut Mat) {
+    let dy = View::of(d_attn_out);
+    matmul::set(1.0, dy, View::of(wo).t(), Out::of(dz));
+    matmul::set(1.0, View::of(z).t(), dy, Out::of(d_wo));
 }
 
 /// Backward of `mix`: ∇attention (H×T×T, masked entries 0) and ∇v (T×C).
 pub fn mix_backward(dz: &Mat, attention: &[Mat], v: &Mat, d_attention: &mut [Mat], dv: &mut Mat) {
     let d = v.ncols() / attention.len();
     for (h, (a, da)) in attention.iter().zip(d_attention.iter_mut()).enumerate() {
-        let cols = h * d..h * d + d;
-        for t in 0..da.nrows() {
-            for s in 0..da.ncols() {
-                // A masked weight is the constant 0, not a function of any score: no gradient
-                // reaches it.
-                da[(t, s)] = if s <= t {
-                    cols.clone().map(|c| dz[(t, c)] * v[(s, c)]).sum()
-                } else {
-                    0.0
-                };
-            }
-        }
-        dv.columns_mut(h * d, d)
-            .gemm_tr(1.0, a, &dz.columns(h * d, d), 0.0);
+        let (dz_h, v_h) = (View::columns(dz, h * d, d), View::columns(v, h * d, d));
+        // ∇A_h = ∇z_h·v_hᵀ on and below the diagonal. A masked weight is the constant 0, not a
+        // function of any score: no gradient reaches it.
+        matmul::causal(1.0, dz_h, v_h.t(), Out::of(da));
+        // ∇v_h = A_hᵀ·∇z_h.
+        matmul::set(1.0, View::of(a).t(), dz_h, Out::columns(dv, h * d, d));
     }
 }
 
@@ -112,19 +99,11 @@ pub fn scores_backward(d_scores: &[Mat], q: &Mat, k: &Mat, dq: &mut Mat, dk: &mu
     let d = q.ncols() / d_scores.len();
     let scale = 1.0 / (d as f64).sqrt();
     for (h, ds) in d_scores.iter().enumerate() {
-        dq.columns_mut(h * d, d)
-            .gemm(scale, ds, &k.columns(h * d, d), 0.0);
-        dk.columns_mut(h * d, d)
-            .gemm_tr(scale, ds, &q.columns(h * d, d), 0.0);
+        let ds = View::of(ds);
+        let (q_h, k_h) = (View::columns(q, h * d, d), View::columns(k, h * d, d));
+        matmul::set(scale, ds, k_h, Out::columns(dq, h * d, d));
+        matmul::set(scale, ds.t(), q_h, Out::columns(dk, h * d, d));
     }
-}
-
-/// The weights' transposes, which the backward products need; kept so they are not reallocated.
-pub struct Transposed {
-    pub wq: Mat,
-    pub wk: Mat,
-    pub wv: Mat,
-    pub wo: Mat,
 }
 
 /// Backward of `project`: ∇attnIn, ∇wq, ∇wk, ∇wv. attnIn feeds all three projections, so its
@@ -135,16 +114,18 @@ pub fn project_backward(
     dk: &Mat,
     dv: &Mat,
     attn_in: &Mat,
-    w_t: &Transposed,
+    [wq, wk, wv]: [&Mat; 3],
     d_attn_in: &mut Mat,
     d_wq: &mut Mat,
     d_wk: &mut Mat,
     d_wv: &mut Mat,
 ) {
-    d_attn_in.gemm(1.0, dq, &w_t.wq, 0.0);
-    d_attn_in.gemm(1.0, dk, &w_t.wk, 1.0);
-    d_attn_in.gemm(1.0, dv, &w_t.wv, 1.0);
-    d_wq.gemm_tr(1.0, attn_in, dq, 0.0);
-    d_wk.gemm_tr(1.0, attn_in, dk, 0.0);
-    d_wv.gemm_tr(1.0, attn_in, dv, 0.0);
+    let (dq, dk, dv) = (View::of(dq), View::of(dk), View::of(dv));
+    matmul::set(1.0, dq, View::of(wq).t(), Out::of(d_attn_in));
+    matmul::add(1.0, dk, View::of(wk).t(), Out::of(d_attn_in));
+    matmul::add(1.0, dv, View::of(wv).t(), Out::of(d_attn_in));
+    let x_t = View::of(attn_in).t();
+    matmul::set(1.0, x_t, dq, Out::of(d_wq));
+    matmul::set(1.0, x_t, dk, Out::of(d_wk));
+    matmul::set(1.0, x_t, dv, Out::of(d_wv));
 }

@@ -24,7 +24,7 @@
 use crate::error::{fail, ModelError};
 use crate::json::{Causal, Rows, Stack};
 use crate::loss::{self, LossReport};
-use crate::state::{Config, LayerNormWeights, Mat, State, Weights};
+use crate::state::{all_finite, Config, LayerNormWeights, Mat, State, Weights};
 use crate::{attention, embedding, feedforward, layernorm, unembedding};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -153,8 +153,8 @@ impl Activations {
     fn first_non_finite(&self) -> Option<&'static str> {
         self.entries().find_map(|(name, a)| {
             let finite = match a {
-                ActivationRef::Matrix(m) => m.iter().all(|x| x.is_finite()),
-                ActivationRef::Heads(hs) => hs.iter().all(|m| m.iter().all(|x| x.is_finite())),
+                ActivationRef::Matrix(m) => all_finite(m),
+                ActivationRef::Heads(hs) => hs.iter().all(all_finite),
             };
             (!finite).then_some(name)
         })
@@ -231,14 +231,6 @@ impl Dims {
     }
 }
 
-/// The transposed weights that backward's products read (kept so they are not reallocated).
-struct Transposed {
-    attention: attention::Transposed,
-    w1: Mat,          // F×C
-    w2: Mat,          // C×F
-    unembedding: Mat, // V×C
-}
-
 /// Every buffer of one forward + loss + backward at fixed sizes, in the spirit of llm.c: the
 /// forward pass fills `acts` (and the layer-norm caches) and keeps them for the backward pass,
 /// which fills `grad`. Once built, running the model again allocates nothing.
@@ -253,8 +245,8 @@ pub(crate) struct Workspace {
     pub terms: Vec<Option<f64>>, // T, −ln probs[t][target]
     pub count: usize,            // N
     pub grad: Backward,
-    transposed: Transposed,
     scratch: Mat, // T×C, a layer norm's input gradient before it joins the residual stream
+    slope: Mat,   // T×F, act′(u): the forward pass computes it with act(u), backward uses it
 }
 
 impl Workspace {
@@ -278,18 +270,8 @@ impl Workspace {
                 weights: state.weights.zeros_like(),
                 activations: Activations::zeros(&d),
             },
-            transposed: Transposed {
-                attention: attention::Transposed {
-                    wq: Mat::zeros(d.c, d.c),
-                    wk: Mat::zeros(d.c, d.c),
-                    wv: Mat::zeros(d.c, d.c),
-                    wo: Mat::zeros(d.c, d.c),
-                },
-                w1: Mat::zeros(d.f, d.c),
-                w2: Mat::zeros(d.c, d.f),
-                unembedding: Mat::zeros(d.v, d.c),
-            },
             scratch: Mat::zeros(d.t, d.c),
+            slope: Mat::zeros(d.t, d.f),
         }
     }
 
@@ -391,7 +373,7 @@ pub(crate) fn run(ws: &mut Workspace, w: &Weights, cfg: &Config, probe: Option<&
         nudge(probe, "mlpIn", &mut m.mlp_in);
         feedforward::expand(&m.mlp_in, ffn, &mut m.u);
         nudge(probe, "u", &mut m.u);
-        feedforward::activate_all(&m.u, cfg.activation, &mut m.hidden);
+        feedforward::activate_all(&m.u, cfg.activation, &mut m.hidden, &mut ws.slope);
         nudge(probe, "hidden", &mut m.hidden);
         feedforward::contract(&m.hidden, ffn, &mut m.mlp_out);
         nudge(probe, "mlpOut", &mut m.mlp_out);
@@ -480,11 +462,7 @@ impl Serialize for Backward {
 
 /// Back propagation through the workspace's last forward pass (after `loss_into`): fills
 /// `ws.grad` walking the layers in reverse.
-pub(crate) fn backward_into(
-    ws: &mut Workspace,
-    w: &Weights,
-    cfg: &Config,
-) -> Result<(), ModelError> {
+pub(crate) fn backward_into(ws: &mut Workspace, w: &Weights) -> Result<(), ModelError> {
     let Workspace {
         ids,
         targets,
@@ -494,8 +472,8 @@ pub(crate) fn backward_into(
         lnf,
         count,
         grad,
-        transposed: wt,
         scratch,
+        slope,
         ..
     } = ws;
     let Backward {
@@ -504,19 +482,13 @@ pub(crate) fn backward_into(
         ..
     } = grad;
 
-    w.wq.transpose_to(&mut wt.attention.wq);
-    w.wk.transpose_to(&mut wt.attention.wk);
-    w.wv.transpose_to(&mut wt.attention.wv);
-    w.wo.transpose_to(&mut wt.attention.wo);
-    w.unembedding.transpose_to(&mut wt.unembedding);
-
     // L = mean of −ln softmax(logits)[target]  ⇒  ∇logits = (P − Y)/N.
     loss::backward_logits(&a.probs, targets, *count, &mut ga.logits);
     loss::backward_probs(&a.probs, targets, *count, &mut ga.probs);
     unembedding::backward(
         &ga.logits,
         &a.xf,
-        &wt.unembedding,
+        &w.unembedding,
         &mut ga.xf,
         &mut g.unembedding,
     );
@@ -527,17 +499,13 @@ pub(crate) fn backward_into(
     // x2 = x1 + mlpOut: the residual hands ∇x2 to both branches unchanged.
     ga.x1.copy_from(&ga.x2);
     if let (Some(ffn), Some(m), Some(gm), Some(gffn)) = (&w.ffn, &a.mlp, &mut ga.mlp, &mut g.ffn) {
-        ffn.w1.transpose_to(&mut wt.w1);
-        ffn.w2.transpose_to(&mut wt.w2);
         gm.mlp_out.copy_from(&ga.x2);
         feedforward::backward(
             &gm.mlp_out,
             &m.mlp_in,
-            &m.u,
             &m.hidden,
-            &wt.w1,
-            &wt.w2,
-            cfg.activation,
+            slope,
+            ffn,
             feedforward::Grads {
                 d_hidden: &mut gm.hidden,
                 du: &mut gm.u,
@@ -551,7 +519,7 @@ pub(crate) fn backward_into(
 
     // x1 = x + attnOut, the same split again.
     ga.attn_out.copy_from(&ga.x1);
-    attention::output_backward(&ga.attn_out, &a.z, &wt.attention.wo, &mut ga.z, &mut g.wo);
+    attention::output_backward(&ga.attn_out, &a.z, &w.wo, &mut ga.z, &mut g.wo);
     attention::mix_backward(&ga.z, &a.attention, &a.v, &mut ga.attention, &mut ga.v);
     attention::softmax_backward(&ga.attention, &a.attention, &mut ga.scores);
     attention::scores_backward(&ga.scores, &a.q, &a.k, &mut ga.q, &mut ga.k);
@@ -560,7 +528,7 @@ pub(crate) fn backward_into(
         &ga.k,
         &ga.v,
         &a.attn_in,
-        &wt.attention,
+        [&w.wq, &w.wk, &w.wv],
         &mut ga.attn_in,
         &mut g.wq,
         &mut g.wk,
@@ -572,11 +540,7 @@ pub(crate) fn backward_into(
 
     embedding::backward(ids, &ga.x, &mut g.embedding, &mut g.position);
 
-    if let Some(name) = g
-        .params()
-        .find(|(_, m)| m.iter().any(|x| !x.is_finite()))
-        .map(|(n, _)| n)
-    {
+    if let Some(name) = g.params().find(|(_, m)| !all_finite(m)).map(|(n, _)| n) {
         fail!("the gradient of weights.{name} is not finite; make the weights smaller");
     }
     let underflow = targets
@@ -599,6 +563,6 @@ pub(crate) fn backward_into(
 pub(crate) fn backward_checked(state: &State) -> Result<Workspace, ModelError> {
     let mut ws = forward_checked(state)?;
     loss_into(&mut ws)?;
-    backward_into(&mut ws, &state.weights, &state.config)?;
+    backward_into(&mut ws, &state.weights)?;
     Ok(ws)
 }

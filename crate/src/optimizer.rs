@@ -3,7 +3,7 @@
 use crate::error::{fail, ModelError};
 use crate::json::{self, quote};
 use crate::model::{self, Workspace};
-use crate::state::{Config, OptimizerState, State, Weights, WeightsJson};
+use crate::state::{all_finite, Config, OptimizerState, State, Weights, WeightsJson};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
@@ -142,10 +142,7 @@ pub(crate) fn apply(
             adam(weights, grads, moments, options);
         }
     }
-    if let Some((name, _)) = weights
-        .params()
-        .find(|(_, m)| m.iter().any(|x| !x.is_finite()))
-    {
+    if let Some((name, _)) = weights.params().find(|(_, m)| !all_finite(m)) {
         fail!(
             "the step made weights.{name} non-finite: the learning rate {} is too large; lower it",
             options.learning_rate

@@ -122,7 +122,7 @@ impl Session {
             self.done = Done::Loss;
         }
         if self.done < Done::Backward && want >= Done::Backward {
-            model::backward_into(&mut self.ws, w, cfg)?;
+            model::backward_into(&mut self.ws, w)?;
             self.done = Done::Backward;
         }
         Ok(())

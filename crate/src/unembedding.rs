@@ -1,10 +1,11 @@
 //! Unembedding and softmax: logits = xf·unembedding, probs = softmax of each row.
 
+use crate::matmul::{self, Out, View};
 use crate::state::Mat;
 
 /// logits: T×V.
 pub fn forward(xf: &Mat, unembedding: &Mat, logits: &mut Mat) {
-    logits.gemm(1.0, xf, unembedding, 0.0);
+    matmul::set(1.0, View::of(xf), View::of(unembedding), Out::of(logits));
 }
 
 /// probs: T×V. Each row's largest logit is subtracted first, so `exp` never overflows and the
@@ -27,15 +28,15 @@ pub fn log_sum_exp(logits: &Mat, t: usize) -> f64 {
     max + row.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
 }
 
-/// ∇xf (T×C) and ∇unembedding (C×V). `unembedding_t` is unembeddingᵀ, kept transposed so the
-/// product needs no temporary.
+/// ∇xf = ∇logits·unembeddingᵀ (T×C) and ∇unembedding = xfᵀ·∇logits (C×V).
 pub fn backward(
     d_logits: &Mat,
     xf: &Mat,
-    unembedding_t: &Mat,
+    unembedding: &Mat,
     d_xf: &mut Mat,
     d_unembedding: &mut Mat,
 ) {
-    d_xf.gemm(1.0, d_logits, unembedding_t, 0.0);
-    d_unembedding.gemm_tr(1.0, xf, d_logits, 0.0);
+    let dy = View::of(d_logits);
+    matmul::set(1.0, dy, View::of(unembedding).t(), Out::of(d_xf));
+    matmul::set(1.0, View::of(xf).t(), dy, Out::of(d_unembedding));
 }

@@ -1,0 +1,269 @@
+//! Two f64 lanes, the unit of the vectorised loops (matrix products, GELU): wasm's `f64x2` where
+//! the build enables simd128, a plain `[f64; 2]` elsewhere (which the compiler vectorises
+//! natively). Both do exactly the same IEEE operations lane by lane, so native tests check the
+//! very arithmetic the browser runs.
+//!
+//! Also here: `tanh` on two lanes, built on a two-lane `exp`, since the scalar `f64::tanh` is a
+//! software routine on wasm (it was a sixth of a training step with GELU).
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use core::arch::wasm32 as w;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[derive(Clone, Copy)]
+pub struct F64x2(w::v128);
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl F64x2 {
+    #[inline(always)]
+    pub fn splat(x: f64) -> F64x2 {
+        F64x2(w::f64x2_splat(x))
+    }
+
+    #[inline(always)]
+    pub fn load(pair: &[f64; 2]) -> F64x2 {
+        // SAFETY: `pair` is a reference, so its 16 bytes are readable; `v128_load` is an
+        // unaligned load, so the 8-byte alignment of f64 is enough.
+        F64x2(unsafe { w::v128_load(pair.as_ptr().cast()) })
+    }
+
+    #[inline(always)]
+    pub fn to_array(self) -> [f64; 2] {
+        [
+            w::f64x2_extract_lane::<0>(self.0),
+            w::f64x2_extract_lane::<1>(self.0),
+        ]
+    }
+
+    #[inline(always)]
+    pub fn store(self, out: &mut [f64; 2]) {
+        // SAFETY: `out` is a unique reference, so its 16 bytes are writable; `v128_store` is an
+        // unaligned store, so the 8-byte alignment of f64 is enough.
+        unsafe { w::v128_store(out.as_mut_ptr().cast(), self.0) }
+    }
+
+    /// self + a·b, rounded after the multiply and after the add (no fused multiply-add).
+    #[inline(always)]
+    pub fn add_mul(self, a: F64x2, b: F64x2) -> F64x2 {
+        F64x2(w::f64x2_add(self.0, w::f64x2_mul(a.0, b.0)))
+    }
+
+    #[inline(always)]
+    pub fn add(self, b: F64x2) -> F64x2 {
+        F64x2(w::f64x2_add(self.0, b.0))
+    }
+
+    #[inline(always)]
+    pub fn sub(self, b: F64x2) -> F64x2 {
+        F64x2(w::f64x2_sub(self.0, b.0))
+    }
+
+    #[inline(always)]
+    pub fn mul(self, b: F64x2) -> F64x2 {
+        F64x2(w::f64x2_mul(self.0, b.0))
+    }
+
+    #[inline(always)]
+    fn div(self, b: F64x2) -> F64x2 {
+        F64x2(w::f64x2_div(self.0, b.0))
+    }
+
+    #[inline(always)]
+    fn abs(self) -> F64x2 {
+        F64x2(w::f64x2_abs(self.0))
+    }
+
+    /// The smaller of self and `hi` (NaN stays NaN).
+    #[inline(always)]
+    fn at_most(self, hi: F64x2) -> F64x2 {
+        // pmin(a, b) is `b < a ? b : a`: a NaN in a is kept.
+        F64x2(w::f64x2_pmin(self.0, hi.0))
+    }
+
+    /// self with the sign of `sign`.
+    #[inline(always)]
+    fn copysign(self, sign: F64x2) -> F64x2 {
+        let mask = w::u64x2_splat(1 << 63);
+        F64x2(w::v128_bitselect(sign.0, self.0, mask))
+    }
+
+    /// 2^k for lanes holding `MAGIC + k`, k an integer in −1022..=1023: the exponent field is
+    /// k + 1023, and k sits in the low bits of the magic number's mantissa.
+    #[inline(always)]
+    fn pow2_of_magic(self) -> F64x2 {
+        let k = w::i64x2_shl(self.0, 52);
+        F64x2(w::i64x2_add(k, w::i64x2_splat(1023 << 52)))
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[derive(Clone, Copy)]
+pub struct F64x2([f64; 2]);
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+impl F64x2 {
+    #[inline(always)]
+    fn map(self, f: impl Fn(f64) -> f64) -> F64x2 {
+        F64x2(self.0.map(f))
+    }
+
+    #[inline(always)]
+    fn zip(self, b: F64x2, f: impl Fn(f64, f64) -> f64) -> F64x2 {
+        F64x2([f(self.0[0], b.0[0]), f(self.0[1], b.0[1])])
+    }
+
+    #[inline(always)]
+    pub fn splat(x: f64) -> F64x2 {
+        F64x2([x, x])
+    }
+
+    #[inline(always)]
+    pub fn load(pair: &[f64; 2]) -> F64x2 {
+        F64x2(*pair)
+    }
+
+    #[inline(always)]
+    pub fn to_array(self) -> [f64; 2] {
+        self.0
+    }
+
+    #[inline(always)]
+    pub fn store(self, out: &mut [f64; 2]) {
+        *out = self.0;
+    }
+
+    /// self + a·b, rounded after the multiply and after the add (no fused multiply-add).
+    #[inline(always)]
+    pub fn add_mul(self, a: F64x2, b: F64x2) -> F64x2 {
+        self.add(a.mul(b))
+    }
+
+    #[inline(always)]
+    pub fn add(self, b: F64x2) -> F64x2 {
+        self.zip(b, |x, y| x + y)
+    }
+
+    #[inline(always)]
+    pub fn sub(self, b: F64x2) -> F64x2 {
+        self.zip(b, |x, y| x - y)
+    }
+
+    #[inline(always)]
+    pub fn mul(self, b: F64x2) -> F64x2 {
+        self.zip(b, |x, y| x * y)
+    }
+
+    #[inline(always)]
+    fn div(self, b: F64x2) -> F64x2 {
+        self.zip(b, |x, y| x / y)
+    }
+
+    #[inline(always)]
+    fn abs(self) -> F64x2 {
+        self.map(f64::abs)
+    }
+
+    /// The smaller of self and `hi` (NaN stays NaN), as wasm's pmin.
+    #[inline(always)]
+    fn at_most(self, hi: F64x2) -> F64x2 {
+        self.zip(hi, |x, h| if h < x { h } else { x })
+    }
+
+    #[inline(always)]
+    fn copysign(self, sign: F64x2) -> F64x2 {
+        self.zip(sign, f64::copysign)
+    }
+
+    #[inline(always)]
+    fn pow2_of_magic(self) -> F64x2 {
+        self.map(|m| f64::from_bits((m.to_bits() << 52).wrapping_add(1023 << 52)))
+    }
+}
+
+/// 1.5·2⁵²: adding it rounds a number of magnitude below 2⁵¹ to an integer (ties to even), which
+/// then sits in the low bits of the sum's mantissa.
+const MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// e^x for x in [−45, 0] (what `tanh` needs; no overflow or subnormal handling), within about
+/// one ulp: fdlibm's e_exp.c for two lanes. x = k·ln 2 + r with |r| ≤ ln2/2, e^r from a rational
+/// approximation, times 2^k.
+#[inline(always)]
+fn exp_small(x: F64x2) -> F64x2 {
+    // ln 2 split so that k·LN2_HI is exact for the k used here.
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const INV_LN2: f64 = std::f64::consts::LOG2_E;
+    const P1: f64 = 0.166_666_666_666_666_02;
+    const P2: f64 = -0.002_777_777_777_701_559_3;
+    const P3: f64 = 6.613_756_321_437_934e-5;
+    const P4: f64 = -1.653_390_220_546_525_2e-6;
+    const P5: f64 = 4.138_136_797_057_238_5e-8;
+    let s = F64x2::splat;
+    let magic = x.mul(s(INV_LN2)).add(s(MAGIC));
+    let k = magic.sub(s(MAGIC));
+    let hi = x.sub(k.mul(s(LN2_HI)));
+    let lo = k.mul(s(LN2_LO));
+    let r = hi.sub(lo);
+    let rr = r.mul(r);
+    let poly = s(P5)
+        .mul(rr)
+        .add(s(P4))
+        .mul(rr)
+        .add(s(P3))
+        .mul(rr)
+        .add(s(P2));
+    let c = r.sub(rr.mul(poly.mul(rr).add(s(P1))));
+    let y = s(1.0).sub(lo.sub(r.mul(c).div(s(2.0).sub(c))).sub(hi));
+    y.mul(magic.pow2_of_magic())
+}
+
+/// tanh on two lanes: (1 − e)/(1 + e) with e = e^(−2|y|), then y's sign. Its absolute error is
+/// about one ulp of 1, which is what GELU needs (it uses 1 + tanh and 1 − tanh², never tanh
+/// alone); near 0 its relative error is larger than libm's. |y| ≥ 20 gives ±1 exactly.
+#[inline(always)]
+pub fn tanh(y: F64x2) -> F64x2 {
+    let a = y.abs().at_most(F64x2::splat(20.0));
+    let e = exp_small(a.mul(F64x2::splat(-2.0)));
+    let one = F64x2::splat(1.0);
+    one.sub(e).div(one.add(e)).copysign(y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn ulps(a: f64, b: f64) -> u64 {
+        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
+    }
+
+    #[test]
+    fn exp_is_within_one_ulp_of_libm() {
+        let mut worst = 0;
+        for i in 0..=90_000 {
+            let x = -45.0 * i as f64 / 90_000.0;
+            let [got, _] = exp_small(F64x2::load(&[x, 0.0])).to_array();
+            worst = worst.max(ulps(got, x.exp()));
+        }
+        assert!(worst <= 1, "{worst} ulps");
+    }
+
+    #[test]
+    fn tanh_is_within_an_ulp_of_one_of_libm() {
+        let mut worst: f64 = 0.0;
+        for i in -200_000..=200_000 {
+            let y = i as f64 * 1e-4 + 1e-9;
+            let [a, b] = tanh(F64x2::load(&[y, -y])).to_array();
+            assert_eq!(a, -b, "odd at {y}");
+            worst = worst.max((a - y.tanh()).abs());
+        }
+        assert!(worst <= f64::EPSILON, "{worst:e}");
+        for y in [0.0, -0.0, 1e-300, 19.0, 20.0, 1e300, f64::INFINITY] {
+            let [got, neg] = tanh(F64x2::load(&[y, -y])).to_array();
+            assert!((got - y.tanh()).abs() <= f64::EPSILON / 2.0, "{y}");
+            assert_eq!(got.to_bits(), (-neg).to_bits(), "{y}");
+        }
+        assert!(tanh(F64x2::splat(f64::NAN)).to_array()[0].is_nan());
+    }
+}
