@@ -553,6 +553,23 @@ async function main() {
     return `CSP: ${meta}; probes blocked (${v.length} violation events for them)`;
   });
 
+  // ---- A browser that cannot run the core ----
+  await run('B1', 'browser', 'a browser without WebAssembly SIMD gets a plain sentence, not a compile error', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const old = await ctx.newPage();
+    const problems = [];
+    old.on('pageerror', (err) => problems.push(err.message));
+    // What a browser from before simd128 answers for the core's probe module.
+    await old.addInitScript(() => { WebAssembly.validate = () => false; });
+    await old.goto(`${BASE}/index.html`);
+    await old.waitForFunction(() => /cannot run the model/.test(document.querySelector('backprop-widget')?.shadowRoot?.textContent || ''), null, { timeout: 15000 });
+    const status = await old.evaluate(() => document.querySelector('backprop-widget').shadowRoot.querySelector('.bp-status').textContent);
+    assert(/WebAssembly SIMD/.test(status) && /Safari 16\.4/.test(status), status);
+    eq(problems.length, 0, `page errors: ${problems.join(' | ')}`);
+    await ctx.close();
+    return status;
+  });
+
   // ---- Large states at the contract's limits ----
   await run('L1', 'large state', 'load a state at the limits (V 512, T 256, C 256, H 4, F 1024, layer norm): no long task > 100 ms', async () => {
     await buildLarge(page);

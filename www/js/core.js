@@ -44,10 +44,35 @@ function wrap(fn, name) {
   };
 }
 
+// The core is compiled with WebAssembly SIMD (simd128, see .cargo/config.toml). A browser
+// without it cannot compile the module at all; this smallest module using a SIMD instruction
+// tells beforehand, so the reader gets a sentence instead of a compile error.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+  10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+/** Whether this browser runs WebAssembly SIMD. */
+export function hasWasmSimd() {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/** The core cannot run in this browser (not a fault of the page or of the reader's input). */
+export class UnsupportedBrowser extends Error {
+  constructor() {
+    super('This browser cannot run the model: it lacks WebAssembly SIMD, which Chrome and Edge 91, '
+      + 'Firefox 89, Safari 16.4 and every later version have. Please open the page in a current browser.');
+    this.name = 'UnsupportedBrowser';
+  }
+}
+
 /** Resolve to { articleExample, forward, loss, backward, step, derivation, finiteDifference, resize, validate, module }. */
 export function loadCore() {
   if (!corePromise) {
     corePromise = (async () => {
+      if (!hasWasmSimd()) throw new UnsupportedBrowser();
       // A literal specifier, so that the build's bundler (.ci/bundle.mjs) takes the wasm-bindgen
       // wrapper into the page's bundle; unbundled, it is fetched from www/pkg like the wasm.
       const mod = await import('../pkg/how_llms_learn.js');

@@ -60,7 +60,8 @@ export class BackpropWidget extends HTMLElement {
     Promise.all([this.store.ready, openLink(this.store), katexRoot(root), ...sheets.map((s) => s.loaded)])
       .then(() => this.mount())
       .catch((err) => {
-        this.status.textContent = `The model core could not be loaded (${errorMessage(err)}). Check that the page was built with npm run build.`;
+        this.status.textContent = err?.name === 'UnsupportedBrowser' ? err.message
+          : `The model core could not be loaded (${errorMessage(err)}). Check that the page was built with npm run build.`;
         this.status.classList.add('error');
       });
   }
