@@ -4,6 +4,7 @@
 // an edit costs one setWeight + run() instead of re-sending and re-parsing the whole state.
 // Results are flat Float64Arrays with their shapes (compute.js's viewParts turns them into
 // rows); every number in them was computed by the core.
+import { errorMessage } from './dom.js';
 
 const FORWARD = ['x', 'attnIn', 'q', 'k', 'v', 'scores', 'attention', 'z', 'attnOut', 'x1',
   'mlpIn', 'u', 'hidden', 'mlpOut', 'x2', 'xf', 'logits', 'probs'];
@@ -11,7 +12,6 @@ const WEIGHTS = ['embedding', 'position', 'wq', 'wk', 'wv', 'wo', 'w1', 'b1', 'w
   'ln1Gain', 'ln1Bias', 'ln2Gain', 'ln2Bias', 'lnfGain', 'lnfBias', 'unembedding'];
 const VECTORS = new Set(['b1', 'b2', 'ln1Gain', 'ln1Bias', 'ln2Gain', 'ln2Bias', 'lnfGain', 'lnfBias']);
 
-export const message = (err) => (err && typeof err.message === 'string' ? err.message : String(err));
 
 export class Engine {
   /** `core`: the wasm package's module (its `Model` class and contract functions). */
@@ -74,9 +74,9 @@ export class Engine {
       const forward = {};
       for (const name of FORWARD) if (this.present(name)) forward[name] = pack(model.activation(name), this.activationShape(name));
       out.forward = forward;
-    } catch (err) { out.forwardError = message(err); }
+    } catch (err) { out.forwardError = errorMessage(err); }
     if (!out.forward) { out.lossError = out.forwardError; out.backwardError = out.forwardError; return out; }
-    try { out.loss = model.loss(); } catch (err) { out.lossError = message(err); }
+    try { out.loss = model.loss(); } catch (err) { out.lossError = errorMessage(err); }
     if (!out.loss) { out.backwardError = out.lossError; return out; }
     try {
       const weights = {};
@@ -84,7 +84,7 @@ export class Engine {
       for (const name of WEIGHTS) if (this.present(name)) weights[name] = pack(model.weightGradient(name), this.weightShape(name));
       for (const name of FORWARD) if (this.present(name)) activations[name] = pack(model.activationGradient(name), this.activationShape(name));
       out.backward = { loss: out.loss.value, weights, activations };
-    } catch (err) { out.backwardError = message(err); }
+    } catch (err) { out.backwardError = errorMessage(err); }
     return out;
   }
 
@@ -111,9 +111,7 @@ export class Engine {
     const result = this.core.step(this.currentState(), options);
     this.model.setState(result.state);
     this.remember(result.state);
-    const update = {};
-    for (const [name, m] of Object.entries(result.update || {})) update[name] = m;
-    return { lossBefore: result.lossBefore, lossAfter: result.lossAfter, update, state: result.state };
+    return { lossBefore: result.lossBefore, lossAfter: result.lossAfter, update: result.update || {}, state: result.state };
   }
 
   /** Up to `steps` steps in place; stops at the first non-finite step (state = last good one). */

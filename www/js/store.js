@@ -3,7 +3,7 @@
 import { loadCore, CoreError } from './core.js';
 import { errorMessage } from './dom.js';
 import { isLarge, request, viewParts } from './compute.js';
-import { Engine, message } from './engine.js';
+import { Engine } from './engine.js';
 
 const STORAGE_PREFIX = 'how-llms-learn:v1:';
 const HISTORY_LIMIT = 300;
@@ -102,7 +102,7 @@ class Store {
     } catch (err) {
       this.engineState = null;
       this.version += 1;
-      const error = message(err);
+      const error = errorMessage(err);
       return {
         version: this.version, state, forward: null, forwardError: error, loss: null, lossError: error,
         backward: null, backwardError: error, derived: null,
@@ -121,12 +121,17 @@ class Store {
       result = this.engine.handle(op, args);
     } catch (err) {
       this.engineState = null;
-      throw new CoreError(message(err));
+      throw new CoreError(errorMessage(err));
     }
     const next = result.state || state;
     this.engineState = next;
+    return this.viewOf(result, next);
+  }
+
+  /** A new view of `state` from an engine's (here or in the worker) result and its snapshot. */
+  viewOf(result, state, extra = {}) {
     this.version += 1;
-    const view = { version: this.version, state: next, ...viewParts(result.view), derived: null };
+    const view = { version: this.version, state, ...viewParts(result.view), derived: null, ...extra };
     view.derived = derive(view);
     return view;
   }
@@ -208,12 +213,9 @@ class Store {
         const result = await request(op, args, { withState });
         const next = result.state || state;
         this.workerState = next;
-        this.version += 1;
-        const view = { version: this.version, state: next, ...viewParts(result.view), derived: null, large: true };
-        view.derived = derive(view);
-        if (view.forwardError) throw new CoreError(view.forwardError);
-        if (view.lossError && hasTarget(next)) throw new CoreError(view.lossError);
-        if (view.backwardError && hasTarget(next)) throw new CoreError(view.backwardError);
+        const view = this.viewOf(result, next, { large: true });
+        const error = refusal(view);
+        if (error) throw new CoreError(error);
         if (then) then(result, view);
         return { result, view };
       } finally {
@@ -282,9 +284,7 @@ class Store {
 
   /** Throws the view's error when a state cannot be adopted (see commit). */
   refuseErrors(view) {
-    const { state } = view;
-    let error = view.forwardError;
-    if (!error && hasTarget(state)) error = view.lossError || view.backwardError;
+    const error = refusal(view);
     if (!error) return;
     this.engineState = null; // the engine holds the refused state
     throw new CoreError(error);
@@ -383,6 +383,16 @@ class Store {
     clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(() => writeStorage(this.storageKey, JSON.stringify(this.view.state)), 250);
   }
+}
+
+/**
+ * Why a view's state cannot be adopted, or null: its forward pass failed, or a position has a
+ * target and the loss or the gradients failed (without a target, no loss is expected).
+ */
+function refusal(view) {
+  if (view.forwardError) return view.forwardError;
+  if (!hasTarget(view.state)) return null;
+  return view.lossError || view.backwardError || null;
 }
 
 /** A position has a target unless the input is one token and there is no end-of-sequence token. */

@@ -3,7 +3,8 @@
 // the core; states and matrices travel as transferred Float64Arrays.
 import init, * as core from '../pkg/how_llms_learn.js';
 import { packState, unpackState } from './compute.js';
-import { Engine, message } from './engine.js';
+import { Engine } from './engine.js';
+import { errorMessage } from './dom.js';
 
 const ready = init({ module_or_path: new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url) });
 const engine = new Engine(core);
@@ -19,6 +20,6 @@ self.addEventListener('message', async (event) => {
     if (result.update) result.update = packState({ weights: result.update }, transfer).weights;
     self.postMessage({ id, ok: true, result }, transfer);
   } catch (err) {
-    self.postMessage({ id, ok: false, error: message(err) });
+    self.postMessage({ id, ok: false, error: errorMessage(err) });
   }
 });
