@@ -10,7 +10,7 @@
 // contract's limits are measured with a PerformanceObserver('longtask'). Prints the catalogue
 // with each case's result; screenshots go to tests/e2e/screenshots/.
 
-import { bundlePage, frames, launch, serve, stopServers, typesetFormulas } from './harness.mjs';
+import { bundlePage, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,10 +70,7 @@ async function run(id, area, what, fn) {
 async function openPage({ width = 1280, height = 900, path = '/index.html', clear = true } = {}) {
   const ctx = await browser.newContext({ viewport: { width, height } });
   const page = await ctx.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') consoleProblems.push(`${msg.type()}: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => consoleProblems.push(`pageerror: ${err.message}`));
+  recordConsoleProblems(page, consoleProblems);
   page.on('dialog', (d) => { consoleProblems.push(`dialog opened: ${d.message()}`); d.dismiss().catch(() => {}); });
   // Injected by the browser (not an inline script): collects CSP violations and long tasks.
   await page.addInitScript(() => {
@@ -89,15 +86,6 @@ async function openPage({ width = 1280, height = 900, path = '/index.html', clea
   await waitReady(page);
   if (clear) await page.evaluate(() => localStorage.clear());
   return { page, ctx };
-}
-
-async function waitReady(page) {
-  await page.waitForFunction(() => {
-    const widgets = [...document.querySelectorAll('backprop-widget')];
-    return widgets.length > 0 && widgets.every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel'));
-  }, null, { timeout: 20000 });
-  await frames(page, 2);
-  await typesetFormulas(page);
 }
 
 
@@ -692,20 +680,12 @@ async function main() {
   await ctx.close();
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (err) {
-  console.error('bad-input: aborted:', err);
-  exitCode = 1;
-} finally {
-  await browser?.close().catch(() => {});
-  stopServers();
-}
-console.log('\nCatalogue:');
-for (const r of results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.id.padEnd(4)} ${r.area} — ${r.what}${r.ok ? `\n         ${r.outcome.slice(0, 240)}` : ''}`);
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-console.log(`\nbad-input: ${passed} passed, ${failed} failed (${results.length} cases)`);
-if (failed || !results.length) exitCode = 1;
-process.exit(exitCode);
+await finishSuite('bad-input', main, {
+  browser: () => browser,
+  results,
+  noun: 'cases',
+  report: () => {
+    console.log('\nCatalogue:');
+    for (const r of results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.id.padEnd(4)} ${r.area} — ${r.what}${r.ok ? `\n         ${r.outcome.slice(0, 240)}` : ''}`);
+  },
+});

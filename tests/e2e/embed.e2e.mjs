@@ -11,7 +11,7 @@
 // exits non-zero when any check fails. Screenshots go to tests/e2e/screenshots/embed-*.png.
 
 import { spawnSync } from 'node:child_process';
-import { checker, frames, launch, serve, stopServers, typesetFormulas } from './harness.mjs';
+import { checker, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -124,10 +124,7 @@ async function open(url, { width = 1100, height = 900, wait = true, clipboard = 
   if (clipboard) await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
   const page = await ctx.newPage();
   const log = { failed: [], requests: [], dialogs: [], console: [] };
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') log.console.push(`${msg.type()}: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => log.console.push(`pageerror: ${err.message}`));
+  recordConsoleProblems(page, log.console);
   page.on('dialog', (d) => { log.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   page.on('request', (r) => log.requests.push(r.url()));
   page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) log.failed.push(`${r.status()} ${r.url()}`); });
@@ -140,17 +137,14 @@ async function open(url, { width = 1100, height = 900, wait = true, clipboard = 
     return route.abort();
   });
   await page.goto(url);
-  if (wait) await waitReady(page);
+  if (wait) await waitSettled(page);
   return { page, ctx, log };
 }
 
-async function waitReady(page) {
-  await page.waitForFunction(() => {
-    const widgets = [...document.querySelectorAll('backprop-widget')];
-    return widgets.length > 0 && widgets.every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel'));
-  }, null, { timeout: 20000 });
+/** The harness's waitReady, then every widget's ready promise, the fonts and three more frames. */
+async function waitSettled(page) {
+  await waitReady(page);
   await page.evaluate(() => Promise.all([...document.querySelectorAll('backprop-widget')].map((w) => w.ready)));
-  await typesetFormulas(page);
   await page.evaluate(() => document.fonts.ready.then(() => {}));
   await frames(page, 3);
 }
@@ -588,19 +582,4 @@ async function main() {
   await ex.ctx.close();
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (err) {
-  console.error('embed e2e: aborted:', err);
-  exitCode = 1;
-} finally {
-  await browser?.close().catch(() => {});
-  stopServers();
-  rmSync(TMP, { recursive: true, force: true });
-}
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-console.log(`\nembed e2e: ${passed} passed, ${failed} failed (${results.length} checks)`);
-if (failed || !results.length) exitCode = 1;
-process.exit(exitCode);
+await finishSuite('embed e2e', main, { browser: () => browser, results, cleanup: () => rmSync(TMP, { recursive: true, force: true }) });

@@ -88,6 +88,53 @@ export async function typesetFormulas(page, timeout = 20000) {
   await frames(page, 1);
 }
 
+/**
+ * Waits until every widget on the page has rendered its panels, two more frames, and the
+ * formulas near the viewport are typeset (typesetFormulas).
+ */
+export async function waitReady(page, { timeout = 20000 } = {}) {
+  await page.waitForFunction(() => {
+    const widgets = [...document.querySelectorAll('backprop-widget')];
+    return widgets.length > 0 && widgets.every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel'));
+  }, null, { timeout });
+  await frames(page, 2);
+  await typesetFormulas(page);
+}
+
+/** Records the page's console errors and warnings, and its uncaught errors, as lines in `list`. */
+export function recordConsoleProblems(page, list) {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') list.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => list.push(`pageerror: ${err.message}`));
+}
+
+/**
+ * The end of a suite: runs `main()`, then, whatever happened, closes the suite's browser
+ * (`browser()` returns it, or nothing when it never started), stops the servers and runs
+ * `cleanup()`; prints `report()` and the count, and exits non-zero when main() threw, a check
+ * failed or none ran. `results`: the suite's { ok } records; `noun`: what it counts.
+ */
+export async function finishSuite(name, main, { browser, results, noun = 'checks', cleanup = () => {}, report = () => {} }) {
+  let exitCode = 0;
+  try {
+    await main();
+  } catch (err) {
+    console.error(`${name}: aborted:`, err);
+    exitCode = 1;
+  } finally {
+    await browser()?.close().catch(() => {});
+    stopServers();
+    cleanup();
+  }
+  report();
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  console.log(`\n${name}: ${passed} passed, ${failed} failed (${results.length} ${noun})`);
+  if (failed || !results.length) exitCode = 1;
+  process.exit(exitCode);
+}
+
 /** Lets `n` animation frames pass in the page. */
 export function frames(page, n = 1) {
   return page.evaluate((count) => new Promise((res) => {

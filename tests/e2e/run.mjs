@@ -7,7 +7,7 @@
 // line per check and a count; exits non-zero when any check fails. Screenshots go to
 // tests/e2e/screenshots/ (git-ignored).
 
-import { bundlePage, checker, frames, launch, serve, stopServers, typesetFormulas } from './harness.mjs';
+import { bundlePage, checker, finishSuite, frames, launch, recordConsoleProblems, serve, typesetFormulas, waitReady } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -51,22 +51,10 @@ async function openPage({ width = 1280, height = 900, path = '/index.html', cont
   // bypassCSP: these checks inject axe-core and helper code; the CSP itself is tested in bad-input.e2e.mjs.
   const ctx = context || await browser.newContext({ viewport: { width, height }, bypassCSP: true });
   const page = await ctx.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') consoleProblems.push(`${msg.type()}: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => consoleProblems.push(`pageerror: ${err.message}`));
+  recordConsoleProblems(page, consoleProblems);
   await page.goto(`${BASE}${path}`);
-  await waitReady(page);
+  await waitReady(page, { timeout: 15000 });
   return { page, ctx };
-}
-
-async function waitReady(page) {
-  await page.waitForFunction(() => {
-    const widgets = [...document.querySelectorAll('backprop-widget')];
-    return widgets.length > 0 && widgets.every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel'));
-  }, null, { timeout: 15000 });
-  await frames(page, 2);
-  await typesetFormulas(page);
 }
 
 
@@ -679,12 +667,12 @@ async function main() {
     await page.keyboard.press('Enter');
     await page.waitForTimeout(400); // saving is debounced
     await page.reload();
-    await waitReady(page);
+    await waitReady(page, { timeout: 15000 });
     eq((await getState(page)).weights.wk[1][1], -0.25, 'edited weight after reload');
     await page.click(`${W('toolbar')} button:has-text("Reset")`);
     await page.waitForTimeout(400);
     await page.reload();
-    await waitReady(page);
+    await waitReady(page, { timeout: 15000 });
     eq(JSON.stringify(await getState(page)), JSON.stringify(article.state), 'article state after reset and reload');
   });
 
@@ -756,18 +744,4 @@ async function main() {
   });
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (err) {
-  console.error('e2e: aborted:', err);
-  exitCode = 1;
-} finally {
-  await browser?.close().catch(() => {});
-  stopServers();
-}
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-console.log(`\ne2e: ${passed} passed, ${failed} failed (${results.length} checks)`);
-if (failed || !results.length) exitCode = 1;
-process.exit(exitCode);
+await finishSuite('e2e', main, { browser: () => browser, results });
