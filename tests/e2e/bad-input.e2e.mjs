@@ -10,7 +10,7 @@
 // contract's limits are measured with a PerformanceObserver('longtask'). Prints the catalogue
 // with each case's result; screenshots go to tests/e2e/screenshots/.
 
-import { bundlePage, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
+import { assert, bundlePage, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,10 +43,6 @@ const consoleProblems = [];
 let browser;
 let expectedCspViolations = 0; // the deliberate inline-script probe
 
-function assert(cond, message) { if (!cond) throw new Error(message); }
-function eq(actual, expected, what) {
-  assert(Object.is(actual, expected), `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 function selected(id) {

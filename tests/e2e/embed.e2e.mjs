@@ -11,7 +11,7 @@
 // exits non-zero when any check fails. Screenshots go to tests/e2e/screenshots/embed-*.png.
 
 import { spawnSync } from 'node:child_process';
-import { checker, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
+import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -91,10 +91,6 @@ const results = [];
 const consoleProblems = [];
 let browser;
 
-function assert(cond, message) { if (!cond) throw new Error(message); }
-function eq(actual, expected, what) {
-  assert(Object.is(actual, expected), `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
 /** Deep equality with Object.is on numbers (so 0 and −0 differ) and the same keys in objects. */
 function sameValue(a, b, path = 'state') {
   if (typeof a === 'number' || typeof b === 'number') {

@@ -23,6 +23,14 @@ export function bundlePage() {
   }
 }
 
+/** Throws `message` unless cond holds. */
+export function assert(cond, message) { if (!cond) throw new Error(message); }
+
+/** Throws unless actual is expected (Object.is), naming `what` and both values. */
+export function eq(actual, expected, what) {
+  assert(Object.is(actual, expected), `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
   return new Promise((res, rej) => {

@@ -7,7 +7,7 @@
 // line per check and a count; exits non-zero when any check fails. Screenshots go to
 // tests/e2e/screenshots/ (git-ignored).
 
-import { bundlePage, checker, finishSuite, frames, launch, recordConsoleProblems, serve, typesetFormulas, waitReady } from './harness.mjs';
+import { assert, bundlePage, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, typesetFormulas, waitReady } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -36,10 +36,6 @@ const results = [];
 const consoleProblems = [];
 let browser;
 
-function assert(cond, message) { if (!cond) throw new Error(message); }
-function eq(actual, expected, what) {
-  assert(Object.is(actual, expected), `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
 function close(a, b, tol, what) {
   assert(Math.abs(a - b) <= tol, `${what}: ${a} and ${b} differ by ${Math.abs(a - b)} (> ${tol})`);
 }
