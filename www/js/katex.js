@@ -81,33 +81,41 @@ const OPTIONS = {
   trust: (context) => context.command === '\\htmlData',
 };
 
-const templateOf = (latex) => latex.replace(TEX_SLOTS, '\\htmlData{n=}{#}');
-const MINUS = '\u2212';
+// A formula's numbers are slots (format.js texSlot). Two formulas that differ only in their
+// digits typeset to the same boxes, so the newer one can be patched into the older one's DOM
+// without typesetting again. The sign is part of the shape, not of the digits: a minus sign is
+// an atom of its own, with its own height.
+const unsigned = (digits) => digits.replace(/^-/, '');
+const templateOf = (latex) => latex.replace(TEX_SLOTS, (_, d) => `\\htmlData{n=}{${d.startsWith('-') ? '-' : ''}#}`);
+// Each slot is typeset with its index: KaTeX lays a fraction out denominator first and a
+// superscript after its base, so the order of the slots in the DOM is not their order in LaTeX.
+const numbered = (latex) => {
+  let i = 0;
+  return latex.replace(TEX_SLOTS, (_, d) => `\\htmlData{n=${i++}}{${d}}`);
+};
 
 /**
  * Render LaTeX into el (only when it changed). A formula that differs from the one el shows
- * only in its numbers (its slots, see format.js tex) is patched in place: typesetting again
- * would rebuild a few hundred elements for every edit. Its MathML (what screen readers read)
- * follows when the page is idle.
+ * only in its digits is patched in place: typesetting again would rebuild a few hundred
+ * elements for every edit. Its MathML (what screen readers read) follows when the page is idle.
  */
 export function renderTex(el, latex, display = true) {
   if (el.dataset.tex === latex) return el;
   const template = templateOf(latex);
-  if (katex && el.texSlots && el.texTemplate === template) {
-    const values = [...latex.matchAll(TEX_SLOTS)].map((m) => m[1].replace('-', MINUS));
-    el.texSlots.forEach((slot, i) => patchSlot(slot, values[i]));
+  if (katex && el.texRuns && el.texTemplate === template) {
+    const values = [...latex.matchAll(TEX_SLOTS)].map((m) => unsigned(m[1]));
+    el.texRuns.forEach((run, i) => { if (run.textContent !== values[i]) run.textContent = values[i]; });
     el.dataset.tex = latex;
     queueMathml(el, display);
     return el;
   }
   el.dataset.tex = latex;
-  el.texSlots = null;
+  el.texRuns = null;
   if (katex) {
-    katex.render(latex, el, { ...OPTIONS, displayMode: display });
+    katex.render(numbered(latex), el, { ...OPTIONS, displayMode: display });
     cleanAnnotation(el, latex);
-    const slots = [...el.querySelectorAll('.katex-html [data-n]')];
-    const count = (latex.match(TEX_SLOTS) || []).length;
-    if (slots.length === count) { el.texSlots = slots; el.texTemplate = template; }
+    el.texRuns = digitRuns(el, latex);
+    el.texTemplate = template;
   } else if (!katexFailed) {
     waitForKatex(el, latex, display);
   } else {
@@ -117,17 +125,21 @@ export function renderTex(el, latex, display = true) {
   return el;
 }
 
-// One text run in KaTeX's number class (its digits and minus sign use KaTeX's main font).
-function patchSlot(slot, text) {
-  const first = slot.firstElementChild;
-  if (slot.childElementCount === 1 && first.className === 'mord') {
-    if (first.textContent !== text) first.textContent = text;
-    return;
+/**
+ * For slot i, the one text run of KaTeX's that holds its digits (inside the slot's span, beside
+ * a minus sign and the spacing KaTeX puts after the slot's last atom, both kept as they are).
+ * Null when a slot is not laid out that way: the formula is then typeset afresh on every change.
+ */
+function digitRuns(el, latex) {
+  const values = [...latex.matchAll(TEX_SLOTS)].map((m) => unsigned(m[1]));
+  const runs = new Array(values.length).fill(null);
+  for (const slot of el.querySelectorAll('.katex-html [data-n]')) {
+    const i = Number(slot.dataset.n);
+    const found = [...slot.children].filter((c) => c.classList.contains('mord') && c.textContent === values[i]);
+    if (found.length !== 1 || runs[i]) return null;
+    runs[i] = found[0];
   }
-  const mord = document.createElement('span');
-  mord.className = 'mord';
-  mord.textContent = text;
-  slot.replaceChildren(mord);
+  return runs.every(Boolean) ? runs : null;
 }
 
 // Patched formulas get their MathML (and its LaTeX annotation) typeset again once edits pause.
@@ -170,6 +182,7 @@ function flushPending(el) {
   const job = pending.get(el);
   if (!job) return;
   pending.delete(el);
+  delete el.dataset.texPending;
   if (el.isConnected) renderTex(el, job[0], job[1]);
 }
 
@@ -267,10 +280,12 @@ export function renderTexLazy(el, latex, display = true) {
   }
   if (near.has(el) || !katex) { // (without KaTeX yet, renderTex makes it wait for it)
     pending.delete(el);
+    delete el.dataset.texPending;
     return renderTex(el, latex, display);
   }
-  if (el.dataset.tex === latex) { pending.delete(el); return el; }
+  if (el.dataset.tex === latex) { pending.delete(el); delete el.dataset.texPending; return el; }
   pending.set(el, [latex, display]);
+  el.dataset.texPending = ''; // (tests wait for it: the formula shown is not the current one yet)
   idleSoon();
   return el;
 }

@@ -1,0 +1,13 @@
+import { launch, serve, waitReady, frames } from './harness.mjs';
+import { join } from 'node:path';
+const b = await launch(); const base = await serve(join(process.cwd(), 'www'));
+const p = await b.newPage();
+await p.goto(`${base}/index.html`); await waitReady(p);
+await p.evaluate(() => document.querySelector('#forward').scrollIntoView()); await p.waitForTimeout(2000);
+const snap = () => p.evaluate(() => [...document.querySelectorAll('backprop-widget')].flatMap((w) => [...w.shadowRoot.querySelectorAll('[data-tex]')]).filter(el => el.dataset.tex.includes('htmlData')).map((el) => { const k = el.querySelector('.katex'); const r = `${k?.dataset.mark ? 'same' : 'new'} ${'texPending' in el.dataset} ${el.dataset.tex.slice(0, 50)}`; if (k) k.dataset.mark = 1; return r; }).join('\n'));
+console.log(await snap());
+const sel = 'backprop-widget[stage="forward"] figure[data-name="weight-wo"] td[data-r="0"][data-c="0"] input';
+await p.click(sel); await p.keyboard.press('Control+A'); await p.keyboard.type('0.9'); await p.keyboard.press('Enter');
+await p.waitForTimeout(2000);
+console.log('---'); console.log(await snap());
+await b.close(); process.exit(0);
