@@ -47,7 +47,7 @@ stage "lint native (clippy)" cargo clippy --all-targets -- -D warnings
 stage "lint wasm32 (clippy)" cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
 stage "native tests (cargo test)" cargo test
 stage "build wasm package" node .ci/build.mjs
-stage "build settings test" node --test tests/build_config.test.mjs
+stage "build settings and notation tests" node --test tests/build_config.test.mjs tests/notation.test.mjs
 stage "browser tests (wasm-pack test)" node .ci/browser-test.mjs
 if [ -d tests/e2e ]; then
   stage "page end-to-end tests" npm run test:e2e

@@ -80,6 +80,7 @@ function compareAll(page) {
         if ('texWait' in el.dataset || 'texPending' in el.dataset) { out.waiting += 1; continue; }
         const shown = el.querySelector('.katex');
         if (!shown) { out.bad.push({ tex: el.dataset.tex, why: 'not typeset', shown: el.textContent.slice(0, 200) }); continue; }
+        if (el.querySelector('.katex-error')) { out.bad.push({ tex: el.dataset.tex, why: 'KaTeX error', shown: el.textContent.slice(0, 200) }); continue; }
         // The same typeset element now showing another formula: it was patched in place.
         if (shown.dataset.seen && shown.dataset.seen !== el.dataset.tex) out.patched += 1;
         shown.dataset.seen = el.dataset.tex;

@@ -2,6 +2,7 @@
 // JSON file; import a JSON state file. Only formatting happens here: every number is one the
 // wasm core produced, written at full precision (the shortest text that gives back the float64).
 import { WEIGHT_INFO, WEIGHT_ORDER, ACTIVATION_INFO, weightLabels, activationLabels } from './labels.js';
+import { dLText } from './notation.js';
 import { exactJson, parseStateText, MAX_STATE_BYTES, ShareError } from './share.js';
 
 const ACTIVATION_ORDER = Object.keys(ACTIVATION_INFO);
@@ -31,7 +32,7 @@ export function matrixCatalogue(view) {
       if (!value) continue;
       const labels = activationLabels(name, state);
       if (labels.perHead) {
-        value.forEach((head, h) => add(`${prefix}${name}.${h}`, group, `${titleOf(name)}, head ${h + 1}`, labels, head));
+        value.forEach((head, h) => add(`${prefix}${name}.${h}`, group, `${titleOf(name)}, head ${h}`, labels, head));
       } else {
         add(`${prefix}${name}`, group, titleOf(name), labels, value);
       }
@@ -44,10 +45,10 @@ export function matrixCatalogue(view) {
   if (view.backward) {
     for (const name of WEIGHT_ORDER) {
       const g = view.backward.weights?.[name];
-      if (g) add(`gw:${name}`, 'Gradients of the weights', `∂L/∂${WEIGHT_INFO[name].sym}`, weightLabels(name, state), g);
+      if (g) add(`gw:${name}`, 'Gradients of the weights', dLText(name), weightLabels(name, state), g);
     }
   }
-  activations(view.backward?.activations, 'Gradients of the activations', 'ga:', (n) => `∂L/∂${ACTIVATION_INFO[n].sym}`);
+  activations(view.backward?.activations, 'Gradients of the activations', 'ga:', dLText);
   return out;
 }
 

@@ -6,6 +6,7 @@
 import { h, setText, uniqueId, whenIdle } from './dom.js';
 import { fmt, full, magnitude, parseNumber } from './format.js';
 import { Heatmap, useHeatmap } from './heatmap.js';
+import { captionNodes } from './legend.js';
 
 /** Errors of a commit that finishes later (large models are computed in a worker). */
 const later = (result, onError) => {
@@ -86,7 +87,7 @@ export class MatrixView {
     this.msgId = uniqueId('msg');
 
     this.caption = h('figcaption', { id: this.captionId, class: 'mat-caption' });
-    this.captionText = h('span', { class: 'mat-title', text: o.label });
+    this.captionText = h('span', { class: 'mat-title' }, ...captionNodes(o.label));
     this.shapeText = h('span', { class: 'mat-shape' });
     this.caption.append(this.captionText, ' ', this.shapeText);
     if (o.note) this.caption.append(h('span', { class: 'mat-note', text: o.note }));
@@ -149,7 +150,7 @@ export class MatrixView {
   }
 
   paint({ values, rows, cols, masked = null, label = null }) {
-    if (label && label !== this.label) { this.label = label; setText(this.captionText, label); }
+    if (label && label !== this.label) { this.label = label; this.captionText.replaceChildren(...captionNodes(label)); }
     const R = values.length;
     const C = R ? values[0].length : 0;
     if (useHeatmap(R, C)) { this.updateHeatmap(values, rows, cols, masked, R, C); return; }

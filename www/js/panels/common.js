@@ -4,12 +4,12 @@ import { h, setText } from '../dom.js';
 import { MatrixView } from '../matrix.js';
 import { renderTex, renderTexLazy } from '../katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels, dims } from '../labels.js';
+import { dLText } from '../notation.js';
+import { richText } from '../legend.js';
 
 /** Masked attention scores: null from the JSON API, NaN in a large model's Float64Array rows. */
 const isMaskedScore = (x) => x == null || Number.isNaN(x);
 
-/** ∂L/∂(symbol) in LaTeX. */
-export const dL = (sym) => `\\frac{\\partial L}{\\partial ${sym}}`;
 
 /** An editable (unless readonly) weight matrix bound to the store. */
 export function weightMatrix(ctx, name, { note } = {}) {
@@ -51,7 +51,7 @@ export function activationMatrix(ctx, name, { kind = 'activation' } = {}) {
 /** A gradient matrix whose cells open their derivation. */
 export function gradientMatrix(ctx, group, name) {
   const info = group === 'weights' ? WEIGHT_INFO[name] : ACTIVATION_INFO[name];
-  const title = `∂L/∂${info.sym}`;
+  const title = dLText(name);
   if (group === 'weights') {
     let vector = false;
     const view = new MatrixView({
@@ -97,7 +97,7 @@ function perHeadAware(name, make, title, pick, isMasked) {
       while (views.length > blocks.length) views.pop().el.remove();
       while (views.length < blocks.length) {
         const head = perHead ? views.length : null;
-        const label = perHead ? `${title}, head ${head + 1}` : title;
+        const label = perHead ? `${title}, head ${head}` : title; // heads count from 0, as in S⁽⁰⁾
         const mv = make(label, head);
         views.push(mv);
         wrap.append(mv.el);
@@ -115,7 +115,7 @@ function perHeadAware(name, make, title, pick, isMasked) {
 }
 
 /**
- * A titled step: heading, prose, a static formula, a live formula (numbers substituted)
+ * A titled step: heading, prose (both with @key symbols, see legend.js richText), a static formula, a live formula (numbers substituted)
  * and a grid of matrices. `live(view)` returns LaTeX or null; `present(view)` hides the step.
  */
 export function step({ title, text, formula, live, items, present, level = 'h4' }) {
@@ -124,8 +124,8 @@ export function step({ title, text, formula, live, items, present, level = 'h4' 
   if (typeof formula === 'string') renderTex(formulaEl, formula);
   const grid = h('div', { class: 'matrices' }, items.map((i) => i.el));
   const el = h('section', { class: 'step' },
-    h(level, { class: 'step-title', text: title }),
-    text ? (typeof text === 'string' ? h('p', { class: 'step-text', text }) : text) : null,
+    h(level, { class: 'step-title' }, ...richText(title)),
+    text ? (typeof text === 'string' ? h('p', { class: 'step-text' }, ...richText(text)) : text) : null,
     formula ? formulaEl : null,
     live ? liveEl : null,
     grid);

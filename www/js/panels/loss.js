@@ -4,6 +4,7 @@ import { h, setText, keyboardScrollable } from '../dom.js';
 import { fmt, full, tex } from '../format.js';
 import { renderTex, renderTexLazy } from '../katex.js';
 import { whyEmpty, noTargetMessage } from './common.js';
+import { symText, tx } from '../notation.js';
 
 const n = (v) => tex(v, 3, true);
 const MAX_ROWS = 64;
@@ -14,7 +15,7 @@ function numCell(value, digits, cls) {
 
 export function mount(container) {
   const formula = renderTex(h('div', { class: 'formula' }),
-    'L = -\\frac{1}{N} \\sum_{t\\,:\\,y_t \\text{ exists}} \\ln \\hat P_{t,\\,y_t}');
+    tx`@loss = -\frac{1}{@count} \sum_{t\,:\,@targetId \text{ exists}} \ln @probs_{t,\,@targetId}`);
   const live = h('div', { class: 'formula live' });
   const caption = h('p', { class: 'mat-caption', id: 'loss-table-caption', text: 'Each position’s term: minus the log of the probability given to its target' });
   const table = h('table', { class: 'loss-table', 'aria-labelledby': 'loss-table-caption' });
@@ -57,8 +58,8 @@ export function mount(container) {
       table.replaceChildren(
         h('thead', null, h('tr', null,
           h('th', { scope: 'col', text: 't' }), h('th', { scope: 'col', text: 'Input' }),
-          h('th', { scope: 'col', text: 'Target' }), h('th', { scope: 'col', text: 'P̂[t, target]' }),
-          h('th', { scope: 'col', text: '−ln P̂' }))),
+          h('th', { scope: 'col', text: 'Target' }), h('th', { scope: 'col', text: `${symText('probs')}[t, target]` }),
+          h('th', { scope: 'col', text: `−ln ${symText('probs')}` }))),
         h('tbody', null, rows, hiddenRows ? h('tr', { class: 'skipped-row' },
           h('td', { colspan: '5', class: 'more-rows', text: `… and ${hiddenRows} more position${hiddenRows === 1 ? '' : 's'} (all of them in the average below).` })) : null),
         h('tfoot', null, h('tr', null,

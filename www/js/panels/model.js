@@ -3,6 +3,7 @@
 // core; vocabulary and size changes go through the core's resize.
 import { h, setText, errorMessage } from '../dom.js';
 import { panelMessage } from './common.js';
+import { symText } from '../notation.js';
 
 const D_MODEL = [1, 2, 3, 4, 5, 6, 8];
 const D_FF = [0, 1, 2, 3, 4, 6, 8, 12, 16];
@@ -104,7 +105,7 @@ export function mount(container, ctx) {
     }
     attempt(() => store.resize({ config }, state), note);
   };
-  selects.dModel.addEventListener('change', () => changeConfig({ dModel: Number(selects.dModel.value) }, `d_model is now ${selects.dModel.value}; overlapping weights were kept and new entries filled in.`));
+  selects.dModel.addEventListener('change', () => changeConfig({ dModel: Number(selects.dModel.value) }, `${symText('dModel')} is now ${selects.dModel.value}; overlapping weights were kept and new entries filled in.`));
   selects.nHeads.addEventListener('change', () => changeConfig({ nHeads: Number(selects.nHeads.value) }, `${selects.nHeads.value} attention head${selects.nHeads.value === '1' ? '' : 's'}.`));
   selects.dFf.addEventListener('change', () => changeConfig({ dFf: Number(selects.dFf.value) }, Number(selects.dFf.value) ? `Feed-forward size ${selects.dFf.value}.` : 'No feed-forward block.'));
   selects.activation.addEventListener('change', () => changeConfig({ activation: selects.activation.value }, `Activation: ${selects.activation.value === 'gelu' ? 'GELU' : 'ReLU'}.`));
@@ -147,8 +148,8 @@ export function mount(container, ctx) {
       field('End-of-sequence token', eosSelect, 'With one, the last position learns to predict it; without, the last position has no target.')),
     h('fieldset', { class: 'group switches', disabled: readonly },
       h('legend', { text: 'Model size' }),
-      field('d_model (width of every vector)', selects.dModel),
-      field('Attention heads', selects.nHeads, 'Only numbers that divide d_model are offered.'),
+      field(`${symText('dModel')} (width of every vector)`, selects.dModel),
+      field('Attention heads', selects.nHeads, `Only numbers that divide ${symText('dModel')} are offered.`),
       field('Feed-forward size (0 = none)', selects.dFf),
       field('Activation', selects.activation),
       field('Context length', selects.context),

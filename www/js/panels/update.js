@@ -6,7 +6,8 @@ import { fmt, full, tex, parseNumber } from '../format.js';
 import { renderTex } from '../katex.js';
 import { MatrixView } from '../matrix.js';
 import { WEIGHT_INFO, WEIGHT_ORDER, weightLabels } from '../labels.js';
-import { whyEmpty, noTargetMessage, dL, panelMessage } from './common.js';
+import { whyEmpty, noTargetMessage, panelMessage } from './common.js';
+import { dL, dLText, entry, sym, symText, tx } from '../notation.js';
 
 const n = (v) => tex(v, 3, true);
 /** A number the reader typed (the learning rate), as LaTeX: 1e-3 → 1 \times 10^{-3}. */
@@ -34,7 +35,7 @@ export function mount(container, ctx) {
   const beta2 = h('input', { type: 'text', inputmode: 'decimal', class: 'text-input num-input', value: '0.999' });
   const eps = h('input', { type: 'text', inputmode: 'decimal', class: 'text-input num-input', value: '1e-8' });
   const adamBox = h('div', { class: 'adam-options' },
-    field('β₁', beta1), field('β₂', beta2), field('ε', eps));
+    field(symText('adamBeta1'), beta1), field(symText('adamBeta2'), beta2), field(symText('adamEps'), eps));
   const weightSelect = h('select', { class: 'select' });
   const stepBtn = h('button', { type: 'button', class: 'btn btn-primary', text: 'Take one step' });
   const playBtn = h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', text: 'Play training' });
@@ -51,8 +52,8 @@ export function mount(container, ctx) {
   const mats = {
     before: new MatrixView({ label: 'W (before)', name: 'upd-before', kind: 'weight' }),
     grad: new MatrixView({ label: '∇W', name: 'upd-grad', kind: 'gradient' }),
-    change: new MatrixView({ label: 'Change W′ − W', name: 'upd-change', kind: 'gradient' }),
-    after: new MatrixView({ label: 'W′ (after)', name: 'upd-after', kind: 'weight' }),
+    change: new MatrixView({ label: `Change ${symText('updated')} − ${symText('weight')}`, name: 'upd-change', kind: 'gradient' }),
+    after: new MatrixView({ label: `${symText('updated')} (after)`, name: 'upd-after', kind: 'weight' }),
   };
   const stepView = h('div', { class: 'step-result' },
     lossLine, formula, live,
@@ -225,8 +226,8 @@ export function mount(container, ctx) {
 
   function paintFormula() {
     renderTex(formula, adam.checked
-      ? '\\begin{aligned} m &\\leftarrow \\beta_1 m + (1-\\beta_1)\\,g, \\quad v \\leftarrow \\beta_2 v + (1-\\beta_2)\\,g^2 \\\\ W\' &= W - \\eta\\,\\frac{m/(1-\\beta_1^k)}{\\sqrt{v/(1-\\beta_2^k)} + \\varepsilon} \\end{aligned}'
-      : `W' = W - \\eta\\, ${dL('W')}`);
+      ? tx`\begin{aligned} @adamM &\leftarrow @adamBeta1 @adamM + (1-@adamBeta1)\,@gradient, \quad @adamV \leftarrow @adamBeta2 @adamV + (1-@adamBeta2)\,@gradient^2 \\ @updated &= @weight - @learningRate\,\frac{@adamM/(1-@adamBeta1^@adamStep)}{\sqrt{@adamV/(1-@adamBeta2^@adamStep)} + @adamEps} \end{aligned}`
+      : `${tx`@updated = @weight - @learningRate\,`} ${dL(sym('weight'))}`);
   }
 
   function paintStep(view) {
@@ -246,7 +247,7 @@ export function mount(container, ctx) {
     // The change W′ − W as the core applied it (step() returns it as `update`).
     const change = wrap(update);
     mats.before.update({ values: wrap(before), rows: L.rows, cols: L.cols, label: `${info.sym} before` });
-    mats.grad.update({ values: wrap(grad), rows: L.rows, cols: L.cols, label: `∂L/∂${info.sym}` });
+    mats.grad.update({ values: wrap(grad), rows: L.rows, cols: L.cols, label: dLText(name) });
     mats.change.update({ values: change, rows: L.rows, cols: L.cols, label: 'Change (after − before)' });
     mats.after.update({ values: wrap(after), rows: L.rows, cols: L.cols, label: `${info.sym}′ after` });
     const { lossBefore, lossAfter } = last.result;
@@ -263,9 +264,8 @@ export function mount(container, ctx) {
     live.hidden = !sgdStep;
     if (sgdStep) {
       const eta = last.options.learningRate;
-      const at = L.vector ? '_{0}' : '_{0,0}';
-      const sym = info.tex.includes('_') ? `(${info.tex})` : info.tex;
-      renderTex(live, `${sym}'${at} = ${sym}${at} - \\eta\\, ${dL(`${sym}${at}`)} = ${tex(w0, 3)} - ${plainTex(eta)} \\times ${n(g0)} = ${tex(a0, 3)}`);
+      const at = entry(name, L.vector ? [0] : [0, 0]);
+      renderTex(live, `${at}' = ${at} - ${sym('learningRate')}\\, ${dL(at)} = ${tex(w0, 3)} - ${plainTex(eta)} \\times ${n(g0)} = ${tex(a0, 3)}`);
     }
   }
 
