@@ -65,5 +65,5 @@ export function isDivergence(raw) {
 export function divergenceText(learningRate) {
   const rate = Number.isFinite(learningRate) ? String(learningRate) : 'the learning rate';
   const lower = Number.isFinite(learningRate) ? ` (try ${String(Number((learningRate / 10).toPrecision(3)))})` : '';
-  return `The learning rate η = ${rate} is too large: the step overshot so far that the loss stopped being a finite number. Lower the learning rate${lower} and try again`;
+  return `The learning rate η = ${rate} is too large: the step overshot so far that the model’s numbers no longer fit in a 64-bit float (the loss or its gradient would be infinite). Lower the learning rate${lower} and try again`;
 }
