@@ -858,7 +858,7 @@ async function main() {
     const now = () => p.$eval(`${model} [data-testid="eos-now"]`, (e) => e.textContent);
     assert(/^None chosen: the last position \(“rocks”\) has no target/.test(await now()), `none: ${await now()}`);
     const before = await getState(p);
-    eq(await p.$eval(`${box} button[data-action="add-eos"]`, (e) => e.textContent), 'Add “⟨eos⟩” to the vocabulary and use it', 'button text');
+    eq(await p.$eval(`${box} button[data-action="add-eos"]`, (e) => e.textContent), 'Add “⟨eos⟩” and use it', 'button text');
     await p.click(`${box} button[data-action="add-eos"]`);
     await frames(p, 2);
     const s = await getState(p);

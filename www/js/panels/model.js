@@ -205,8 +205,8 @@ export function mount(container, ctx) {
       h('legend', { text: 'End of sequence' }),
       h('p', { class: 'hint', text: `An end-of-sequence token marks where a text ends. It is normally a token of its own that never occurs inside the text, such as ${EOS_NAME}: the last position then learns to predict that the text ends there. Choose an ordinary word instead and the last position is trained to predict that word, as if the text went on with it. Without one, the last position has no target.` }),
       field('End-of-sequence token', eosSelect),
-      readonly ? null : h('div', { class: 'row' }, addEos),
       eosNow,
+      readonly ? null : h('div', { class: 'row' }, addEos),
       eosSlot),
     h('fieldset', { class: 'group switches', disabled: readonly },
       h('legend', { text: 'Model size' }),
@@ -328,7 +328,7 @@ export function mount(container, ctx) {
     const last = state.tokens[state.tokens.length - 1];
     const { eos } = state;
     addEos.hidden = eos === EOS_NAME;
-    setText(addEos, state.vocab.includes(EOS_NAME) ? `Use “${EOS_NAME}”` : `Add “${EOS_NAME}” to the vocabulary and use it`);
+    setText(addEos, state.vocab.includes(EOS_NAME) ? `Use “${EOS_NAME}”` : `Add “${EOS_NAME}” and use it`);
     if (eos == null) {
       setText(eosNow, `None chosen: the last position (“${last}”) has no target and is left out of the loss.`);
     } else if (state.tokens.includes(eos)) {
