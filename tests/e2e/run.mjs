@@ -868,6 +868,7 @@ async function main() {
     eq(await p.$eval(`${model} [data-testid="eos-select"]`, (e) => e.selectedOptions[0].textContent), '⟨eos⟩', 'the menu shows it');
     assert(/^“⟨eos⟩” is the end-of-sequence token: the last position \(“rocks”\) learns to predict it/.test(await now()), `eos: ${await now()}`);
     eq(await p.$eval(`${box} button[data-action="add-eos"]`, (e) => e.hidden), true, 'no button once ⟨eos⟩ is the eos token');
+    assert(/“⟨eos⟩” is the end-of-sequence token, so the model is trained to predict the end there: all 2 positions have a target\./.test(await shadowText(p, 'target', '[data-testid="skip-explanation"]')), 'target panel with ⟨eos⟩');
     await p.click(`${W('toolbar')} button:has-text("Undo")`);
     await frames(p, 2);
     eq(JSON.stringify(await getState(p)), JSON.stringify(before), 'one undo takes both away');
@@ -875,6 +876,8 @@ async function main() {
     await p.selectOption(`${model} [data-testid="eos-select"]`, { label: 'AI' });
     await frames(p, 2);
     assert(/^“AI” is an ordinary word of the input, not a token of its own\. The last position \(“rocks”\) is now trained to predict the word “AI” next/.test(await now()), `ordinary: ${await now()}`);
+    const explain = await shadowText(p, 'target', '[data-testid="skip-explanation"]');
+    assert(/“AI”, an ordinary word of the input, was chosen as the end-of-sequence token, so the model is trained to predict that word there/.test(explain), `target panel with an ordinary word: ${explain}`);
     await c.close();
   });
 

@@ -64,7 +64,11 @@ export function mount(container, ctx) {
       if (state.eos == null) {
         setText(explain, `The target of each position is the token that follows it in the input. Position ${T - 1} (“${last}”) is the last: nothing follows it, and there is no end-of-sequence token, so it has no target and is skipped by the loss. ${countSentence(T - skipped, T)}`);
       } else {
-        setText(explain, `The target of each position is the token that follows it. The last position (“${last}”) has nothing after it, but “${state.eos}” is the end-of-sequence token, so the model is trained to predict the end there: ${T === 1 ? 'its one position has a target' : `all ${T} positions have a target`}.`);
+        const all = T === 1 ? 'its one position has a target' : `all ${T} positions have a target`;
+        const why = state.tokens.includes(state.eos)
+          ? `but “${state.eos}”, an ordinary word of the input, was chosen as the end-of-sequence token, so the model is trained to predict that word there`
+          : `but “${state.eos}” is the end-of-sequence token, so the model is trained to predict the end there`;
+        setText(explain, `The target of each position is the token that follows it. The last position (“${last}”) has nothing after it, ${why}: ${all}.`);
       }
       why.show(loss ? null : noTargetMessage(view));
       y.update({
