@@ -810,6 +810,14 @@ async function main() {
     await frames(p, 1);
     m = await msg();
     assert(/^No step was taken: The learning rate η = 10 is too large/.test(m) && /\(try 1\)/.test(m) && !/weights smaller/.test(m), `step message, lr 10: ${m}`);
+    // A single step that raises the loss (finite) says the same.
+    await setRate('9');
+    await p.click(`${upd} button:has-text("Take one step")`);
+    await frames(p, 1);
+    m = await msg();
+    assert(/^One step taken: the loss went from 1\.0114 to [\d.]+\. It went up: the step overshot, so the learning rate is too large for this spot; lower it\./.test(m), `step that raised the loss: ${m}`);
+    await p.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(p, 1);
     // A training run whose loss explodes (finite, but far above where it started) stops and says why.
     await setRate('9');
     await p.click(`${upd} button:has-text("Play training")`);

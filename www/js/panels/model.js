@@ -9,9 +9,9 @@ const D_MODEL = [1, 2, 3, 4, 5, 6, 8];
 const D_FF = [0, 1, 2, 3, 4, 6, 8, 12, 16];
 const CONTEXT = [1, 2, 3, 4, 5, 6, 8, 12, 16];
 const PAGE = 64; // list entries shown at once
-const BIG_VOCAB = 64;
+const BIG_VOCAB = 64; // above this, input tokens are typed (with suggestions) instead of chosen from a list
 /** The end-of-sequence token the EOS menu offers to add: a token of its own, not a word. */
-export const EOS_NAME = '⟨eos⟩'; // above this, input tokens are typed (with suggestions) instead of chosen from a list
+export const EOS_NAME = '⟨eos⟩';
 
 export function mount(container, ctx) {
   const { store, core, readonly } = ctx;
@@ -20,6 +20,7 @@ export function mount(container, ctx) {
   // appended to `host`, which `control` points to with aria-describedby. The core's message is
   // put in the reader's words first (messages.js). The next change clears them.
   let fieldErrors = [];
+  let errorState = null; // the state the errors were shown for
   const clearFieldErrors = () => {
     for (const { line, control } of fieldErrors) {
       line.remove();
@@ -40,7 +41,6 @@ export function mount(container, ctx) {
     fieldErrors.push({ line, control: where.control });
     errorState = store.view.state;
   };
-  let errorState = null;
   const attempt = (fn, success, where = null, name = undefined) => {
     try {
       fn();

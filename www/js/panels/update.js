@@ -16,7 +16,7 @@ const plainTex = (x) => {
   return exp ? `${mant} \\times 10^{${Number(exp)}}` : mant;
 };
 const STEP_MS = 60;
-/** A training run stops when the loss grows past this many times its value at the start of the run. */
+/** Training stops when the loss grows past this many times the first loss of the curve (and past 10). */
 const EXPLODE_FACTOR = 10;
 const CURVE_W = 600;
 const CURVE_H = 220;
@@ -193,14 +193,14 @@ export function mount(container, ctx) {
     pause();
     if (store.view.large) {
       stepLarge().then(
-        (r) => say(`One step taken: the loss went from ${fmt(r.lossBefore, 4)} to ${fmt(r.lossAfter, 4)}. Undo puts the weights back.`),
+        (r) => say(stepTaken(r)),
         (err) => say(`No step was taken: ${sentence(stepError(err, lastOpts))}`, true),
       );
       return;
     }
     try {
       const r = takeStep();
-      say(`One step taken: the loss went from ${fmt(r.lossBefore, 4)} to ${fmt(r.lossAfter, 4)}. Undo puts the weights back.`);
+      say(stepTaken(r));
     } catch (err) {
       say(`No step was taken: ${sentence(stepError(err, lastOpts))}`, true);
     }
@@ -223,6 +223,13 @@ export function mount(container, ctx) {
     } catch (err) {
       pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(stepError(err, lastOpts))} The last good state is kept.`);
     }
+  }
+
+  /** The report of a step; one that raised the loss says the learning rate is to blame. */
+  function stepTaken(r) {
+    const higher = r.lossAfter > r.lossBefore
+      ? ' It went up: the step overshot, so the learning rate is too large for this spot; lower it.' : '';
+    return `One step taken: the loss went from ${fmt(r.lossBefore, 4)} to ${fmt(r.lossAfter, 4)}.${higher} Undo puts the weights back.`;
   }
 
   // A run whose loss keeps growing far past where it started is diverging: stop it before the
