@@ -108,7 +108,9 @@ async function text(page, stage, selector) {
     return el ? el.textContent.trim() : null;
   }, { s: stage, sel: selector });
 }
-const modelMsg = (page) => text(page, 'model', '.panel-msg');
+// The model panel's refusals stand next to the field that caused them (.field-msg); other
+// messages at the bottom of the panel.
+const modelMsg = async (page) => (await text(page, 'model', '.field-msg')) ?? text(page, 'model', '.panel-msg');
 const updateMsg = (page) => text(page, 'update', '.panel-msg');
 const cellMsg = (page, name) => text(page, 'forward', `figure[data-name="${name}"] .mat-msg`);
 const toolbarNotice = (page) => text(page, 'toolbar', '.toolbar-notice');
@@ -201,7 +203,7 @@ async function main() {
     const before = await getState(page);
     await typeInCell(page, 'weight-embedding', 0, 0, '1e200');
     const msg = await cellMsg(page, 'weight-embedding');
-    assert(/the forward pass overflowed: .*make the weights smaller.*previous value .* is kept/.test(msg), msg);
+    assert(/grow too large for a 64-bit float .*use a smaller number.*previous value .* is kept/.test(msg), msg);
     assert(same(await getState(page), before), 'state changed');
     await page.keyboard.press('Escape');
     await frames(page, 1);
@@ -258,18 +260,20 @@ async function main() {
     await act();
     const msg = await modelMsg(page);
     assert(message.test(msg), `message: ${msg}`);
+    assert(await text(page, 'model', '.field-msg'), 'the message stands next to its field');
+    assert(!/vocab\[|tokens\[/.test(msg), `the core's field path reaches the reader: ${msg}`);
     assert(same(await getState(page), before), 'state changed');
     if (after) await after();
     return msg;
   });
-  await unchangedWith('T1', 'add an empty vocabulary entry', () => addVocab(''), /is empty; a token needs at least one visible character.*Nothing was changed/);
-  await unchangedWith('T2', 'add a blank (spaces only) entry', () => addVocab('   '), /is empty/);
-  await unchangedWith('T3', 'add a duplicate (“AI”)', () => addVocab('AI'), /"AI", the same as vocab\[0\]; vocabulary tokens must be distinct/);
-  await unchangedWith('T4', 'add a 65-character name', () => addVocab('x'.repeat(65)), /has 65 characters; a token may have at most 64/);
-  await unchangedWith('T5', 'rename an entry to nothing', () => rename(2, ''), /is empty/, async () => {
+  await unchangedWith('T1', 'add an empty vocabulary entry', () => addVocab(''), /^A token needs at least one visible character.*Nothing was changed/);
+  await unchangedWith('T2', 'add a blank (spaces only) entry', () => addVocab('   '), /at least one visible character/);
+  await unchangedWith('T3', 'add a duplicate (“AI”)', () => addVocab('AI'), /^The vocabulary already has “AI”\. Every token needs a name of its own/);
+  await unchangedWith('T4', 'add a 65-character name', () => addVocab('x'.repeat(65)), /^That name has 65 characters; a token may have at most 64/);
+  await unchangedWith('T5', 'rename an entry to nothing', () => rename(2, ''), /at least one visible character/, async () => {
     eq(await page.inputValue(`${W('model')} input[aria-label="Vocabulary entry 2"]`), 'rocks', 'entry shows its name again');
   });
-  await unchangedWith('T6', 'rename an entry to a duplicate', () => rename(2, 'AI'), /the same as vocab\[0\]/);
+  await unchangedWith('T6', 'rename an entry to a duplicate', () => rename(2, 'AI'), /already has “AI”/);
   await unchangedWith('T7', 'rename an entry to 65 characters', () => rename(2, 'y'.repeat(65)), /65 characters/);
   await unchangedWith('T8', 'remove a vocabulary entry the input uses (refused)', async () => {
     await page.click(`${W('model')} button[aria-label="Remove “rocks” from the vocabulary"]`);
@@ -322,7 +326,7 @@ async function main() {
     eq(before.vocab.length, 512, 'vocab size');
     await addVocab('one-too-many');
     const msg = await modelMsg(page);
-    assert(/vocab has 513 tokens; it must have 1 to 512.*Nothing was changed/.test(msg), msg);
+    assert(/^The vocabulary can hold at most 512 tokens\..*Nothing was changed/.test(msg), msg);
     assert(same(await getState(page), before), 'state changed');
     const pager = await text(page, 'model', '.pager:not([hidden]) .pager-label');
     assert(/Entries 1–64 of 512/.test(pager || ''), `pager: ${pager}`);

@@ -586,7 +586,8 @@ async function main() {
     // Refuse to remove a token the input uses.
     await page.click(`${model} button[aria-label="Remove “AI” from the vocabulary"]`);
     await frames(page, 1);
-    const msg = await page.$eval(`${model} .panel-msg`, (e) => e.textContent);
+    // The message stands next to the entry that caused it.
+    const msg = await page.$eval(`${model} li.chip:has(button[aria-label="Remove “AI” from the vocabulary"]) .field-msg`, (e) => e.textContent);
     assert(/used once in the input/.test(msg), `message: ${msg}`);
     eq((await getState(page)).vocab.length, 3, 'vocab unchanged');
     // Rename a token: the input follows.
@@ -670,6 +671,302 @@ async function main() {
     await page.reload();
     await waitReady(page, { timeout: 15000 });
     eq(JSON.stringify(await getState(page)), JSON.stringify(article.state), 'article state after reset and reload');
+  });
+
+  // ---------- issue 11, parts 4 and 5: prose, messages and small truths ----------
+  // Each of these opens its own page, so it can run alone (node tests/e2e/run.mjs "prose").
+  const proseText = (p, id) => p.evaluate((i) => document.querySelector(`#${i} .prose`).innerText.replace(/\s+/g, ' '), id);
+  const shadowText = (p, stage, sel) => p.evaluate(({ s, q }) => {
+    const el = document.querySelector(`backprop-widget[stage="${s}"]`).shadowRoot.querySelector(q);
+    return el ? el.textContent.replace(/\s+/g, ' ') : null;
+  }, { s: stage, q: sel });
+  const rename = async (p, i, name) => {
+    await p.fill(`${W('model')} input[aria-label="Vocabulary entry ${i + 1}"]`, name);
+    await p.press(`${W('model')} input[aria-label="Vocabulary entry ${i + 1}"]`, 'Enter');
+    await frames(p, 2);
+  };
+
+  await check('prose follows the state: a renamed token, and 0, 1 or many targets, read right everywhere', async () => {
+    const { page: p, ctx: c } = await openPage();
+    let model = await proseText(p, 'model');
+    assert(model.includes('Ours knows 2 tokens, its vocabulary {AI, rocks}, and reads the input “AI rocks”'), `model prose: ${model}`);
+    await rename(p, 0, 'Bots');
+    model = await proseText(p, 'model');
+    assert(model.includes('its vocabulary {Bots, rocks}, and reads the input “Bots rocks”'), `model prose after the rename: ${model}`);
+    // No sentence anywhere (article or panels) still quotes the old name.
+    const everywhere = (await p.evaluate(() => [document.querySelector('main').innerText,
+      ...[...document.querySelectorAll('backprop-widget')].map((w) => w.shadowRoot.querySelector('.bp').innerText)].join('\n')))
+      .replace('Renamed “AI” to “Bots”.', ''); // the rename's own report names the old name, rightly
+    assert(!/\bAI\b/.test(everywhere), `“AI” is still quoted: …${everywhere.slice(Math.max(0, everywhere.search(/\bAI\b/) - 80), everywhere.search(/\bAI\b/) + 40)}…`);
+    // One target of two positions.
+    assert((await proseText(p, 'loss')).includes('Right now 1 of 2 positions has a target, so N = 1 and L ='), `loss prose: ${await proseText(p, 'loss')}`);
+    assert((await proseText(p, 'target')).includes('With the current input, 1 of 2 positions has a target: after “Bots” the model should predict “rocks”.'), `target prose: ${await proseText(p, 'target')}`);
+    assert((await shadowText(p, 'target', '[data-testid="skip-explanation"]')).endsWith('1 of 2 positions has a target.'), 'target panel, one target');
+    // Two targets of three positions.
+    await p.click(`${W('model')} button:has-text("Add a token to the input")`);
+    await frames(p, 2);
+    assert((await proseText(p, 'loss')).includes('Right now 2 of 3 positions have a target, so N = 2'), `loss prose, 2 targets: ${await proseText(p, 'loss')}`);
+    assert((await shadowText(p, 'target', '[data-testid="skip-explanation"]')).endsWith('2 of 3 positions have a target.'), 'target panel, two targets');
+    // All positions, with an end-of-sequence token.
+    await p.selectOption(`${W('model')} [data-testid="eos-select"]`, { label: 'rocks' });
+    await frames(p, 2);
+    assert((await proseText(p, 'loss')).includes('Right now all 3 positions have a target, so N = 3'), `loss prose, eos: ${await proseText(p, 'loss')}`);
+    assert(!(await proseText(p, 'target')).includes('it just isn’t scored'), 'no “isn’t scored” sentence when the last position has a target');
+    // No target at all: one token, no end-of-sequence token. No dash where a number was.
+    await p.selectOption(`${W('model')} [data-testid="eos-select"]`, { label: 'none' });
+    for (const i of [2, 1]) {
+      await p.click(`${W('model')} button[aria-label="Remove position ${i} from the input"]`);
+      await frames(p, 2);
+    }
+    const lossProse = await proseText(p, 'loss');
+    assert(lossProse.includes('Right now no position has a target, so N = 0 and there is no loss to compute'), `loss prose, no target: ${lossProse}`);
+    const dashes = await p.evaluate(() => [...document.querySelectorAll('bp-value')]
+      .filter((e) => e.getClientRects().length && e.textContent === '—').map((e) => e.getAttribute('key')));
+    eq(dashes.join(', '), '', 'live values shown as a dash');
+    assert((await proseText(p, 'target')).includes('With the current input, no position has a target.'), `target prose, no target: ${await proseText(p, 'target')}`);
+    await c.close();
+  });
+
+  await check('errors are in the reader’s words and stand next to the field that caused them', async () => {
+    const { page: p, ctx: c } = await openPage();
+    const model = W('model');
+    const panelMsg = () => shadowText(p, 'model', '.panel-msg');
+    // Renaming to a name the vocabulary has: next to that entry, in words, the entry keeps its name.
+    await rename(p, 1, 'AI');
+    const chip = `${model} li.chip:has(input[aria-label="Vocabulary entry 2"])`;
+    const msg = await p.$eval(`${chip} .field-msg`, (e) => e.textContent);
+    eq(msg, 'The vocabulary already has “AI”. Every token needs a name of its own; pick another one. Nothing was changed.', 'rename message');
+    const aria = await p.$eval(`${chip} input`, (e) => ({ invalid: e.getAttribute('aria-invalid'), by: e.getAttribute('aria-describedby'), value: e.value }));
+    eq(aria.invalid, 'true', 'the entry is marked invalid');
+    eq(await p.$eval(`${chip} .field-msg`, (e) => e.id), aria.by, 'the entry points to its message');
+    eq(aria.value, 'rocks', 'the entry keeps its name');
+    eq(await panelMsg(), '', 'no second copy at the bottom of the panel');
+    // Adding a name the vocabulary has, and a blank one: next to the new-entry box.
+    await p.fill(`${model} input[aria-label="New vocabulary entry"]`, 'rocks');
+    await p.click(`${model} button:has-text("Add to vocabulary")`);
+    await frames(p, 1);
+    const vocabBox = `${model} fieldset:has(legend:text("Vocabulary"))`;
+    eq(await p.$eval(`${vocabBox} .field-slot .field-msg`, (e) => e.textContent), 'The vocabulary already has “rocks”. Every token needs a name of its own; pick another one. Nothing was changed.', 'add message');
+    eq(await p.$$eval(`${model} .field-msg`, (es) => es.length), 1, 'one error at a time (the rename error is gone)');
+    eq(await p.$eval(`${model} input[aria-label="New vocabulary entry"]`, (e) => e.getAttribute('aria-invalid')), 'true', 'the new-entry box is marked invalid');
+    await p.fill(`${model} input[aria-label="New vocabulary entry"]`, '   ');
+    await p.click(`${model} button:has-text("Add to vocabulary")`);
+    await frames(p, 1);
+    assert(/^A token needs at least one visible character/.test(await p.$eval(`${vocabBox} .field-slot .field-msg`, (e) => e.textContent)), 'blank name message');
+    // No core field path reaches the reader.
+    const all = await p.evaluate(() => document.querySelector('backprop-widget[stage="model"]').shadowRoot.querySelector('.bp').innerText);
+    assert(!/vocab\[|tokens\[|which is not in vocab/.test(all), `a raw core message is shown: ${all}`);
+    // A good change clears the error and its marks.
+    await p.fill(`${model} input[aria-label="New vocabulary entry"]`, 'learn');
+    await p.click(`${model} button:has-text("Add to vocabulary")`);
+    await frames(p, 2);
+    eq(await p.$$eval(`${model} .field-msg`, (es) => es.length), 0, 'errors after a good change');
+    eq(await p.$eval(`${model} input[aria-label="New vocabulary entry"]`, (e) => e.getAttribute('aria-invalid')), null, 'aria-invalid after a good change');
+    // The mapping of the other reader-facing fields, and unknown messages passing through.
+    const mapped = await p.evaluate(async () => {
+      const { readerError } = await import('./js/messages.js');
+      return [
+        readerError('tokens[0] is "paper", which is not in vocab'),
+        readerError('tokens has 5 tokens but config.context is 4; the input may be at most as long as the context'),
+        readerError('eos is "x", which is not in vocab; the end-of-sequence token must be a vocabulary token (or null)'),
+        readerError('vocab[3] has 70 characters; a token may have at most 64'),
+        readerError('weights.wq row 1 has 3 numbers, expected 2'),
+      ];
+    });
+    eq(mapped[0].text, '“paper” is not in the vocabulary. Add it to the vocabulary first, or pick one of its tokens.', 'tokens[i] message');
+    eq(mapped[0].field, 'tokens', 'tokens[i] field');
+    assert(/at most 4 tokens \(the context length\)/.test(mapped[1].text), `context message: ${mapped[1].text}`);
+    eq(mapped[2].field, 'eos', 'eos field');
+    eq(mapped[3].text, 'That name has 70 characters; a token may have at most 64.', 'long name');
+    eq(mapped[4].text, 'weights.wq row 1 has 3 numbers, expected 2', 'an unknown message passes unchanged');
+    // A weight that overflows the model: said under its matrix, without the core's field talk.
+    await p.click(`${cellSel('forward', 'weight-embedding', 0, 0)} input`);
+    await p.keyboard.press('Control+A');
+    await p.keyboard.type('1e300');
+    await p.keyboard.press('Enter');
+    await frames(p, 1);
+    const wmsg = await p.$eval(`${W('forward')} figure[data-name="weight-embedding"] .mat-msg`, (e) => e.textContent);
+    assert(/grow too large for a 64-bit float/.test(wmsg) && /use a smaller number/.test(wmsg) && /previous value/.test(wmsg), `weight message: ${wmsg}`);
+    await c.close();
+  });
+
+  await check('a step or a training run that diverges says to lower the learning rate', async () => {
+    const { page: p, ctx: c } = await openPage();
+    const upd = W('update');
+    const setRate = async (v) => { await p.fill(`${upd} input[inputmode="decimal"]`, v); await p.press(`${upd} input[inputmode="decimal"]`, 'Tab'); };
+    const msg = () => shadowText(p, 'update', '.panel-msg');
+    const before = await getState(p);
+    await setRate('1e300');
+    await p.click(`${upd} button:has-text("Take one step")`);
+    await frames(p, 1);
+    let m = await msg();
+    assert(/^No step was taken: The learning rate η = 1e\+300 is too large/.test(m) && /Lower the learning rate \(try 1e\+299\)/.test(m), `step message: ${m}`);
+    assert(!/weights smaller/.test(m), `step message blames the weights: ${m}`);
+    eq(JSON.stringify(await getState(p)), JSON.stringify(before), 'the state is kept');
+    // A step whose new state has no finite gradient: the core says "make the weights smaller"
+    // (about a state); here the learning rate caused it, so the reader is told to lower that.
+    await setRate('10');
+    await p.click(`${upd} button:has-text("Take one step")`);
+    await frames(p, 1);
+    m = await msg();
+    assert(/^No step was taken: The learning rate η = 10 is too large/.test(m) && /\(try 1\)/.test(m) && !/weights smaller/.test(m), `step message, lr 10: ${m}`);
+    // A single step that raises the loss (finite) says the same.
+    await setRate('9');
+    await p.click(`${upd} button:has-text("Take one step")`);
+    await frames(p, 1);
+    m = await msg();
+    assert(/^One step taken: the loss went from 1\.0114 to [\d.]+\. It went up: the step overshot, so the learning rate is too large for this spot; lower it\./.test(m), `step that raised the loss: ${m}`);
+    await p.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(p, 1);
+    // A training run whose loss explodes (finite, but far above where it started) stops and says why.
+    await setRate('9');
+    await p.click(`${upd} button:has-text("Play training")`);
+    await p.waitForFunction(() => document.querySelector('backprop-widget[stage="update"]').shadowRoot.querySelector('button[aria-pressed="false"]'), null, { timeout: 5000 });
+    m = await msg();
+    assert(/^Training stopped after \d+ steps?: the loss grew from/.test(m) && /η = 9 is too large/.test(m) && /Lower the learning rate/.test(m), `training message: ${m}`);
+    // A run whose next state has no finite gradient (the core then says "make the weights
+    // smaller", about the state) says the same: the learning rate did it.
+    await p.click(`${W('toolbar')} button:has-text("Undo")`);
+    await setRate('10');
+    await p.click(`${upd} button:has-text("Play training")`);
+    await p.waitForFunction(() => document.querySelector('backprop-widget[stage="update"]').shadowRoot.querySelector('button[aria-pressed="false"]'), null, { timeout: 5000 });
+    m = await msg();
+    assert(/Lower the learning rate/.test(m) && !/weights smaller/.test(m), `overflowing run: ${m}`);
+    await c.close();
+  });
+
+  await check('Reset clears the loss curve', async () => {
+    const { page: p, ctx: c } = await openPage();
+    const upd = W('update');
+    for (let i = 0; i < 2; i += 1) await p.click(`${upd} button:has-text("Take one step")`);
+    await frames(p, 2);
+    const curve = () => p.evaluate(() => {
+      const root = document.querySelector('backprop-widget[stage="update"]').shadowRoot;
+      return { steps: root.querySelector('[data-testid="step-counter"]').textContent, points: root.querySelector('.curve-line').getAttribute('points'), label: root.querySelector('svg.curve').getAttribute('aria-label'), stepShown: !root.querySelector('.step-result').hidden };
+    });
+    let info = await curve();
+    eq(info.steps, '2', 'steps before the reset');
+    assert(info.points.split(' ').length === 3, `curve before the reset: ${info.points}`);
+    await p.click(`${W('toolbar')} button:has-text("Reset")`);
+    await frames(p, 2);
+    info = await curve();
+    eq(info.steps, '0', 'steps after the reset');
+    eq(info.points, '', 'curve after the reset');
+    eq(info.label, 'Loss curve: no steps yet', 'curve label after the reset');
+    eq(info.stepShown, false, 'the last step is no longer shown');
+    await c.close();
+  });
+
+  await check('the EOS menu explains end-of-sequence tokens and adds ⟨eos⟩ in one undoable change', async () => {
+    const { page: p, ctx: c } = await openPage();
+    const model = W('model');
+    const box = `${model} fieldset:has(legend:text("End of sequence"))`;
+    const hint = await p.$eval(`${box} .hint`, (e) => e.textContent);
+    assert(/normally a token of its own/.test(hint) && /ordinary word instead and the last position is trained to predict that word/.test(hint), `hint: ${hint}`);
+    const now = () => p.$eval(`${model} [data-testid="eos-now"]`, (e) => e.textContent);
+    assert(/^None chosen: the last position \(“rocks”\) has no target/.test(await now()), `none: ${await now()}`);
+    const before = await getState(p);
+    eq(await p.$eval(`${box} button[data-action="add-eos"]`, (e) => e.textContent), 'Add “⟨eos⟩” and use it', 'button text');
+    await p.click(`${box} button[data-action="add-eos"]`);
+    await frames(p, 2);
+    const s = await getState(p);
+    eq(JSON.stringify(s.vocab), JSON.stringify(['AI', 'rocks', '⟨eos⟩']), 'vocab with ⟨eos⟩');
+    eq(s.eos, '⟨eos⟩', 'eos');
+    eq(s.weights.embedding.length, 3, 'the embedding grew by one row (resize)');
+    eq(await p.$eval(`${model} [data-testid="eos-select"]`, (e) => e.selectedOptions[0].textContent), '⟨eos⟩', 'the menu shows it');
+    assert(/^“⟨eos⟩” is the end-of-sequence token: the last position \(“rocks”\) learns to predict it/.test(await now()), `eos: ${await now()}`);
+    eq(await p.$eval(`${box} button[data-action="add-eos"]`, (e) => e.hidden), true, 'no button once ⟨eos⟩ is the eos token');
+    assert(/“⟨eos⟩” is the end-of-sequence token, so the model is trained to predict the end there: all 2 positions have a target\./.test(await shadowText(p, 'target', '[data-testid="skip-explanation"]')), 'target panel with ⟨eos⟩');
+    await p.click(`${W('toolbar')} button:has-text("Undo")`);
+    await frames(p, 2);
+    eq(JSON.stringify(await getState(p)), JSON.stringify(before), 'one undo takes both away');
+    // An ordinary word: what it means.
+    await p.selectOption(`${model} [data-testid="eos-select"]`, { label: 'AI' });
+    await frames(p, 2);
+    assert(/^“AI” is an ordinary word of the input, not a token of its own\. The last position \(“rocks”\) is now trained to predict the word “AI” next/.test(await now()), `ordinary: ${await now()}`);
+    const explain = await shadowText(p, 'target', '[data-testid="skip-explanation"]');
+    assert(/“AI”, an ordinary word of the input, was chosen as the end-of-sequence token, so the model is trained to predict that word there/.test(explain), `target panel with an ordinary word: ${explain}`);
+    await c.close();
+  });
+
+  await check('a share link carries the optimiser, its settings and the learning rate; an old link opens as before', async () => {
+    const { page: p, ctx: c } = await openPage();
+    const upd = W('update');
+    await p.check(`${upd} input[value="adam"]`);
+    const inputs = `${upd} input[inputmode="decimal"]`;
+    const fillNth = async (i, v) => { const el = p.locator(inputs).nth(i); await el.fill(v); await el.press('Tab'); };
+    await fillNth(0, '0.05');
+    await fillNth(1, '0.8');
+    await fillNth(2, '0.99');
+    await fillNth(3, '1e-7');
+    await p.click(`${upd} button:has-text("Take one step")`);
+    await frames(p, 1);
+    const state = await getState(p);
+    await p.click(`${W('toolbar')} button[data-action="share"]`);
+    await p.click(`${W('toolbar')} dialog.share-dialog button[data-action="copy-link"]`);
+    await p.waitForFunction(() => document.querySelector('backprop-widget[stage="toolbar"]').shadowRoot.querySelector('dialog input.share-link').value.includes('#'));
+    const link = await p.locator(`${W('toolbar')} dialog.share-dialog input.share-link`).inputValue();
+    const settings = (q) => q.evaluate(() => {
+      const root = document.querySelector('backprop-widget[stage="update"]').shadowRoot;
+      return [root.querySelector('input[value="adam"]').checked, ...[...root.querySelectorAll('input[inputmode="decimal"]')].map((e) => e.value), root.querySelector('.adam-options').hidden];
+    });
+    const other = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    const q = await other.newPage();
+    recordConsoleProblems(q, consoleProblems);
+    await q.goto(link);
+    await waitReady(q, { timeout: 15000 });
+    eq(JSON.stringify(await getState(q)), JSON.stringify(state), 'the state from the link');
+    eq(JSON.stringify(await settings(q)), JSON.stringify([true, '0.05', '0.8', '0.99', '1e-7', false]), 'Adam, its settings and the rate from the link');
+    // The next step there is the same Adam step as here.
+    const expected = await inPage(q, (core, fmt, full, s) => core.step(s, { optimizer: 'adam', learningRate: 0.05, beta1: 0.8, beta2: 0.99, epsilon: 1e-7 }).lossAfter, state);
+    await q.click(`${upd} button:has-text("Take one step")`);
+    await frames(q, 1);
+    eq((await toolbarLoss(q)).value, String(expected), 'loss after an Adam step on the opened link');
+    // An old link (the state alone, as links were made before) opens exactly as before: SGD, 0.1.
+    const oldLink = await p.evaluate(async (s) => {
+      const { shareUrl } = await import('./js/share.js');
+      return shareUrl(s, 'default');
+    }, state);
+    const r = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    const o = await r.newPage();
+    recordConsoleProblems(o, consoleProblems);
+    await o.goto(oldLink);
+    await waitReady(o, { timeout: 15000 });
+    eq(JSON.stringify(await getState(o)), JSON.stringify(state), 'the state from an old link');
+    eq(JSON.stringify(await settings(o)), JSON.stringify([false, '0.1', '0.9', '0.999', '1e-8', true]), 'the page’s own settings for an old link');
+    await other.close();
+    await r.close();
+    await c.close();
+  });
+
+  await check('the LaTeX export writes the shortest text that reads back as the same float', async () => {
+    const { page: p, ctx: c } = await openPage();
+    const values = [[1.1, 0.1 + 0.2], [1e-300, -2.5e-8], [1 / 3, -123456.789], [2.5e21, 5e-324]];
+    await p.evaluate((v) => {
+      const w = document.querySelector('backprop-widget[stage="forward"]');
+      const s = w.getState();
+      s.weights.wo = v.slice(0, 2);
+      s.weights.wk = v.slice(2);
+      w.setState(s);
+    }, values);
+    await frames(p, 2);
+    await p.click(`${W('toolbar')} button[data-action="share"]`);
+    const dlg = `${W('toolbar')} dialog.share-dialog`;
+    const read = async (id) => {
+      await p.selectOption(`${dlg} select.export-matrix`, id);
+      await p.selectOption(`${dlg} select.export-format`, 'latex');
+      const text = await p.locator(`${dlg} textarea.export-text`).inputValue();
+      const body = text.slice(text.indexOf('\\begin{bmatrix}') + 15, text.indexOf('\\end{bmatrix}'));
+      return body.split('\\\\').map((row) => row.split('&').map((cell) => cell.trim()));
+    };
+    const rows = [...await read('w:wo'), ...await read('w:wk')];
+    const expectText = [['1.1', '0.30000000000000004'], ['1 \\times 10^{-300}', '-2.5 \\times 10^{-8}'], ['0.3333333333333333', '-123456.789'], ['2.5 \\times 10^{21}', '5 \\times 10^{-324}']];
+    values.forEach((row, r) => row.forEach((v, i) => {
+      eq(rows[r][i], expectText[r][i], `LaTeX text of ${v}`);
+      const back = Number(rows[r][i].replace(/ \\times 10\^\{(-?\d+)\}/, 'e$1'));
+      assert(Object.is(back, v), `${rows[r][i]} reads back as ${back}, not ${v}`);
+    }));
+    await c.close();
   });
 
   await check('axe-core: no WCAG 2 A/AA violations at 1280 px', async () => {

@@ -3,6 +3,12 @@
 // A share link carries the state in the URL fragment (never sent to a server):
 //   #bp=1.<base64url of the deflate-raw compressed JSON>          (group "default")
 //   #bp.<group>=1.<…>                                             (any other group)
+// The JSON is the state (docs/API.md), plus, in links made since the optimiser settings were
+// added, one more top-level key the core does not read:
+//   "training": { "optimizer": "sgd" | "adam", "learningRate": η, "beta1"?, "beta2"?, "epsilon"? }
+// the update panel's settings, so an Adam run reopens as Adam with its rate. It is taken out
+// before the core sees the state; a link without it (every older link) opens exactly as before,
+// with the page's own settings, and a damaged "training" is ignored field by field.
 // Reading a link never runs anything: the text is decompressed with a size cap, parsed with
 // JSON.parse, and the core's `validate` decides whether it is a state. Token names then reach
 // the DOM only as text, like everything else.
@@ -105,9 +111,33 @@ function fromBase64url(text) {
   return bytes;
 }
 
-/** The state as the fragment value: version, a dot, base64url of deflate-raw(JSON). */
-export async function encodeState(state) {
-  const bytes = new TextEncoder().encode(exactJson(state));
+/**
+ * The optimiser settings of a link as the update panel uses them, or null: only the known fields,
+ * each kept only when valid (optimizer "sgd" or "adam"; finite numbers, η and ε above 0, β in [0, 1)).
+ */
+export function trainingSettings(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const optimizer = value.optimizer === 'adam' || value.optimizer === 'sgd' ? value.optimizer : null;
+  if (!optimizer) return null;
+  const out = { optimizer };
+  const ok = (x, min, max, open) => typeof x === 'number' && Number.isFinite(x) && (open ? x > min : x >= min) && x < max;
+  if (ok(value.learningRate, 0, Infinity, true)) out.learningRate = value.learningRate;
+  if (optimizer === 'adam') {
+    if (ok(value.beta1, 0, 1)) out.beta1 = value.beta1;
+    if (ok(value.beta2, 0, 1)) out.beta2 = value.beta2;
+    if (ok(value.epsilon, 0, Infinity, true)) out.epsilon = value.epsilon;
+  }
+  return out;
+}
+
+/**
+ * The state as the fragment value: version, a dot, base64url of deflate-raw(JSON). `training`:
+ * the optimiser settings to carry along (see the top of this file), or null.
+ */
+export async function encodeState(state, training = null) {
+  const settings = trainingSettings(training);
+  const payload = settings ? { ...state, training: settings } : state;
+  const bytes = new TextEncoder().encode(exactJson(payload));
   const packed = new Blob([bytes]).stream().pipeThrough(new CompressionStream('deflate-raw'));
   return `${LINK_VERSION}.${toBase64url(await pump(packed, Infinity))}`;
 }
@@ -163,10 +193,10 @@ export function linkValue(group, hash = location.hash) {
   return part ? part.value : null;
 }
 
-/** A link to this page that reproduces `state` in `group`. */
-export async function shareUrl(state, group = 'default', base = location.href) {
+/** A link to this page that reproduces `state` in `group` (and the optimiser settings `training`). */
+export async function shareUrl(state, group = 'default', base = location.href, training = null) {
   const url = new URL(base);
-  url.hash = `${encodeURIComponent(linkKey(group))}=${await encodeState(state)}`;
+  url.hash = `${encodeURIComponent(linkKey(group))}=${await encodeState(state, training)}`;
   return url.href;
 }
 
@@ -183,13 +213,15 @@ export function forgetLink(group) {
 
 /**
  * Read the group's state from the page's fragment. Resolves to null (no link for this group),
- * { state } (parsed, not yet validated) or { error } (a message for the reader).
+ * { state, training } (parsed, not yet validated; training null when the link has none) or
+ * { error } (a message for the reader).
  */
 export async function readLink(group, hash = location.hash) {
   const value = linkValue(group, hash);
   if (value == null) return null;
   try {
-    return { state: await decodeState(value) };
+    const { training, ...state } = await decodeState(value);
+    return { state, training: trainingSettings(training) };
   } catch (err) {
     return { error: err instanceof ShareError ? err.message : 'The link could not be read.' };
   }
@@ -225,6 +257,7 @@ async function applyLink(store) {
   if (link.state) {
     try {
       await store.commit(link.state);
+      if (link.training) store.setTraining(link.training);
       store.setNotice('This is the state from the link you opened. Undo returns to what you had before.');
       return;
     } catch (err) {

@@ -37,6 +37,12 @@ class Store {
     this.listeners = new Set();
     this.noticeListeners = new Set();
     this.notice = null;
+    // The update panel's optimiser settings ({ optimizer, learningRate, beta1?, beta2?, epsilon? }),
+    // shared by the group's update panels and carried by share links (share.js); null until an
+    // update panel or a link sets them.
+    this.training = null;
+    this.trainingListeners = new Set();
+    this.resetListeners = new Set();
     this.version = 0;
     this.frame = 0;
     this.saveTimer = 0;
@@ -162,12 +168,12 @@ class Store {
    * given), adopted like `commit`. For a large model it runs in the worker, which already holds
    * the current state: the main thread neither sends nor converts the whole model.
    */
-  resize(change, base = this.view.state) {
-    if (!this.view.large) return this.commit(this.core.resize(base, change));
+  resize(change, base = this.view.state, options = {}) {
+    if (!this.view.large) return this.commit(this.core.resize(base, change), options);
     const p = this.commitLarge(() => {
       const send = base !== this.view.state || !this.workerCurrent;
       return { op: 'resize', args: send ? { change, state: base } : { change }, state: base };
-    });
+    }, options);
     p.catch((err) => this.setNotice(`${errorMessage(err)} The previous state is kept.`));
     return p;
   }
@@ -317,6 +323,24 @@ class Store {
   reset() {
     this.commit(this.core.articleExample());
     this.setNotice(null);
+    for (const fn of this.resetListeners) fn();
+  }
+
+  /** Called after every reset (the update panel clears its loss curve). */
+  onReset(fn) {
+    this.resetListeners.add(fn);
+    return () => this.resetListeners.delete(fn);
+  }
+
+  /** New optimiser settings; every listener but `from` hears of them. */
+  setTraining(settings, from = null) {
+    this.training = settings ? { ...settings } : null;
+    for (const fn of this.trainingListeners) if (fn !== from) fn(this.training);
+  }
+
+  onTraining(fn) {
+    this.trainingListeners.add(fn);
+    return () => this.trainingListeners.delete(fn);
   }
 
   adopt(view) {
@@ -415,9 +439,51 @@ function derive(view) {
       ? targets.map((i, t) => (i == null ? null : forward.probs[t][i])) : null,
     terms: loss ? loss.terms : null,
     inputText: state.tokens.join(' '),
+    // Phrases for the article's sentences, so they read right for any state (1 token, none, many).
+    vocabCountText: plural(state.vocab.length, 'token'),
+    vocabText: listNames(state.vocab, 12),
+    targetCountText: targetCountText(loss ? loss.count : 0, state.tokens.length),
+    targetSummary: targets ? targetSummary(state, targets) : null,
     logitGrad0: targets && targets[0] != null && view.backward
       ? view.backward.activations.logits[0][targets[0]] : null,
   };
+}
+
+/** "1 token", "2 tokens". */
+function plural(n, noun) {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** Names quoted as text for a sentence, the first `max` of them, then how many more. */
+function listNames(names, max) {
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown}, … (${names.length - max} more)` : shown;
+}
+
+/** "no position has a target", "1 of 2 positions has a target", "all 3 positions have a target". */
+function targetCountText(count, T) {
+  if (count === 0) return 'no position has a target';
+  if (count === T) return T === 1 ? 'its one position has a target' : `all ${T} positions have a target`;
+  return `${count} of ${T} positions ${count === 1 ? 'has' : 'have'} a target`;
+}
+
+/** "after “AI” the model should predict “rocks”", then the next few pairs. */
+function targetSummary(state, targets) {
+  const pairs = [];
+  targets.forEach((i, t) => { if (i != null) pairs.push([state.tokens[t], state.vocab[i], t]); });
+  if (!pairs.length) return null;
+  const T = state.tokens.length;
+  const say = ([tok, target, t], first) => {
+    const verb = first ? ' the model should predict' : ',';
+    return t === T - 1 && state.eos != null
+      ? `at the end, after “${tok}”${verb} the end-of-sequence token “${target}”`
+      : `after “${tok}”${verb} “${target}”`;
+  };
+  const [first, ...rest] = pairs;
+  const head = say(first, true);
+  const more = rest.slice(0, 3).map((p) => say(p, false));
+  const tail = rest.length > 3 ? `, and so on for ${rest.length - 3} more` : '';
+  return [head, ...more].join('; ') + tail;
 }
 
 function readStorage(key) {

@@ -1,7 +1,8 @@
 // <backprop-widget stage="forward" group="default" readonly src="state.json">: renders one or
 // more stages of the walkthrough in its own shadow root. Elements with the same group share one
 // state. The initial state comes from a <script type="application/json"> child or the `src` URL.
-// <bp-value key="loss.value"> shows one live number as text.
+// <bp-value key="loss.value"> shows one live number as text; <bp-when key="…"> shows its content
+// only while that value is present.
 import { h, setText, errorMessage } from './dom.js';
 import { fmt, full } from './format.js';
 import { getStore, installShortcuts } from './store.js';
@@ -156,6 +157,44 @@ function fetchState(src) {
   });
 }
 
+/** The value at a dotted key ("loss.value", "derived.targetProbs.0") of a view, or undefined. */
+function valueAt(view, key) {
+  let value = view;
+  for (const part of (key || '').split('.')) {
+    if (value == null) break;
+    value = value[part];
+  }
+  return value;
+}
+
+/**
+ * <bp-when key="loss">…</bp-when>: its content shows only while the value at `key` is present
+ * (not null, 0, false or empty); with `not`, only while it is absent. Lets the article's
+ * sentences that quote the state read right when, say, no position has a target.
+ */
+export class BpWhen extends HTMLElement {
+  connectedCallback() {
+    const store = getStore(this.getAttribute('group') || 'default');
+    store.ready.then(() => {
+      this.render(store.view);
+      this.unsubscribe?.();
+      this.unsubscribe = store.subscribe((v) => this.render(v));
+    }, () => {});
+  }
+
+  disconnectedCallback() {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  render(view) {
+    const value = valueAt(view, this.getAttribute('key'));
+    const present = value != null && value !== false && value !== 0 && value !== '' && !Number.isNaN(value);
+    this.hidden = this.hasAttribute('not') ? present : !present;
+    this.dataset.ready = '';
+  }
+}
+
 /** <bp-value key="loss.value" digits="3">: one live value from the group's view, as text. */
 export class BpValue extends HTMLElement {
   connectedCallback() {
@@ -173,11 +212,7 @@ export class BpValue extends HTMLElement {
   }
 
   render(view) {
-    let value = view;
-    for (const part of (this.getAttribute('key') || '').split('.')) {
-      if (value == null) break;
-      value = value[part];
-    }
+    const value = valueAt(view, this.getAttribute('key'));
     const digits = Number(this.getAttribute('digits') ?? 3);
     if (typeof value === 'number') {
       const asInteger = Number.isInteger(value) && !this.hasAttribute('digits');
@@ -194,3 +229,4 @@ export class BpValue extends HTMLElement {
 
 if (!customElements.get('backprop-widget')) customElements.define('backprop-widget', BackpropWidget);
 if (!customElements.get('bp-value')) customElements.define('bp-value', BpValue);
+if (!customElements.get('bp-when')) customElements.define('bp-when', BpWhen);

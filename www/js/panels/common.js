@@ -1,6 +1,7 @@
 // Building blocks shared by the panels: matrices bound to the store, per-head
 // groups, titled steps with formulas, and "why there is nothing here" notes.
-import { h, setText } from '../dom.js';
+import { h, setText, errorMessage } from '../dom.js';
+import { readerError } from '../messages.js';
 import { MatrixView } from '../matrix.js';
 import { renderTex, renderTexLazy } from '../katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels, dims } from '../labels.js';
@@ -20,7 +21,11 @@ export function weightMatrix(ctx, name, { note } = {}) {
     onCommit: (r, c, value, options) => {
       const w = ctx.store.view.state.weights[name];
       const index = Array.isArray(w[0]) ? [r, c] : [c];
-      ctx.store.setWeight(name, index, value, options);
+      // The core's message, in the reader's words (messages.js), shown under the matrix.
+      const plain = (err) => new Error(readerError(errorMessage(err)).text);
+      let result;
+      try { result = ctx.store.setWeight(name, index, value, options); } catch (err) { throw plain(err); }
+      return result && typeof result.then === 'function' ? result.catch((err) => { throw plain(err); }) : result;
     },
   });
   return {

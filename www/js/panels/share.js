@@ -47,7 +47,7 @@ export function mount(container, ctx) {
   copyLink.addEventListener('click', async () => {
     say(linkMsg, 'Making the link…');
     try {
-      const url = await shareUrl(store.view.state, store.group);
+      const url = await shareUrl(store.view.state, store.group, undefined, store.training);
       linkBox.value = url;
       const copied = await copyText(url);
       say(linkMsg, copied
@@ -102,7 +102,7 @@ export function mount(container, ctx) {
 
   const el = h('div', { class: 'share' },
     h('h3', { class: 'sub-title', text: 'Share this exact state' }),
-    h('p', { class: 'hint', text: 'The link carries every number (tokens, vocabulary, settings, weights and the optimiser’s memory), packed into the part after “#”, which is never sent to a server.' }),
+    h('p', { class: 'hint', text: 'The link carries every number (tokens, vocabulary, settings, weights, the optimiser with its learning rate and its memory), packed into the part after “#”, which is never sent to a server.' }),
     h('div', { class: 'share-row' }, copyLink, h('label', { class: 'visually-hidden', for: linkId, text: 'Share link' }), linkBox),
     linkMsg,
     h('h3', { class: 'sub-title', text: 'Keep it as a file' }),

@@ -7,6 +7,12 @@ import { whyEmpty, noTargetMessage } from './common.js';
 
 const MAX_COLS = 64;
 
+/** "No position has a target.", "1 of 2 positions has a target.", "2 of 3 positions have a target." */
+function countSentence(count, T) {
+  if (count === 0) return 'No position has a target, so there is no loss yet.';
+  return `${count} of ${T} position${T === 1 ? '' : 's'} ${count === 1 ? 'has' : 'have'} a target.`;
+}
+
 export function mount(container, ctx) {
   const table = h('table', { class: 'seq-table', 'aria-labelledby': 'target-seq-caption' });
   const caption = h('p', { class: 'mat-caption', id: 'target-seq-caption', text: 'Input and target, position by position' });
@@ -56,9 +62,13 @@ export function mount(container, ctx) {
       const last = state.tokens[T - 1];
       const skipped = targets.filter((i) => i == null).length;
       if (state.eos == null) {
-        setText(explain, `The target of each position is the token that follows it in the input. Position ${T - 1} (“${last}”) is the last: nothing follows it, and there is no end-of-sequence token, so it has no target and is skipped by the loss. ${T - skipped} of ${T} position${T === 1 ? '' : 's'} have a target.`);
+        setText(explain, `The target of each position is the token that follows it in the input. Position ${T - 1} (“${last}”) is the last: nothing follows it, and there is no end-of-sequence token, so it has no target and is skipped by the loss. ${countSentence(T - skipped, T)}`);
       } else {
-        setText(explain, `The target of each position is the token that follows it. The last position (“${last}”) has nothing after it, but “${state.eos}” is the end-of-sequence token, so the model is trained to predict the end there: all ${T} position${T === 1 ? '' : 's'} have a target.`);
+        const all = T === 1 ? 'its one position has a target' : `all ${T} positions have a target`;
+        const why = state.tokens.includes(state.eos)
+          ? `but “${state.eos}”, an ordinary word of the input, was chosen as the end-of-sequence token, so the model is trained to predict that word there`
+          : `but “${state.eos}” is the end-of-sequence token, so the model is trained to predict the end there`;
+        setText(explain, `The target of each position is the token that follows it. The last position (“${last}”) has nothing after it, ${why}: ${all}.`);
       }
       why.show(loss ? null : noTargetMessage(view));
       y.update({

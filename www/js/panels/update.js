@@ -8,6 +8,7 @@ import { MatrixView } from '../matrix.js';
 import { WEIGHT_INFO, WEIGHT_ORDER, weightLabels } from '../labels.js';
 import { whyEmpty, noTargetMessage, panelMessage } from './common.js';
 import { dL, dLText, entry, sym, symText, tx } from '../notation.js';
+import { isDivergence, divergenceText, sentence } from '../messages.js';
 
 const n = (v) => tex(v, 3, true);
 /** A number the reader typed (the learning rate), as LaTeX: 1e-3 → 1 \times 10^{-3}. */
@@ -16,8 +17,8 @@ const plainTex = (x) => {
   return exp ? `${mant} \\times 10^{${Number(exp)}}` : mant;
 };
 const STEP_MS = 60;
-/** A message as a sentence ending with one full stop. */
-const sentence = (text) => `${String(text).replace(/[.\s]+$/, '')}.`;
+/** Training stops when the loss grows past this many times the first loss of the curve (and past 10). */
+const EXPLODE_FACTOR = 10;
 const CURVE_W = 600;
 const CURVE_H = 220;
 const PAD = { l: 72, r: 14, t: 14, b: 36 };
@@ -103,6 +104,16 @@ export function mount(container, ctx) {
   let runId = 0;
   let steps = 0;
 
+  /**
+   * A failed step's message for the reader: a step whose numbers stopped being finite was caused
+   * by the learning rate (the state before it was fine), so it says to lower that.
+   */
+  function stepError(err, opts) {
+    const raw = errorMessage(err);
+    return isDivergence(raw) ? divergenceText(opts ? opts.learningRate : NaN) : raw;
+  }
+  let lastOpts = null; // the options of the step being taken
+
   function options() {
     const rate = parseNumber(lr.value);
     if (rate.error) throw new Error(`Learning rate: ${rate.error}`);
@@ -121,6 +132,7 @@ export function mount(container, ctx) {
     const beforeView = store.view;
     if (!beforeView.loss) throw new Error(noTargetMessage(beforeView));
     const opts = options();
+    lastOpts = opts;
     const result = core.step(beforeView.state, opts);
     if (!Number.isFinite(result.lossAfter)) throw new Error(`the loss after the step is ${result.lossAfter}`);
     if (curveOwner !== beforeView.state) { curve = [result.lossBefore]; steps = 0; }
@@ -138,6 +150,7 @@ export function mount(container, ctx) {
     const beforeView = store.view;
     if (!beforeView.loss) throw new Error(noTargetMessage(beforeView));
     const opts = options();
+    lastOpts = opts;
     say('Taking one step in the background…');
     const { result, view } = await store.runLarge(
       () => ({ op: 'step', args: { options: opts }, state: store.view.state }),
@@ -154,6 +167,7 @@ export function mount(container, ctx) {
   function tickLarge(key) {
     let opts;
     try { opts = options(); } catch (err) { pause(errorMessage(err)); return; }
+    lastOpts = opts;
     const beforeView = store.view;
     if (!beforeView.loss) { pause(`Training stopped: ${noTargetMessage(beforeView)}`); return; }
     timer = -1; // a request is in flight
@@ -166,29 +180,30 @@ export function mount(container, ctx) {
       steps += result.losses.length;
       curveOwner = view.state;
       if (result.stopped) {
-        pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(result.stopped)} The last good state is kept.`);
+        pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(stepError(result.stopped, opts))} The last good state is kept.`);
         return;
       }
+      if (exploded()) { pause(explodedText(opts)); return; }
       if (!timer) return; // paused meanwhile
       say(`Training in the background… ${steps} step${steps === 1 ? '' : 's'}, loss ${fmt(curve[curve.length - 1], 4)}.`);
       timer = setTimeout(() => tick(key), 0);
-    }, (err) => pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(errorMessage(err))} The last good state is kept.`));
+    }, (err) => pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(stepError(err, opts))} The last good state is kept.`));
   }
 
   stepBtn.addEventListener('click', () => {
     pause();
     if (store.view.large) {
       stepLarge().then(
-        (r) => say(`One step taken: the loss went from ${fmt(r.lossBefore, 4)} to ${fmt(r.lossAfter, 4)}. Undo puts the weights back.`),
-        (err) => say(`No step was taken: ${errorMessage(err)}`, true),
+        (r) => say(stepTaken(r)),
+        (err) => say(`No step was taken: ${sentence(stepError(err, lastOpts))}`, true),
       );
       return;
     }
     try {
       const r = takeStep();
-      say(`One step taken: the loss went from ${fmt(r.lossBefore, 4)} to ${fmt(r.lossAfter, 4)}. Undo puts the weights back.`);
+      say(stepTaken(r));
     } catch (err) {
-      say(`No step was taken: ${errorMessage(err)}`, true);
+      say(`No step was taken: ${sentence(stepError(err, lastOpts))}`, true);
     }
   });
 
@@ -204,10 +219,29 @@ export function mount(container, ctx) {
     if (store.view.large) { tickLarge(key); return; }
     try {
       takeStep(key);
+      if (exploded()) { pause(explodedText(lastOpts)); return; }
       timer = setTimeout(() => tick(key), STEP_MS);
     } catch (err) {
-      pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(errorMessage(err))} The last good state is kept.`);
+      pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(stepError(err, lastOpts))} The last good state is kept.`);
     }
+  }
+
+  /** The report of a step; one that raised the loss says the learning rate is to blame. */
+  function stepTaken(r) {
+    const higher = r.lossAfter > r.lossBefore
+      ? ' It went up: the step overshot, so the learning rate is too large for this spot; lower it.' : '';
+    return `One step taken: the loss went from ${fmt(r.lossBefore, 4)} to ${fmt(r.lossAfter, 4)}.${higher} Undo puts the weights back.`;
+  }
+
+  // A run whose loss keeps growing far past where it started is diverging: stop it before the
+  // numbers overflow, and say why.
+  function exploded() {
+    const first = curve[0];
+    const now = curve[curve.length - 1];
+    return curve.length > 1 && Number.isFinite(first) && now > EXPLODE_FACTOR * Math.max(first, 1);
+  }
+  function explodedText(opts) {
+    return `Training stopped after ${steps} step${steps === 1 ? '' : 's'}: the loss grew from ${fmt(curve[0], 4)} to ${fmt(curve[curve.length - 1], 4)}, so the learning rate η = ${opts ? String(opts.learningRate) : '?'} is too large and each step overshoots. Lower the learning rate and try again; Undo goes back to before this run.`;
   }
 
   playBtn.addEventListener('click', () => {
@@ -223,6 +257,37 @@ export function mount(container, ctx) {
   for (const radio of [sgd, adam]) radio.addEventListener('change', () => { adamBox.hidden = !adam.checked; paintFormula(); });
   weightSelect.addEventListener('change', () => paintStep(store.view));
   adamBox.hidden = true;
+
+  // The settings live in the store too, so the group's other update panels and share links
+  // (share.js) follow them; a link's settings arrive the same way.
+  function applySettings(t) {
+    if (!t) return;
+    (t.optimizer === 'adam' ? adam : sgd).checked = true;
+    if (t.learningRate != null) lr.value = String(t.learningRate);
+    if (t.beta1 != null) beta1.value = String(t.beta1);
+    if (t.beta2 != null) beta2.value = String(t.beta2);
+    if (t.epsilon != null) eps.value = String(t.epsilon);
+    adamBox.hidden = !adam.checked;
+    paintFormula();
+  }
+  const publish = () => {
+    let t;
+    try { t = options(); } catch { return; } // a half-typed number: the last good settings stay
+    store.setTraining(t, applySettings);
+  };
+  for (const el of [sgd, adam, lr, beta1, beta2, eps]) el.addEventListener('change', publish);
+  store.onTraining(applySettings);
+
+  // Reset starts over: no curve, no step to show.
+  store.onReset(() => {
+    pause();
+    curve = [];
+    steps = 0;
+    curveOwner = null;
+    last = null;
+    paintCurve();
+    paintStep(store.view);
+  });
 
   function paintFormula() {
     renderTex(formula, adam.checked
@@ -297,6 +362,7 @@ export function mount(container, ctx) {
   }
 
   paintFormula();
+  if (store.training) applySettings(store.training); else publish();
   let weightKey = '';
   return {
     update(view) {
