@@ -5,6 +5,8 @@
 // core message about a reader-facing field to a plain sentence, and tells which field it was
 // about. Messages it does not know pass through unchanged (as one sentence).
 
+import { symText } from './notation.js';
+
 /** A message as one sentence ending with a full stop. */
 export const sentence = (text) => `${String(text).trim().replace(/[.\s]+$/, '')}.`;
 
@@ -65,5 +67,5 @@ export function isDivergence(raw) {
 export function divergenceText(learningRate) {
   const rate = Number.isFinite(learningRate) ? String(learningRate) : 'the learning rate';
   const lower = Number.isFinite(learningRate) ? ` (try ${String(Number((learningRate / 10).toPrecision(3)))})` : '';
-  return `The learning rate η = ${rate} is too large: the step overshot so far that the model’s numbers no longer fit in a 64-bit float (the loss or its gradient would be infinite). Lower the learning rate${lower} and try again`;
+  return `The learning rate ${symText('learningRate')} = ${rate} is too large: the step overshot so far that the model’s numbers no longer fit in a 64-bit float (the loss or its gradient would be infinite). Lower the learning rate${lower} and try again`;
 }
