@@ -31,7 +31,7 @@ export function matrixCatalogue(view) {
       if (!value) continue;
       const labels = activationLabels(name, state);
       if (labels.perHead) {
-        value.forEach((head, h) => add(`${prefix}${name}.${h}`, group, `${titleOf(name)}, head ${h + 1}`, labels, head));
+        value.forEach((head, h) => add(`${prefix}${name}.${h}`, group, `${titleOf(name)}, head ${h}`, labels, head));
       } else {
         add(`${prefix}${name}`, group, titleOf(name), labels, value);
       }

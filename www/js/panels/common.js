@@ -97,7 +97,7 @@ function perHeadAware(name, make, title, pick, isMasked) {
       while (views.length > blocks.length) views.pop().el.remove();
       while (views.length < blocks.length) {
         const head = perHead ? views.length : null;
-        const label = perHead ? `${title}, head ${head + 1}` : title;
+        const label = perHead ? `${title}, head ${head}` : title;
         const mv = make(label, head);
         views.push(mv);
         wrap.append(mv.el);
