@@ -358,6 +358,88 @@ async function main() {
     }
   });
 
+  await check('derivation links: from ∂L/∂W_Q[0][0] factor by factor to ∂L/∂logits, each sum equals the panel\'s gradient, no code names, Back returns', async () => {
+    const dlg = `${W('backward')} dialog.derivation`;
+    await page.selectOption(`${W('model')} fieldset:has(legend:text("End of sequence")) select`, { label: 'rocks' });
+    await frames(page, 2);
+    // Nearer the loss first: following the best-ranked link always ends at the logits.
+    const ORDER = ['logits', 'xf', 'x2', 'mlpOut', 'hidden', 'u', 'mlpIn', 'x1', 'attnOut', 'z', 'attention', 'scores', 'q', 'k', 'v', 'attnIn', 'x'];
+    const CODE = /[a-z]+\[\d|\b(attnIn|attnOut|mlpIn|mlpOut|xf|probs|wq|wk|wv|wo|w1|w2|lnfGain)\b/;
+    const read = () => page.evaluate(() => {
+      const root = document.querySelector('backprop-widget[stage="backward"]').shadowRoot;
+      const d = root.querySelector('dialog.derivation');
+      const cell = { group: d.dataset.group, name: d.dataset.name, index: d.dataset.index.split(',').map(Number) };
+      const fig = cell.group === 'weights' ? `grad-${cell.name}` : cell.index.length === 3 ? `grad-${cell.name}-h${cell.index[0]}` : `grad-${cell.name}`;
+      const [r, c] = cell.index.length === 3 ? cell.index.slice(1) : cell.index;
+      const td = root.querySelector(`figure[data-name="${fig}"] td[data-r="${r}"][data-c="${c}"]`);
+      // The text a reader sees, without KaTeX's hidden MathML copy (its LaTeX source).
+      const copy = d.cloneNode(true);
+      copy.querySelectorAll('.katex-mathml').forEach((m) => m.remove());
+      return {
+        cell, panel: td ? td.dataset.value : null,
+        total: d.querySelector('.deriv-total')?.dataset.value, shown: d.querySelector('.deriv-shown')?.dataset.value,
+        text: copy.textContent, errors: d.querySelectorAll('.error, .katex-error').length,
+        title: d.querySelector('.deriv-title').textContent,
+        links: [...d.querySelectorAll('button.factor-link')].map((b) => ({ key: b.dataset.key, name: b.dataset.name, size: Math.abs(Number(b.dataset.value)) })),
+        back: !d.querySelector('.deriv-back').hidden,
+      };
+    });
+    const where = (d) => `${d.cell.name}[${d.cell.index.join('][')}]`;
+    await page.click(`${cellSel('backward', 'grad-wq', 0, 0)} button`);
+    await page.waitForSelector(`${dlg}[open]`);
+    const path = [];
+    for (let steps = 0; steps < 20; steps += 1) {
+      const d = await read();
+      const at = where(d);
+      path.push(d);
+      eq(d.errors, 0, `${at}: errors in the dialog`);
+      assert(d.panel != null, `${at}: no such cell in the back-propagation panel`);
+      eq(d.shown, d.panel, `${at}: gradient quoted in the dialog vs the panel`);
+      const g = Number(d.panel);
+      close(Number(d.total), g, 1e-9 * Math.abs(g) + 1e-14, `${at}: sum of terms vs the panel's gradient`);
+      const code = d.text.match(CODE);
+      assert(!code, `${at}: code name "${code?.[0]}" in the dialog: …${d.text.slice(Math.max(0, (code?.index ?? 0) - 60), (code?.index ?? 0) + 40)}…`);
+      eq(d.back, steps > 0, `${at}: Back shown`);
+      if (d.cell.name === 'logits') break;
+      assert(d.links.length > 0, `${at}: no factor links`);
+      const rank = (l) => ORDER.indexOf(l.name) - l.size / (1 + l.size); // a larger gradient breaks a tie
+      const next = d.links.reduce((best, l) => (rank(l) < rank(best) ? l : best));
+      await page.click(`${dlg} button.factor-link[data-key="${next.key}"]`);
+      await page.waitForFunction((key) => {
+        const d = document.querySelector('backprop-widget[stage="backward"]').shadowRoot.querySelector('dialog.derivation');
+        return `${d.dataset.group}:${d.dataset.name}:${d.dataset.index}` === key;
+      }, next.key, { timeout: 2000 });
+      eq((await focused(page)).cls, 'deriv-title', `after following ${next.key}: focus on the new title`);
+    }
+    const last = path[path.length - 1];
+    eq(last.cell.name, 'logits', `the walk ends at ∂L/∂logits (walked ${path.map(where).join(' → ')})`);
+    assert(path.length >= 6, `walk too short: ${path.map(where).join(' → ')}`);
+    eq(path[0].cell.name, 'wq', 'the walk starts at W_Q');
+    // Back, with the keyboard: each press returns one derivation and focuses the link followed.
+    for (let k = path.length - 2; k >= 0; k -= 1) {
+      await page.focus(`${dlg} .deriv-back`);
+      await page.keyboard.press('Enter');
+      const d = await read();
+      eq(where(d), where(path[k]), `Back from ${where(path[k + 1])}`);
+      eq(d.total, path[k].total, `${where(d)}: same sum after Back`);
+      const f = await page.evaluate(() => {
+        let el = document.activeElement;
+        while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+        return el?.dataset?.key ?? el?.className;
+      });
+      const c = path[k + 1].cell;
+      eq(f, `${c.group}:${c.name}:${c.index.join(',')}`, `${where(d)}: focus on the link that was followed`);
+    }
+    const home = await read();
+    eq(where(home), 'wq[0][0]', 'Back ends at ∂L/∂W_Q[0][0]');
+    eq(home.back, false, 'no Back at the first derivation');
+    await page.keyboard.press('Escape');
+    await page.click(`${W('toolbar')} button:has-text("Reset")`);
+    await frames(page, 1);
+    eq(JSON.stringify(await getState(page)), JSON.stringify(article.state), 'state after reset');
+    console.log(`       walked ${path.map(where).join(' → ')}`);
+  });
+
   await check('one step lowers the loss; undo restores the previous state; redo and Ctrl+Z work', async () => {
     const start = await getState(page);
     await page.click(`${W('update')} button:has-text("Take one step")`);

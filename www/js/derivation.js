@@ -164,7 +164,7 @@ export class DerivationDialog {
       return h('button', {
         type: 'button', class: 'factor factor-link', title: `${tip}. Open its derivation`,
         'aria-label': `${s.text} = ${fmt(f.value, 4)}: open its derivation`,
-        dataset: { key, name: target.name, index: target.index.join(',') },
+        dataset: { key, name: target.name, index: target.index.join(','), value: full(f.value) },
         onclick: () => this.follow(target, key),
       }, content);
     };
