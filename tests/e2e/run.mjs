@@ -364,7 +364,8 @@ async function main() {
     await frames(page, 2);
     // Nearer the loss first: following the best-ranked link always ends at the logits.
     const ORDER = ['logits', 'xf', 'x2', 'mlpOut', 'hidden', 'u', 'mlpIn', 'x1', 'attnOut', 'z', 'attention', 'scores', 'q', 'k', 'v', 'attnIn', 'x'];
-    const CODE = /[a-z]+\[\d|\b(attnIn|attnOut|mlpIn|mlpOut|xf|probs|wq|wk|wv|wo|w1|w2|lnfGain)\b/;
+    // Code names, also when KaTeX runs a subscript into them ("wq0,0").
+    const CODE = /[a-z]+\[\d|(?<![A-Za-z])(attnIn|attnOut|mlpIn|mlpOut|xf|probs|wq|wk|wv|wo|w1|w2|b1|b2|ln[12f](Gain|Bias)?|unembedding\d)(?![A-Za-z])/;
     const read = () => page.evaluate(() => {
       const root = document.querySelector('backprop-widget[stage="backward"]').shadowRoot;
       const d = root.querySelector('dialog.derivation');
