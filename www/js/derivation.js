@@ -113,9 +113,9 @@ export class DerivationDialog {
     const shown = pickGradient(this.view, cell);
     try {
       const d = fetched ? unwrap(fetched[0]) : this.core.derivation(this.view.state, cell);
-      const what = info ? `${info.title.charAt(0).toLowerCase()}${info.title.slice(1)}` : cell.name;
       return [
-        h('p', { class: 'deriv-intro', text: `The chain rule writes this entry of the gradient of the ${what} as a sum of products. Every factor below is a number from the forward or backward pass of your current model; a factor that is itself a gradient is a link to its own derivation.` }),
+        h('p', { class: 'deriv-intro' }, info ? h('strong', { text: `${info.title}. ` }) : null,
+          'The chain rule writes this entry of its gradient as a sum of products. Every factor below is a number from the forward or backward pass of your current model; a factor that is itself a gradient (framed) opens its own derivation.'),
         renderTex(h('div', { class: 'formula' }), formulaTex(cell, d.terms, narrow() ? 1 : 2)),
         d.note ? h('p', { class: 'deriv-note', text: d.note }) : null,
         ...this.termsTable(d),
