@@ -414,6 +414,7 @@ async function main() {
     }
     const last = path[path.length - 1];
     eq(last.cell.name, 'logits', `the walk ends at ∂L/∂logits (walked ${path.map(where).join(' → ')})`);
+    await runAxe(page, 'derivation dialog with Back and the trail');
     assert(path.length >= 6, `walk too short: ${path.map(where).join(' → ')}`);
     eq(path[0].cell.name, 'wq', 'the walk starts at W_Q');
     // Back, with the keyboard: each press returns one derivation and focuses the link followed.
@@ -804,6 +805,38 @@ async function main() {
     await p.locator(`${W('forward')} .step:nth-of-type(3)`).screenshot({ path: join(SHOTS, 'large-360.png') });
     await p.click(`${W('toolbar')} button:has-text("Reset")`);
     await frames(p, 2);
+  });
+  await check('360 px wide: the derivation dialog fits, its terms table scrolls in its own box with a visible cue', async () => {
+    const p = narrow.page;
+    const dlg = `${W('backward')} dialog.derivation`;
+    await p.locator(`${cellSel('backward', 'grad-unembedding', 1, 0)} button`).evaluate((b) => b.click());
+    await p.waitForSelector(`${dlg}[open]`);
+    await frames(p, 3);
+    const measure = () => p.evaluate(() => {
+      const d = document.querySelector('backprop-widget[stage="backward"]').shadowRoot.querySelector('dialog.derivation');
+      const box = d.querySelector('.terms-scroll');
+      const hint = d.querySelector('.scroll-hint');
+      const right = (sel) => Math.max(...[...d.querySelectorAll(sel)].map((e) => e.getBoundingClientRect().right));
+      return {
+        dialog: [d.scrollWidth, d.clientWidth], inner: window.innerWidth, box: [box.scrollWidth, box.clientWidth],
+        focusable: box.getAttribute('tabindex'), hint: hint && getComputedStyle(hint).display !== 'none',
+        buttons: right('.deriv-head button:not([hidden])'), name: d.dataset.name,
+      };
+    });
+    let m = await measure();
+    assert(m.dialog[0] <= m.dialog[1], `the dialog scrolls sideways itself: ${m.dialog}`);
+    assert(m.box[0] > m.box[1], `the terms table fits at 360 px (${m.box}): nothing to check`);
+    eq(m.focusable, '0', 'the scrolling table is keyboard-focusable');
+    eq(m.hint, true, 'the sideways-scroll hint is shown');
+    await p.screenshot({ path: join(SHOTS, 'derivation-360.png') });
+    await p.click(`${dlg} button.factor-link`);
+    await frames(p, 3);
+    m = await measure();
+    eq(m.name, 'logits', 'the link opened ∂L/∂logits');
+    assert(m.dialog[0] <= m.dialog[1], `the dialog scrolls sideways itself after a link: ${m.dialog}`);
+    assert(m.buttons <= m.inner, `Back or Close sticks out: ${m.buttons} > ${m.inner}`);
+    eq(m.hint, m.box[0] > m.box[1], 'the hint shows exactly when the table scrolls');
+    await p.keyboard.press('Escape');
   });
   await check('axe-core: no WCAG 2 A/AA violations at 360 px', async () => {
     await runAxe(narrow.page, '360 px');
