@@ -8,7 +8,7 @@ import { fmt, full } from './format.js';
 import { renderTex } from './katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels } from './labels.js';
 import { request } from './compute.js';
-import { symbol, factorCell, cellGradient, formulaTex } from './notation.js';
+import { symbol, factorCell, cellGradient, formulaTex, spoken } from './notation.js';
 
 /** A large model's derivation and check come from the worker (the state is never parsed here). */
 function fromWorker(cell) {
@@ -92,17 +92,17 @@ export class DerivationDialog {
     Object.assign(this.dialog.dataset, { group: cell.group, name: cell.name, index: cell.index.join(',') });
     this.title.replaceChildren('How ', inlineTex(g.tex, 'deriv-sym'), ' ',
       h('span', { class: 'deriv-where', text: describeCell(cell, state) }), ' is computed');
-    this.title.setAttribute('aria-label', `How ${g.text} ${describeCell(cell, state)} is computed`);
+    this.title.setAttribute('aria-label', `How ${spoken(g.text)} ${describeCell(cell, state)} is computed`);
     const deep = this.history.length > 1;
     this.backBtn.hidden = !deep;
-    this.backBtn.setAttribute('aria-label', deep ? `Back to ${cellGradient(this.history[this.history.length - 2].cell).text}` : 'Back');
+    this.backBtn.setAttribute('aria-label', deep ? `Back to ${spoken(cellGradient(this.history[this.history.length - 2].cell).text)}` : 'Back');
     this.trailNav.hidden = !deep;
     this.trail.replaceChildren(...(deep ? this.history.map((step, k) => {
       const last = k === this.history.length - 1;
       const s = cellGradient(step.cell);
       const crumb = last
         ? h('span', { 'aria-current': 'step', title: s.text }, inlineTex(s.tex, 'deriv-sym'))
-        : h('button', { type: 'button', class: 'deriv-crumb', title: `Back to ${s.text}`, 'aria-label': `Back to ${s.text}`,
+        : h('button', { type: 'button', class: 'deriv-crumb', title: `Back to ${s.text}`, 'aria-label': `Back to ${spoken(s.text)}`,
           onclick: () => this.back(this.history.length - 1 - k) }, inlineTex(s.tex, 'deriv-sym'));
       return h('li', null, crumb);
     }) : []));
@@ -163,7 +163,7 @@ export class DerivationDialog {
       const key = keyOf(target);
       return h('button', {
         type: 'button', class: 'factor factor-link', title: `${tip}. Open its derivation`,
-        'aria-label': `${s.text} = ${fmt(f.value, 4)}: open its derivation`,
+        'aria-label': `${spoken(s.text)} = ${fmt(f.value, 4)}: open its derivation`,
         dataset: { key, name: target.name, index: target.index.join(','), value: full(f.value) },
         onclick: () => this.follow(target, key),
       }, content);

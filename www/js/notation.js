@@ -80,6 +80,11 @@ export function symbol(f, display = false) {
   }
 }
 
+/** Plain text for a screen reader: "∂L/∂S^{(0)}_{1,0}" becomes "∂L/∂S head 0 at 1,0". */
+export function spoken(text) {
+  return text.replace(/\^\{\((\d+)\)\}/g, ' head $1').replace(/_\{([^}]*)\}/g, ' at $1');
+}
+
 /** The cell { group, name, index } a gradient factor names: it has a derivation of its own. */
 export function factorCell(f) {
   return f.kind === 'gradient' ? { group: 'activations', name: f.name, index: f.index } : null;
