@@ -18,6 +18,10 @@ function fromWorker(cell) {
 const unwrap = (r) => { if (r.error) throw r.error; return r.value; };
 
 const MAX_TERMS = 80;
+// Factors and products far below the shown digits (gradients deep in the chain often are) keep
+// three significant digits instead of reading as a row of zeros.
+const short = (v, digits) => (v !== 0 && Math.abs(v) < 10 ** -digits
+  ? v.toExponential(2).replace('-', '−').replace('e−', 'e-') : fmt(v, digits));
 const keyOf = (cell) => `${cell.group}:${cell.name}:${cell.index.join(',')}`;
 // The width at which widget.css stacks the dialog's lists: one term a formula line there.
 const narrow = () => window.matchMedia?.('(max-width: 520px)').matches;
@@ -157,13 +161,13 @@ export class DerivationDialog {
     const factor = (f) => {
       const s = symbol(f);
       const tip = `${s.text} = ${full(f.value)}${s.words ? `: ${s.words}` : ''}`;
-      const content = [inlineTex(s.tex, 'factor-sym'), ' ', h('span', { class: 'factor-value', text: `(${fmt(f.value, 4)})` })];
+      const content = [inlineTex(s.tex, 'factor-sym'), ' ', h('span', { class: 'factor-value', text: `(${short(f.value, 4)})` })];
       const target = factorCell(f);
       if (!target) return h('span', { class: 'factor', title: tip }, content);
       const key = keyOf(target);
       return h('button', {
         type: 'button', class: 'factor factor-link', title: `${tip}. Open its derivation`,
-        'aria-label': `${spoken(s.text)} = ${fmt(f.value, 4)}: open its derivation`,
+        'aria-label': `${spoken(s.text)} = ${short(f.value, 4)}: open its derivation`,
         dataset: { key, name: target.name, index: target.index.join(','), value: full(f.value) },
         onclick: () => this.follow(target, key),
       }, content);
@@ -172,7 +176,7 @@ export class DerivationDialog {
       h('th', { scope: 'row', text: t.label }),
       h('td', { class: 'factors' }, t.sign < 0 ? h('span', { class: 'term-sign', title: 'this term is subtracted', text: '−' }) : null,
         t.factors.map((f, i) => [i ? h('span', { class: 'times', text: ' × ' }) : null, factor(f)])),
-      h('td', { class: 'term-value', title: full(t.value), text: fmt(t.value, 6) }))));
+      h('td', { class: 'term-value', title: full(t.value), text: short(t.value, 6) }))));
     const table = h('table', { class: 'terms' },
       h('caption', { text: d.terms.length ? `The ${d.terms.length} term${d.terms.length === 1 ? '' : 's'} of the sum` : 'No terms: this entry does not reach the loss, so its gradient is 0' }),
       h('thead', null, h('tr', null,
