@@ -6,7 +6,8 @@ mod common;
 
 use common::{random_state, rel_error, Shape};
 use how_llms_learn::{
-    article_example, backward, finite_difference, loss, Activation, ActivationRef, Cell, State,
+    article_example, backward, finite_difference, forward, loss, Activation, ActivationRef,
+    Activations, Backward, Cell, Factor, Idx, Kind, State,
 };
 
 const EPS: f64 = 1e-5;
@@ -211,24 +212,61 @@ fn finite_difference_of_a_weight_agrees_with_perturbing_it_directly() {
     }
 }
 
+/// The number a factor names, looked up in the model itself: `None` for kinds that are not one
+/// entry of a weight, an activation or a gradient.
+fn referenced(state: &State, grads: &Backward, acts: &Activations, f: &Factor) -> Option<f64> {
+    let index: Vec<usize> = f
+        .index
+        .iter()
+        .map(|i| match i {
+            Idx::At(n) => *n,
+            Idx::Var(v) => panic!("a factor's own index holds the variable {v}"),
+        })
+        .collect();
+    let in_activation = |a: ActivationRef| match (a, &index[..]) {
+        (ActivationRef::Matrix(m), [i, j]) => m[(*i, *j)],
+        (ActivationRef::Heads(hs), [h, i, j]) => hs[*h][(*i, *j)],
+        _ => panic!("{} has index {index:?}", f.name),
+    };
+    match f.kind {
+        Kind::Weight => {
+            let m = state.weights.get(f.name).expect(f.name);
+            Some(match &index[..] {
+                [j] => m[(0, *j)],
+                [i, j] => m[(*i, *j)],
+                _ => panic!("{} has index {index:?}", f.name),
+            })
+        }
+        Kind::Activation => Some(in_activation(acts.get(f.name).expect(f.name))),
+        Kind::Gradient => Some(in_activation(grads.activations.get(f.name).expect(f.name))),
+        _ => None,
+    }
+}
+
 /// Every cell of every gradient in the configurations: its derivation's terms add up to the value
-/// back propagation reports (the popover on the page shows exactly these terms).
+/// back propagation reports (the popover on the page shows exactly these terms), normwise per
+/// matrix, and every factor that names an entry of the model holds that entry's value, so the
+/// page may link a gradient factor to that entry's own derivation.
 #[test]
 fn every_derivation_adds_up_to_its_gradient() {
     for (label, state) in configurations() {
         let grads = backward(&state).expect(label);
-        let mut cells: Vec<(Cell, f64)> = Vec::new();
+        let acts = forward(&state).expect(label);
+        let mut matrices: Vec<Vec<(Cell, f64)>> = Vec::new();
         for (name, m) in grads.weights.params() {
             let vector =
                 how_llms_learn::WEIGHT_NAMES[6..16].contains(&name) && name.starts_with(['b', 'l']);
+            let mut cells = Vec::new();
             for i in 0..m.nrows() {
                 for j in 0..m.ncols() {
                     let index = if vector { vec![j] } else { vec![i, j] };
                     cells.push((Cell::weight(name, &index), m[(i, j)]));
                 }
             }
+            matrices.push(cells);
         }
         for (name, a) in grads.activations.entries() {
+            let mut cells = Vec::new();
             match a {
                 ActivationRef::Matrix(m) => {
                     for i in 0..m.nrows() {
@@ -247,24 +285,40 @@ fn every_derivation_adds_up_to_its_gradient() {
                     }
                 }
             }
+            matrices.push(cells);
         }
-        for (cell, value) in cells {
-            let d = how_llms_learn::derivation(&state, &cell).expect(label);
-            assert_eq!(d.gradient, value, "{label}: {}", cell.describe());
-            assert!(
-                (d.total - value).abs() <= 1e-12 * value.abs().max(1e-3),
-                "{label}: {} terms add up to {} but the gradient is {value}",
-                cell.describe(),
-                d.total
-            );
-            assert!(!d.latex.is_empty());
-            if d.terms.is_empty() {
-                assert!(
-                    value == 0.0 && !d.note.is_empty(),
-                    "{label}: {} has no terms and no note",
-                    cell.describe()
-                );
+        for cells in matrices {
+            let (mut worst, mut scale) = (0.0f64, 0.0f64);
+            for (cell, value) in &cells {
+                let what = format!("{label}: {}", cell.describe());
+                let d = how_llms_learn::derivation(&state, cell).expect(&what);
+                assert_eq!(d.gradient, *value, "{what}");
+                worst = worst.max((d.total - value).abs());
+                scale = scale.max(value.abs());
+                if d.terms.is_empty() {
+                    assert!(
+                        *value == 0.0 && !d.note.is_empty(),
+                        "{what} has no terms and no note"
+                    );
+                }
+                for t in &d.terms {
+                    let product: f64 = t.factors.iter().map(|f| f.value).product();
+                    assert_eq!(t.value, f64::from(t.sign) * product, "{what}: {}", t.label);
+                    assert!(t.sign == 1 || t.sign == -1, "{what}: sign {}", t.sign);
+                    for f in &t.factors {
+                        if let Some(v) = referenced(&state, &grads, &acts, f) {
+                            assert_eq!(f.value, v, "{what}: factor {f:?}");
+                        }
+                        assert_eq!(f.of.is_empty(), f.kind != Kind::Mean, "{what}: {f:?}");
+                    }
+                }
             }
+            let cell = &cells[0].0;
+            assert!(
+                worst <= 1e-9 * scale + 1e-14,
+                "{label}: {} and its neighbours: terms miss the gradient by {worst} (largest entry {scale})",
+                cell.describe()
+            );
         }
     }
 }

@@ -162,13 +162,41 @@ fn derivations_and_finite_differences_have_the_page_s_shape() {
     use how_llms_learn::{derivation, finite_difference, Cell};
     let s = article_example();
     let d = serde_json::to_value(derivation(&s, &Cell::weight("wo", &[0, 1])).unwrap()).unwrap();
+    assert_eq!(keys(&d), vec!["gradient", "note", "terms", "total"]);
     assert_eq!(
-        keys(&d),
-        vec!["gradient", "latex", "note", "terms", "total"]
+        keys(&d["terms"][0]),
+        vec!["factors", "label", "sign", "value"]
     );
-    assert_eq!(keys(&d["terms"][0]), vec!["factors", "label", "value"]);
-    assert_eq!(keys(&d["terms"][0]["factors"][0]), vec!["name", "value"]);
     assert_eq!(d["terms"][0]["label"], json!("t = 0 (AI)"));
+    assert_eq!(d["terms"][0]["sign"], json!(1));
+    let factors = &d["terms"][0]["factors"];
+    assert_eq!(keys(&factors[0]), vec!["index", "kind", "name", "value"]);
+    assert_eq!(factors[0]["kind"], json!("activation"));
+    assert_eq!(factors[0]["name"], json!("z"));
+    assert_eq!(factors[0]["index"], json!([0, 0]));
+    assert_eq!(factors[1]["kind"], json!("gradient"));
+    assert_eq!(factors[1]["name"], json!("attnOut"));
+    assert_eq!(factors[1]["index"], json!([0, 1]));
+    // A layer norm's mean names what it averages, with "k" for the running index.
+    let mut s = article_example();
+    s.eos = Some("AI".into());
+    let mut cfg = s.config.clone();
+    cfg.layer_norm = true;
+    let change = Resize {
+        vocab: None,
+        config: Some(cfg),
+    };
+    let s = resize(&s, &change).unwrap();
+    let d =
+        serde_json::to_value(derivation(&s, &Cell::activation("x2", &[1, 0])).unwrap()).unwrap();
+    let mean = &d["terms"][1]["factors"][1];
+    assert_eq!(d["terms"][1]["sign"], json!(-1));
+    assert_eq!(mean["kind"], json!("mean"));
+    assert_eq!(mean["name"], json!("lnf"));
+    assert_eq!(
+        mean["of"][1],
+        json!({ "kind": "gradient", "name": "xf", "index": [1, "k"] })
+    );
     let f =
         serde_json::to_value(finite_difference(&s, &Cell::weight("wo", &[0, 1]), None).unwrap())
             .unwrap();

@@ -2,182 +2,83 @@
 //! and an independent numerical check of it by central finite differences.
 //!
 //! The page shows these when a reader clicks a gradient cell; it never computes them itself.
+//! Every factor names what it is as data (kind, key, index) rather than as text, so the page
+//! writes it in the article's symbols from its one table of them, and the core holds no notation.
 
+use crate::cell::Cell;
 use crate::error::{fail, ModelError};
-use crate::json::{self, quote};
+use crate::json::quote;
 use crate::layernorm;
-use crate::model::{self, Probe, Workspace, ACTIVATION_NAMES};
-use crate::state::{is_vector, LayerNormWeights, Mat, State, WEIGHT_NAMES};
+use crate::model::{self, Probe, Workspace};
+use crate::state::{LayerNormWeights, Mat, State};
 use serde::Serialize;
-use serde_json::Value;
 
-/// One entry of a weight's or an activation's gradient.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cell {
-    /// `true` for `weights.<name>`, `false` for `activations.<name>`.
-    pub weight: bool,
-    pub name: String,
-    /// [row, col]; [j] for vectors; [head, row, col] for scores and attention.
-    pub index: Vec<usize>,
+/// What a factor is. With `name` and `index` it identifies one number of the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    /// An entry of a forward-pass result; `name` is its key in `forward`.
+    Activation,
+    /// An entry of a weight; `name` is its key in `weights`.
+    Weight,
+    /// An entry of an activation's gradient, `backward().activations[name]`: a cell that has a
+    /// derivation of its own.
+    Gradient,
+    /// A number set by the model's shape: `name` "invCount" is 1/N (N positions with a
+    /// target), "invSqrtHead" is 1/√D (D columns per head).
+    Constant,
+    /// The one-hot target at [t, v]: 1 when token v is the target of position t, else 0.
+    Target,
+    /// The slope of the activation function `name` ("relu", "gelu") at entry `index` of `u`.
+    Slope,
+    /// One over entry `index` of the activation `name`.
+    Reciprocal,
+    /// One over the standard deviation of row `index[0]` in layer norm `name` ("ln1", "ln2",
+    /// "lnf").
+    InvStd,
+    /// The input of layer norm `name` at `index`, normalised (before gain and bias): x̂.
+    Normalized,
+    /// The mean over k of the product of the references in `of` (their index may hold "k"),
+    /// for row `index[0]` of layer norm `name`.
+    Mean,
 }
 
-impl Cell {
-    pub fn weight(name: &str, index: &[usize]) -> Cell {
-        Cell {
-            weight: true,
-            name: name.to_string(),
-            index: index.to_vec(),
-        }
-    }
-
-    pub fn activation(name: &str, index: &[usize]) -> Cell {
-        Cell {
-            weight: false,
-            name: name.to_string(),
-            index: index.to_vec(),
-        }
-    }
-
-    /// `{ group: "weights" | "activations", name, index }`.
-    pub fn from_json(value: &Value) -> Result<Cell, ModelError> {
-        let obj = json::object(value, "cell")?;
-        let group = json::string(
-            json::required(obj, "group", "cell.group", "\"weights\" or \"activations\"")?,
-            "cell.group",
-        )?;
-        let weight = match group {
-            "weights" => true,
-            "activations" => false,
-            other => fail!(
-                "cell.group is {}; expected \"weights\" or \"activations\"",
-                quote(other)
-            ),
-        };
-        let name = json::string(
-            json::required(obj, "name", "cell.name", "a name")?,
-            "cell.name",
-        )?;
-        let items = json::array(
-            json::required(obj, "index", "cell.index", "an array")?,
-            "cell.index",
-        )?;
-        let index = items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| json::count(v, &format!("cell.index[{i}]"), 0, u32::MAX as u64))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Cell {
-            weight,
-            name: name.to_string(),
-            index,
-        })
-    }
-
-    /// "weights.wq[1][0]".
-    pub fn describe(&self) -> String {
-        let group = if self.weight {
-            "weights"
-        } else {
-            "activations"
-        };
-        let idx: String = self.index.iter().map(|i| format!("[{i}]")).collect();
-        format!("{group}.{}{idx}", self.name)
-    }
-
-    /// For a weight cell, the (row, column) it names in this state's weight, checked.
-    pub(crate) fn weight_entry(&self, state: &State) -> Result<(usize, usize), ModelError> {
-        if !self.weight {
-            fail!(
-                "{} is not a weight; only weights can be set",
-                self.describe()
-            );
-        }
-        let (_, _, i, j) = self.resolve(state)?;
-        Ok((i, j))
-    }
-
-    /// Checks the cell exists in this state's model and returns (name, index as (matrix, row, col)).
-    fn resolve(&self, state: &State) -> Result<(&'static str, usize, usize, usize), ModelError> {
-        let what = self.describe();
-        if self.weight {
-            let Some(&name) = WEIGHT_NAMES.iter().find(|n| **n == self.name) else {
-                fail!(
-                    "cell.name {} is not a weight (expected one of {})",
-                    quote(&self.name),
-                    WEIGHT_NAMES.join(", ")
-                );
-            };
-            let Some(m) = state.weights.get(name) else {
-                fail!("weights.{name} does not exist in this model (check config.dFf and config.layerNorm)");
-            };
-            let (i, j) = match (is_vector(name), &self.index[..]) {
-                (true, [j]) => (0, *j),
-                (false, [i, j]) => (*i, *j),
-                (true, _) => {
-                    fail!("{what}: weights.{name} is a vector, so the index needs 1 number")
-                }
-                (false, _) => {
-                    fail!("{what}: weights.{name} is a matrix, so the index needs 2 numbers")
-                }
-            };
-            if i >= m.nrows() || j >= m.ncols() {
-                fail!(
-                    "{what} is outside weights.{name}, which is {}×{}",
-                    m.nrows(),
-                    m.ncols()
-                );
-            }
-            return Ok((name, 0, i, j));
-        }
-        let Some(&name) = ACTIVATION_NAMES.iter().find(|n| **n == self.name) else {
-            fail!(
-                "cell.name {} is not an activation (expected one of {})",
-                quote(&self.name),
-                ACTIVATION_NAMES.join(", ")
-            );
-        };
-        let ffn_only = matches!(name, "mlpIn" | "u" | "hidden" | "mlpOut");
-        if ffn_only && state.config.d_ff == 0 {
-            fail!("{name} does not exist in this model: config.dFf is 0 (no feed-forward block)");
-        }
-        let t_len = state.tokens.len();
-        let width = match name {
-            "u" | "hidden" => state.config.d_ff,
-            "logits" | "probs" => state.vocab.len(),
-            "scores" | "attention" => t_len,
-            _ => state.config.d_model,
-        };
-        let (h, t, j) = match (name, &self.index[..]) {
-            ("scores" | "attention", [h, t, s]) => (*h, *t, *s),
-            ("scores" | "attention", _) => {
-                fail!("{what}: {name} is H×T×T, so the index needs 3 numbers (head, row, column)")
-            }
-            (_, [t, j]) => (0, *t, *j),
-            _ => fail!("{what}: {name} is a matrix, so the index needs 2 numbers"),
-        };
-        if h >= state.config.n_heads || t >= t_len || j >= width {
-            fail!("{what} is outside {name}");
-        }
-        if matches!(name, "scores" | "attention") && j > t {
-            fail!("{what} is masked: position {t} cannot attend to the later position {j}, so it has no gradient");
-        }
-        Ok((name, h, t, j))
-    }
+/// One index of a factor: a number, or the summation variable of a `Mean` ("k").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Idx {
+    At(usize),
+    Var(&'static str),
 }
 
-/// One number in a product, with what it is ("attnIn[0][1]", "∂L/∂q[0][0]"; plain text).
+/// A number of the model named without its value (inside a `Mean`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ref {
+    pub kind: Kind,
+    pub name: &'static str,
+    pub index: Vec<Idx>,
+}
+
+/// One number in a product and which number of the model it is.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Factor {
-    pub name: String,
+    pub kind: Kind,
+    pub name: &'static str,
+    pub index: Vec<Idx>,
     pub value: f64,
+    /// What a `Mean` averages; empty (and left out of the JSON) for every other kind.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub of: Vec<Ref>,
 }
 
 /// One product in a chain-rule sum.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Term {
-    /// What the term stands for, e.g. "t = 0 (AI)". May hold token names: plain text only.
+    /// What the term stands for in words, e.g. "t = 0 (AI)". Holds token names (plain text
+    /// only) but never a symbol: the page adds those from the factors.
     pub label: String,
-    /// The factors; the term is their product.
+    /// 1 or −1: the term is sign × the product of its factors.
+    pub sign: i8,
     pub factors: Vec<Factor>,
     pub value: f64,
 }
@@ -187,8 +88,6 @@ pub struct Term {
 pub struct Derivation {
     /// The value `backward` reports for the cell.
     pub gradient: f64,
-    /// The formula in KaTeX syntax; built from fixed symbols and indices only, never user text.
-    pub latex: String,
     pub terms: Vec<Term>,
     /// Σ terms; equal to `gradient` up to rounding.
     pub total: f64,
@@ -196,31 +95,62 @@ pub struct Derivation {
     pub note: String,
 }
 
-fn term(label: impl Into<String>, factors: Vec<(String, f64)>) -> Term {
-    let factors: Vec<Factor> = factors
-        .into_iter()
-        .map(|(name, value)| Factor { name, value })
-        .collect();
-    let value = factors.iter().map(|f| f.value).product();
+fn at(index: &[usize]) -> Vec<Idx> {
+    index.iter().map(|&i| Idx::At(i)).collect()
+}
+
+fn f(kind: Kind, name: &'static str, index: &[usize], value: f64) -> Factor {
+    Factor {
+        kind,
+        name,
+        index: at(index),
+        value,
+        of: Vec::new(),
+    }
+}
+
+fn act(name: &'static str, index: &[usize], value: f64) -> Factor {
+    f(Kind::Activation, name, index, value)
+}
+
+fn wt(name: &'static str, index: &[usize], value: f64) -> Factor {
+    f(Kind::Weight, name, index, value)
+}
+
+fn grad(name: &'static str, index: &[usize], value: f64) -> Factor {
+    f(Kind::Gradient, name, index, value)
+}
+
+fn signed(sign: i8, label: impl Into<String>, factors: Vec<Factor>) -> Term {
+    let value = f64::from(sign) * factors.iter().map(|f| f.value).product::<f64>();
     Term {
         label: label.into(),
+        sign,
         factors,
         value,
     }
 }
 
-fn d(name: &str, i: usize, j: usize) -> String {
-    format!("∂L/∂{name}[{i}][{j}]")
+fn term(label: impl Into<String>, factors: Vec<Factor>) -> Term {
+    signed(1, label, factors)
 }
 
-fn e(name: &str, i: usize, j: usize) -> String {
-    format!("{name}[{i}][{j}]")
+/// The reader's name for a layer norm, for term labels.
+fn ln_words(ln: &str) -> &'static str {
+    match ln {
+        "ln1" => "layer norm 1",
+        "ln2" => "layer norm 2",
+        _ => "the final layer norm",
+    }
 }
 
 struct Ctx<'a> {
     state: &'a State,
     trace: &'a Workspace,
 }
+
+/// A named matrix: its key (in `forward`, `backward` or `weights`) and its numbers.
+type Named<'a> = (&'static str, &'a Mat);
 
 impl Ctx<'_> {
     fn pos(&self, t: usize) -> String {
@@ -234,42 +164,50 @@ impl Ctx<'_> {
     }
 
     /// Σ_t a[t][i]·b[t][j]: the gradient of a weight W in `out = a·W`, with b = ∇out.
-    fn outer(&self, a: (&str, &Mat), b: (&str, &Mat), i: usize, j: usize) -> Vec<Term> {
+    fn outer(&self, a: Named, b: Named, i: usize, j: usize) -> Vec<Term> {
         (0..self.t_len())
             .map(|t| {
                 term(
                     self.pos(t),
-                    vec![(e(a.0, t, i), a.1[(t, i)]), (d(b.0, t, j), b.1[(t, j)])],
+                    vec![
+                        act(a.0, &[t, i], a.1[(t, i)]),
+                        grad(b.0, &[t, j], b.1[(t, j)]),
+                    ],
                 )
             })
             .collect()
     }
 
     /// Σ_t b[t][j]: the gradient of a bias broadcast over positions.
-    fn column(&self, b: (&str, &Mat), j: usize) -> Vec<Term> {
+    fn column(&self, b: Named, j: usize) -> Vec<Term> {
         (0..self.t_len())
-            .map(|t| term(self.pos(t), vec![(d(b.0, t, j), b.1[(t, j)])]))
+            .map(|t| term(self.pos(t), vec![grad(b.0, &[t, j], b.1[(t, j)])]))
             .collect()
     }
 
     /// Σ_k b[t][k]·w[i][k]: the gradient of the input row of `out = in·W`, with b = ∇out.
-    fn back_through(&self, b: (&str, &Mat), w: (&str, &Mat), t: usize, i: usize) -> Vec<Term> {
+    fn back_through(&self, b: Named, w: Named, t: usize, i: usize) -> Vec<Term> {
         (0..w.1.ncols())
             .map(|k| {
                 term(
                     format!("k = {k}"),
-                    vec![(d(b.0, t, k), b.1[(t, k)]), (e(w.0, i, k), w.1[(i, k)])],
+                    vec![
+                        grad(b.0, &[t, k], b.1[(t, k)]),
+                        wt(w.0, &[i, k], w.1[(i, k)]),
+                    ],
                 )
             })
             .collect()
     }
 
     /// The three terms of layer norm's backward for input entry [t][j]:
-    /// rstd·g_j − rstd·mean(g) − rstd·x̂_j·mean(g⊙x̂), with g = gain ⊙ ∇out.
+    /// rstd·γ_j·∇out_j − rstd·mean(g) − rstd·x̂_j·mean(g⊙x̂), with g = γ ⊙ ∇out.
+    #[allow(clippy::too_many_arguments)]
     fn layer_norm(
         &self,
-        ln: &str,
-        out: (&str, &Mat),
+        ln: &'static str,
+        gain: &'static str,
+        out: Named,
         cache: &layernorm::Cache,
         w: &LayerNormWeights,
         t: usize,
@@ -279,32 +217,51 @@ impl Ctx<'_> {
         let g: Vec<f64> = (0..c).map(|k| w.gain[(0, k)] * out.1[(t, k)]).collect();
         let mean_g = g.iter().sum::<f64>() / c as f64;
         let mean_gx = (0..c).map(|k| g[k] * cache.xhat[(t, k)]).sum::<f64>() / c as f64;
-        let r = cache.rstd[t];
-        let rs = format!("1/σ[{t}] of {ln}");
+        let rstd = f(Kind::InvStd, ln, &[t], cache.rstd[t]);
+        let gain_k = Ref {
+            kind: Kind::Weight,
+            name: gain,
+            index: vec![Idx::Var("k")],
+        };
+        let out_k = Ref {
+            kind: Kind::Gradient,
+            name: out.0,
+            index: vec![Idx::At(t), Idx::Var("k")],
+        };
+        let xhat_k = Ref {
+            kind: Kind::Normalized,
+            name: ln,
+            index: vec![Idx::At(t), Idx::Var("k")],
+        };
+        let mean = |of: Vec<Ref>, value: f64| Factor {
+            of,
+            ..f(Kind::Mean, ln, &[t], value)
+        };
+        let words = ln_words(ln);
         vec![
             term(
-                format!("{ln}: direct path"),
+                format!("{words}: direct path"),
                 vec![
-                    (rs.clone(), r),
-                    (format!("{ln}Gain[{j}]·{}", d(out.0, t, j)), g[j]),
+                    rstd.clone(),
+                    wt(gain, &[j], w.gain[(0, j)]),
+                    grad(out.0, &[t, j], out.1[(t, j)]),
                 ],
             ),
-            term(
-                format!("{ln}: through the row mean"),
+            signed(
+                -1,
+                format!("{words}: through the row mean"),
                 vec![
-                    (format!("−{rs}"), -r),
-                    (
-                        format!("mean over k of {ln}Gain[k]·∂L/∂{}[{t}][k]", out.0),
-                        mean_g,
-                    ),
+                    rstd.clone(),
+                    mean(vec![gain_k.clone(), out_k.clone()], mean_g),
                 ],
             ),
-            term(
-                format!("{ln}: through the row variance"),
+            signed(
+                -1,
+                format!("{words}: through the row variance"),
                 vec![
-                    (format!("−{rs}"), -r),
-                    (format!("x̂[{t}][{j}]"), cache.xhat[(t, j)]),
-                    ("mean over k of (gain·∂L/∂out·x̂)[k]".to_string(), mean_gx),
+                    rstd,
+                    f(Kind::Normalized, ln, &[t, j], cache.xhat[(t, j)]),
+                    mean(vec![gain_k, out_k, xhat_k], mean_gx),
                 ],
             ),
         ]
@@ -328,100 +285,47 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
     let no_mlp = || ModelError::new("this model has no feed-forward block (config.dFf is 0)");
     let no_ln = || ModelError::new("this model has no layer norm (config.layerNorm is false)");
 
-    let (latex, terms, gradient): (String, Vec<Term>, f64) = if cell.weight {
-        let grad = g.weights.get(name).map(|m| m[(i, j)]).unwrap_or(0.0);
-        let (latex, terms) = match name {
+    let (terms, gradient): (Vec<Term>, f64) = if cell.weight {
+        let gradient = g.weights.get(name).map(|m| m[(i, j)]).unwrap_or(0.0);
+        let terms = match name {
             "embedding" => {
                 let terms: Vec<Term> = (0..cx.t_len())
                     .filter(|t| trace.ids[*t] == i)
-                    .map(|t| term(cx.pos(t), vec![(d("x", t, j), ga.x[(t, j)])]))
+                    .map(|t| term(cx.pos(t), vec![grad("x", &[t, j], ga.x[(t, j)])]))
                     .collect();
                 if terms.is_empty() {
                     note = format!("{} does not occur in the input, so its embedding row does not affect the loss.", quote(&state.vocab[i]));
                 }
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial E_{{{i},{j}}}}} = \sum_{{t\,:\,\mathrm{{id}}_t = {i}}} \frac{{\partial L}}{{\partial x_{{t,{j}}}}}"
-                    ),
-                    terms,
-                )
+                terms
             }
             "position" => {
-                let terms = if i < cx.t_len() {
-                    vec![term(cx.pos(i), vec![(d("x", i, j), ga.x[(i, j)])])]
+                if i < cx.t_len() {
+                    vec![term(cx.pos(i), vec![grad("x", &[i, j], ga.x[(i, j)])])]
                 } else {
                     note = format!("The input has {} tokens, so position {i} is not used and does not affect the loss.", cx.t_len());
                     vec![]
-                };
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial P_{{{i},{j}}}}} = \frac{{\partial L}}{{\partial x_{{{i},{j}}}}}"
-                    ),
-                    terms,
-                )
+                }
             }
-            "wq" | "wk" | "wv" => {
-                // The capital written out: str::to_uppercase would pull Unicode's case tables
-                // (17 KB) into the wasm for three ASCII letters.
-                let (sym, big, gout) = match name {
-                    "wq" => ("q", "Q", &ga.q),
-                    "wk" => ("k", "K", &ga.k),
-                    _ => ("v", "V", &ga.v),
-                };
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial W^{{{big}}}_{{{i},{j}}}}} = \sum_t \mathrm{{attnIn}}_{{t,{i}}}\,\frac{{\partial L}}{{\partial {sym}_{{t,{j}}}}}"
-                    ),
-                    cx.outer(("attnIn", &a.attn_in), (sym, gout), i, j),
-                )
-            }
-            "wo" => (
-                format!(
-                    r"\frac{{\partial L}}{{\partial W^{{O}}_{{{i},{j}}}}} = \sum_t z_{{t,{i}}}\,\frac{{\partial L}}{{\partial \mathrm{{attnOut}}_{{t,{j}}}}}"
-                ),
-                cx.outer(("z", &a.z), ("attnOut", &ga.attn_out), i, j),
-            ),
+            "wq" => cx.outer(("attnIn", &a.attn_in), ("q", &ga.q), i, j),
+            "wk" => cx.outer(("attnIn", &a.attn_in), ("k", &ga.k), i, j),
+            "wv" => cx.outer(("attnIn", &a.attn_in), ("v", &ga.v), i, j),
+            "wo" => cx.outer(("z", &a.z), ("attnOut", &ga.attn_out), i, j),
             "w1" | "w2" | "b1" | "b2" => {
                 let (m, gm) = (
                     a.mlp.as_ref().ok_or_else(no_mlp)?,
                     ga.mlp.as_ref().ok_or_else(no_mlp)?,
                 );
                 match name {
-                    "w1" => (
-                        format!(
-                            r"\frac{{\partial L}}{{\partial W^{{1}}_{{{i},{j}}}}} = \sum_t \mathrm{{mlpIn}}_{{t,{i}}}\,\frac{{\partial L}}{{\partial u_{{t,{j}}}}}"
-                        ),
-                        cx.outer(("mlpIn", &m.mlp_in), ("u", &gm.u), i, j),
-                    ),
-                    "w2" => (
-                        format!(
-                            r"\frac{{\partial L}}{{\partial W^{{2}}_{{{i},{j}}}}} = \sum_t \mathrm{{hidden}}_{{t,{i}}}\,\frac{{\partial L}}{{\partial \mathrm{{mlpOut}}_{{t,{j}}}}}"
-                        ),
-                        cx.outer(("hidden", &m.hidden), ("mlpOut", &gm.mlp_out), i, j),
-                    ),
-                    "b1" => (
-                        format!(
-                            r"\frac{{\partial L}}{{\partial b^{{1}}_{{{j}}}}} = \sum_t \frac{{\partial L}}{{\partial u_{{t,{j}}}}}"
-                        ),
-                        cx.column(("u", &gm.u), j),
-                    ),
-                    _ => (
-                        format!(
-                            r"\frac{{\partial L}}{{\partial b^{{2}}_{{{j}}}}} = \sum_t \frac{{\partial L}}{{\partial \mathrm{{mlpOut}}_{{t,{j}}}}}"
-                        ),
-                        cx.column(("mlpOut", &gm.mlp_out), j),
-                    ),
+                    "w1" => cx.outer(("mlpIn", &m.mlp_in), ("u", &gm.u), i, j),
+                    "w2" => cx.outer(("hidden", &m.hidden), ("mlpOut", &gm.mlp_out), i, j),
+                    "b1" => cx.column(("u", &gm.u), j),
+                    _ => cx.column(("mlpOut", &gm.mlp_out), j),
                 }
             }
-            "unembedding" => (
-                format!(
-                    r"\frac{{\partial L}}{{\partial U_{{{i},{j}}}}} = \sum_t \mathrm{{xf}}_{{t,{i}}}\,\frac{{\partial L}}{{\partial \mathrm{{logits}}_{{t,{j}}}}}"
-                ),
-                cx.outer(("xf", &a.xf), ("logits", &ga.logits), i, j),
-            ),
+            "unembedding" => cx.outer(("xf", &a.xf), ("logits", &ga.logits), i, j),
             _ => {
                 // Layer-norm gains and biases.
-                let (ln, out_name, gout, cache) = match &name[..3] {
+                let (ln, out, gout, cache) = match &name[..3] {
                     "ln1" => ("ln1", "attnIn", &ga.attn_in, &trace.ln1),
                     "ln2" => (
                         "ln2",
@@ -433,46 +337,37 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
                 };
                 let cache = cache.as_ref().ok_or_else(no_ln)?;
                 if name.ends_with("Gain") {
-                    let terms = (0..cx.t_len())
+                    (0..cx.t_len())
                         .map(|t| {
                             term(
                                 cx.pos(t),
                                 vec![
-                                    (format!("x̂[{t}][{j}] of {ln}"), cache.xhat[(t, j)]),
-                                    (d(out_name, t, j), gout[(t, j)]),
+                                    f(Kind::Normalized, ln, &[t, j], cache.xhat[(t, j)]),
+                                    grad(out, &[t, j], gout[(t, j)]),
                                 ],
                             )
                         })
-                        .collect();
-                    (
-                        format!(
-                            r"\frac{{\partial L}}{{\partial \gamma_{{{j}}}}} = \sum_t \hat{{x}}_{{t,{j}}}\,\frac{{\partial L}}{{\partial \mathrm{{{out_name}}}_{{t,{j}}}}}"
-                        ),
-                        terms,
-                    )
+                        .collect()
                 } else {
-                    (
-                        format!(
-                            r"\frac{{\partial L}}{{\partial \beta_{{{j}}}}} = \sum_t \frac{{\partial L}}{{\partial \mathrm{{{out_name}}}_{{t,{j}}}}}"
-                        ),
-                        cx.column((out_name, gout), j),
-                    )
+                    cx.column((out, gout), j)
                 }
             }
         };
-        (latex, terms, grad)
+        (terms, gradient)
     } else {
-        let dd = (cfg.head_size() as f64).sqrt();
         let hd = cfg.head_size();
-        let (latex, terms, grad): (String, Vec<Term>, f64) = match name {
+        let inv_sqrt_d = 1.0 / (hd as f64).sqrt();
+        let inv_count = 1.0 / report.count as f64;
+        match name {
             "probs" => {
                 let target = report.targets[i];
                 let terms = if target == Some(j) {
-                    vec![term(
+                    vec![signed(
+                        -1,
                         cx.pos(i),
                         vec![
-                            ("−1/N".to_string(), -1.0 / report.count as f64),
-                            (format!("1/probs[{i}][{j}]"), 1.0 / a.probs[(i, j)]),
+                            f(Kind::Constant, "invCount", &[], inv_count),
+                            f(Kind::Reciprocal, "probs", &[i, j], 1.0 / a.probs[(i, j)]),
                         ],
                     )]
                 } else {
@@ -482,35 +377,32 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
                     };
                     vec![]
                 };
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial P_{{{i},{j}}}}} = -\frac{{Y_{{{i},{j}}}}}{{N\,P_{{{i},{j}}}}}"
-                    ),
-                    terms,
-                    ga.probs[(i, j)],
-                )
+                (terms, ga.probs[(i, j)])
             }
             "logits" => {
                 let terms = match report.targets[i] {
-                    Some(y) => {
-                        let n = report.count as f64;
-                        vec![
-                            term(
-                                "predicted probability",
-                                vec![
-                                    (e("probs", i, j), a.probs[(i, j)]),
-                                    ("1/N".to_string(), 1.0 / n),
-                                ],
-                            ),
-                            term(
-                                "minus the target",
-                                vec![
-                                    (format!("−Y[{i}][{j}]"), if y == j { -1.0 } else { 0.0 }),
-                                    ("1/N".to_string(), 1.0 / n),
-                                ],
-                            ),
-                        ]
-                    }
+                    Some(y) => vec![
+                        term(
+                            "predicted probability",
+                            vec![
+                                act("probs", &[i, j], a.probs[(i, j)]),
+                                f(Kind::Constant, "invCount", &[], inv_count),
+                            ],
+                        ),
+                        signed(
+                            -1,
+                            "minus the target",
+                            vec![
+                                f(
+                                    Kind::Target,
+                                    "target",
+                                    &[i, j],
+                                    if y == j { 1.0 } else { 0.0 },
+                                ),
+                                f(Kind::Constant, "invCount", &[], inv_count),
+                            ],
+                        ),
+                    ],
                     None => {
                         note = format!(
                             "Position {i} has no target, so its logits do not affect the loss."
@@ -518,18 +410,9 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
                         vec![]
                     }
                 };
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial \mathrm{{logits}}_{{{i},{j}}}}} = \frac{{P_{{{i},{j}}} - Y_{{{i},{j}}}}}{{N}}"
-                    ),
-                    terms,
-                    ga.logits[(i, j)],
-                )
+                (terms, ga.logits[(i, j)])
             }
             "xf" => (
-                format!(
-                    r"\frac{{\partial L}}{{\partial \mathrm{{xf}}_{{{i},{j}}}}} = \sum_v \frac{{\partial L}}{{\partial \mathrm{{logits}}_{{{i},v}}}}\,U_{{{j},v}}"
-                ),
                 cx.back_through(
                     ("logits", &ga.logits),
                     ("unembedding", &w.unembedding),
@@ -538,49 +421,34 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
                 ),
                 ga.xf[(i, j)],
             ),
-            "x2" => match (&trace.lnf, &w.lnf) {
-                (Some(cache), Some(lw)) => (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial x2_{{{i},{j}}}}} = \mathrm{{LN_f}}'\!\left(\frac{{\partial L}}{{\partial \mathrm{{xf}}}}\right)_{{{i},{j}}}"
-                    ),
-                    cx.layer_norm("lnf", ("xf", &ga.xf), cache, lw, i, j),
-                    ga.x2[(i, j)],
-                ),
-                _ => (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial x2_{{{i},{j}}}}} = \frac{{\partial L}}{{\partial \mathrm{{xf}}_{{{i},{j}}}}}"
-                    ),
-                    vec![term(
-                        "xf is x2 (no layer norm)",
-                        vec![(d("xf", i, j), ga.xf[(i, j)])],
+            "x2" => {
+                let terms = match (&trace.lnf, &w.lnf) {
+                    (Some(cache), Some(lw)) => {
+                        cx.layer_norm("lnf", "lnfGain", ("xf", &ga.xf), cache, lw, i, j)
+                    }
+                    _ => vec![term(
+                        "no final layer norm: passed on unchanged",
+                        vec![grad("xf", &[i, j], ga.xf[(i, j)])],
                     )],
-                    ga.x2[(i, j)],
-                ),
-            },
+                };
+                (terms, ga.x2[(i, j)])
+            }
             "mlpOut" | "attnOut" => {
                 let (src, gsrc, gm) = if name == "mlpOut" {
                     ("x2", &ga.x2, &ga.mlp.as_ref().ok_or_else(no_mlp)?.mlp_out)
                 } else {
                     ("x1", &ga.x1, &ga.attn_out)
                 };
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial \mathrm{{{name}}}_{{{i},{j}}}}} = \frac{{\partial L}}{{\partial {src}_{{{i},{j}}}}}"
-                    ),
-                    vec![term(
-                        "the residual sum passes the gradient on unchanged",
-                        vec![(d(src, i, j), gsrc[(i, j)])],
-                    )],
-                    gm[(i, j)],
-                )
+                let terms = vec![term(
+                    "the residual sum passes the gradient on unchanged",
+                    vec![grad(src, &[i, j], gsrc[(i, j)])],
+                )];
+                (terms, gm[(i, j)])
             }
             "hidden" => {
                 let gm = ga.mlp.as_ref().ok_or_else(no_mlp)?;
                 let ffn = w.ffn.as_ref().ok_or_else(no_mlp)?;
                 (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial \mathrm{{hidden}}_{{{i},{j}}}}} = \sum_c \frac{{\partial L}}{{\partial \mathrm{{mlpOut}}_{{{i},c}}}}\,W^2_{{{j},c}}"
-                    ),
                     cx.back_through(("mlpOut", &gm.mlp_out), ("w2", &ffn.w2), i, j),
                     gm.hidden[(i, j)],
                 )
@@ -590,29 +458,20 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
                     a.mlp.as_ref().ok_or_else(no_mlp)?,
                     ga.mlp.as_ref().ok_or_else(no_mlp)?,
                 );
-                let deriv = crate::feedforward::activate_derivative(cfg.activation, m.u[(i, j)]);
-                let act = cfg.activation.name();
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial u_{{{i},{j}}}}} = \frac{{\partial L}}{{\partial \mathrm{{hidden}}_{{{i},{j}}}}}\,\mathrm{{{act}}}'(u_{{{i},{j}}})"
-                    ),
-                    vec![term(
-                        format!("{act} passes on its slope at u"),
-                        vec![
-                            (d("hidden", i, j), gm.hidden[(i, j)]),
-                            (format!("{act}'(u[{i}][{j}])"), deriv),
-                        ],
-                    )],
-                    gm.u[(i, j)],
-                )
+                let slope = crate::feedforward::activate_derivative(cfg.activation, m.u[(i, j)]);
+                let terms = vec![term(
+                    "the activation passes on its slope",
+                    vec![
+                        grad("hidden", &[i, j], gm.hidden[(i, j)]),
+                        f(Kind::Slope, cfg.activation.name(), &[i, j], slope),
+                    ],
+                )];
+                (terms, gm.u[(i, j)])
             }
             "mlpIn" => {
                 let gm = ga.mlp.as_ref().ok_or_else(no_mlp)?;
                 let ffn = w.ffn.as_ref().ok_or_else(no_mlp)?;
                 (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial \mathrm{{mlpIn}}_{{{i},{j}}}}} = \sum_f \frac{{\partial L}}{{\partial u_{{{i},f}}}}\,W^1_{{{j},f}}"
-                    ),
                     cx.back_through(("u", &gm.u), ("w1", &ffn.w1), i, j),
                     gm.mlp_in[(i, j)],
                 )
@@ -623,96 +482,74 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
                 } else {
                     ("x1", &ga.x1)
                 };
-                let mut terms = vec![term("residual path", vec![(d(next, i, j), gnext[(i, j)])])];
-                let (branch, gbranch, cache, lw, ln) = if name == "x1" {
-                    match &ga.mlp {
-                        Some(gm) => ("mlpIn", Some(&gm.mlp_in), &trace.ln2, &w.ln2, "ln2"),
-                        None => ("mlpIn", None, &None, &None, "ln2"),
-                    }
+                let mut terms = vec![term(
+                    "residual path",
+                    vec![grad(next, &[i, j], gnext[(i, j)])],
+                )];
+                let (branch, gbranch, cache, lw, ln, gain, words) = if name == "x1" {
+                    let gb = ga.mlp.as_ref().map(|gm| &gm.mlp_in);
+                    let words = "feed-forward path (no layer norm)";
+                    ("mlpIn", gb, &trace.ln2, &w.ln2, "ln2", "ln2Gain", words)
                 } else {
-                    ("attnIn", Some(&ga.attn_in), &trace.ln1, &w.ln1, "ln1")
+                    let words = "attention path (no layer norm)";
+                    let gb = Some(&ga.attn_in);
+                    ("attnIn", gb, &trace.ln1, &w.ln1, "ln1", "ln1Gain", words)
                 };
                 if let Some(gb) = gbranch {
                     match (cache, lw) {
                         (Some(cache), Some(lw)) => {
-                            terms.extend(cx.layer_norm(ln, (branch, gb), cache, lw, i, j))
+                            terms.extend(cx.layer_norm(ln, gain, (branch, gb), cache, lw, i, j))
                         }
-                        _ => terms.push(term(
-                            format!("{branch} path ({branch} is {name}: no layer norm)"),
-                            vec![(d(branch, i, j), gb[(i, j)])],
-                        )),
+                        _ => terms.push(term(words, vec![grad(branch, &[i, j], gb[(i, j)])])),
                     }
                 }
-                let latex = if gbranch.is_some() {
-                    format!(
-                        r"\frac{{\partial L}}{{\partial {name}_{{{i},{j}}}}} = \frac{{\partial L}}{{\partial {next}_{{{i},{j}}}}} + \left(\text{{via }} \mathrm{{{branch}}}\right)_{{{i},{j}}}"
-                    )
-                } else {
-                    format!(
-                        r"\frac{{\partial L}}{{\partial {name}_{{{i},{j}}}}} = \frac{{\partial L}}{{\partial {next}_{{{i},{j}}}}}"
-                    )
-                };
-                let grad = if name == "x1" {
+                let gradient = if name == "x1" {
                     ga.x1[(i, j)]
                 } else {
                     ga.x[(i, j)]
                 };
-                (latex, terms, grad)
+                (terms, gradient)
             }
             "z" => (
-                format!(
-                    r"\frac{{\partial L}}{{\partial z_{{{i},{j}}}}} = \sum_c \frac{{\partial L}}{{\partial \mathrm{{attnOut}}_{{{i},c}}}}\,W^O_{{{j},c}}"
-                ),
                 cx.back_through(("attnOut", &ga.attn_out), ("wo", &w.wo), i, j),
                 ga.z[(i, j)],
             ),
             "attention" => {
                 let (t, s) = (i, j);
-                let terms = (0..hd)
-                    .map(|k| {
-                        let c = h * hd + k;
+                let terms = (h * hd..(h + 1) * hd)
+                    .map(|c| {
                         term(
                             format!("column {c}"),
-                            vec![(d("z", t, c), ga.z[(t, c)]), (e("v", s, c), a.v[(s, c)])],
+                            vec![
+                                grad("z", &[t, c], ga.z[(t, c)]),
+                                act("v", &[s, c], a.v[(s, c)]),
+                            ],
                         )
                     })
                     .collect();
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial A^{{({h})}}_{{{t},{s}}}}} = \sum_{{c \in \text{{head }} {h}}} \frac{{\partial L}}{{\partial z_{{{t},c}}}}\,v_{{{s},c}}"
-                    ),
-                    terms,
-                    ga.attention[h][(t, s)],
-                )
+                (terms, ga.attention[h][(t, s)])
             }
             "scores" => {
                 let (t, s) = (i, j);
                 let at = &a.attention[h];
                 let gat = &ga.attention[h];
+                let a_ts = act("attention", &[h, t, s], at[(t, s)]);
                 let mut terms = vec![term(
                     "direct",
-                    vec![
-                        (format!("A[{t}][{s}]"), at[(t, s)]),
-                        (format!("∂L/∂A[{t}][{s}]"), gat[(t, s)]),
-                    ],
+                    vec![a_ts.clone(), grad("attention", &[h, t, s], gat[(t, s)])],
                 )];
                 for r in 0..=t {
-                    terms.push(term(
+                    terms.push(signed(
+                        -1,
                         format!("through the normaliser, r = {r}"),
                         vec![
-                            (format!("−A[{t}][{s}]"), -at[(t, s)]),
-                            (format!("A[{t}][{r}]"), at[(t, r)]),
-                            (format!("∂L/∂A[{t}][{r}]"), gat[(t, r)]),
+                            a_ts.clone(),
+                            act("attention", &[h, t, r], at[(t, r)]),
+                            grad("attention", &[h, t, r], gat[(t, r)]),
                         ],
                     ));
                 }
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial S^{{({h})}}_{{{t},{s}}}}} = A_{{{t},{s}}}\Big(\frac{{\partial L}}{{\partial A_{{{t},{s}}}}} - \sum_{{r \le {t}}} A_{{{t},r}}\frac{{\partial L}}{{\partial A_{{{t},r}}}}\Big)"
-                    ),
-                    terms,
-                    ga.scores[h][(t, s)],
-                )
+                (terms, ga.scores[h][(t, s)])
             }
             "q" => {
                 let head = j / hd;
@@ -721,23 +558,14 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
                         term(
                             format!("s = {s}"),
                             vec![
-                                (
-                                    format!("∂L/∂scores[{head}][{i}][{s}]"),
-                                    ga.scores[head][(i, s)],
-                                ),
-                                (e("k", s, j), a.k[(s, j)]),
-                                ("1/√D".to_string(), 1.0 / dd),
+                                grad("scores", &[head, i, s], ga.scores[head][(i, s)]),
+                                act("k", &[s, j], a.k[(s, j)]),
+                                f(Kind::Constant, "invSqrtHead", &[], inv_sqrt_d),
                             ],
                         )
                     })
                     .collect();
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial q_{{{i},{j}}}}} = \sum_{{s \le {i}}} \frac{{\partial L}}{{\partial S^{{({head})}}_{{{i},s}}}}\,\frac{{k_{{s,{j}}}}}{{\sqrt{{D}}}}"
-                    ),
-                    terms,
-                    ga.q[(i, j)],
-                )
+                (terms, ga.q[(i, j)])
             }
             "k" => {
                 let head = j / hd;
@@ -746,23 +574,14 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
                         term(
                             format!("t = {t}"),
                             vec![
-                                (
-                                    format!("∂L/∂scores[{head}][{t}][{i}]"),
-                                    ga.scores[head][(t, i)],
-                                ),
-                                (e("q", t, j), a.q[(t, j)]),
-                                ("1/√D".to_string(), 1.0 / dd),
+                                grad("scores", &[head, t, i], ga.scores[head][(t, i)]),
+                                act("q", &[t, j], a.q[(t, j)]),
+                                f(Kind::Constant, "invSqrtHead", &[], inv_sqrt_d),
                             ],
                         )
                     })
                     .collect();
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial k_{{{i},{j}}}}} = \sum_{{t \ge {i}}} \frac{{\partial L}}{{\partial S^{{({head})}}_{{t,{i}}}}}\,\frac{{q_{{t,{j}}}}}{{\sqrt{{D}}}}"
-                    ),
-                    terms,
-                    ga.k[(i, j)],
-                )
+                (terms, ga.k[(i, j)])
             }
             "v" => {
                 let head = j / hd;
@@ -771,53 +590,39 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
                         term(
                             format!("t = {t}"),
                             vec![
-                                (format!("A[{head}][{t}][{i}]"), a.attention[head][(t, i)]),
-                                (d("z", t, j), ga.z[(t, j)]),
+                                act("attention", &[head, t, i], a.attention[head][(t, i)]),
+                                grad("z", &[t, j], ga.z[(t, j)]),
                             ],
                         )
                     })
                     .collect();
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial v_{{{i},{j}}}}} = \sum_{{t \ge {i}}} A^{{({head})}}_{{t,{i}}}\,\frac{{\partial L}}{{\partial z_{{t,{j}}}}}"
-                    ),
-                    terms,
-                    ga.v[(i, j)],
-                )
+                (terms, ga.v[(i, j)])
             }
             _ => {
-                // attnIn feeds q, k and v.
+                // attnIn feeds the queries, keys and values.
                 let mut terms = Vec::new();
-                for (sym, gm, wm) in [
-                    ("q", &ga.q, &w.wq),
-                    ("k", &ga.k, &w.wk),
-                    ("v", &ga.v, &w.wv),
+                for (words, out, gm, wname, wm) in [
+                    ("queries", "q", &ga.q, "wq", &w.wq),
+                    ("keys", "k", &ga.k, "wk", &w.wk),
+                    ("values", "v", &ga.v, "wv", &w.wv),
                 ] {
                     for c in 0..wm.ncols() {
                         terms.push(term(
-                            format!("through {sym}, c = {c}"),
+                            format!("through the {words}, c = {c}"),
                             vec![
-                                (d(sym, i, c), gm[(i, c)]),
-                                (format!("w{sym}[{j}][{c}]"), wm[(j, c)]),
+                                grad(out, &[i, c], gm[(i, c)]),
+                                wt(wname, &[j, c], wm[(j, c)]),
                             ],
                         ));
                     }
                 }
-                (
-                    format!(
-                        r"\frac{{\partial L}}{{\partial \mathrm{{attnIn}}_{{{i},{j}}}}} = \sum_c \Big(\frac{{\partial L}}{{\partial q_{{{i},c}}}} W^Q_{{{j},c}} + \frac{{\partial L}}{{\partial k_{{{i},c}}}} W^K_{{{j},c}} + \frac{{\partial L}}{{\partial v_{{{i},c}}}} W^V_{{{j},c}}\Big)"
-                    ),
-                    terms,
-                    ga.attn_in[(i, j)],
-                )
+                (terms, ga.attn_in[(i, j)])
             }
-        };
-        (latex, terms, grad)
+        }
     };
     let total = terms.iter().map(|t| t.value).sum();
     Ok(Derivation {
         gradient,
-        latex,
         terms,
         total,
         note,

@@ -15,6 +15,7 @@
 
 mod article;
 mod attention;
+mod cell;
 mod derivation;
 mod embedding;
 mod error;
@@ -35,7 +36,8 @@ mod unembedding;
 pub mod wasm;
 
 pub use article::article_example;
-pub use derivation::{Cell, Derivation, Factor, FiniteDifference, Term};
+pub use cell::Cell;
+pub use derivation::{Derivation, Factor, FiniteDifference, Idx, Kind, Ref, Term};
 pub use error::ModelError;
 pub use loss::LossReport;
 pub use model::{ActivationRef, Activations, Backward, MlpActivations, ACTIVATION_NAMES};

@@ -358,6 +358,90 @@ async function main() {
     }
   });
 
+  await check('derivation links: from ∂L/∂W_Q[0][0] factor by factor to ∂L/∂logits, each sum equals the panel\'s gradient, no code names, Back returns', async () => {
+    const dlg = `${W('backward')} dialog.derivation`;
+    await page.selectOption(`${W('model')} fieldset:has(legend:text("End of sequence")) select`, { label: 'rocks' });
+    await frames(page, 2);
+    // Nearer the loss first: following the best-ranked link always ends at the logits.
+    const ORDER = ['logits', 'xf', 'x2', 'mlpOut', 'hidden', 'u', 'mlpIn', 'x1', 'attnOut', 'z', 'attention', 'scores', 'q', 'k', 'v', 'attnIn', 'x'];
+    // Code names, also when KaTeX runs a subscript into them ("wq0,0").
+    const CODE = /[a-z]+\[\d|(?<![A-Za-z])(attnIn|attnOut|mlpIn|mlpOut|xf|probs|wq|wk|wv|wo|w1|w2|b1|b2|ln[12f](Gain|Bias)?|unembedding\d)(?![A-Za-z])/;
+    const read = () => page.evaluate(() => {
+      const root = document.querySelector('backprop-widget[stage="backward"]').shadowRoot;
+      const d = root.querySelector('dialog.derivation');
+      const cell = { group: d.dataset.group, name: d.dataset.name, index: d.dataset.index.split(',').map(Number) };
+      const fig = cell.group === 'weights' ? `grad-${cell.name}` : cell.index.length === 3 ? `grad-${cell.name}-h${cell.index[0]}` : `grad-${cell.name}`;
+      const [r, c] = cell.index.length === 3 ? cell.index.slice(1) : cell.index;
+      const td = root.querySelector(`figure[data-name="${fig}"] td[data-r="${r}"][data-c="${c}"]`);
+      // The text a reader sees, without KaTeX's hidden MathML copy (its LaTeX source).
+      const copy = d.cloneNode(true);
+      copy.querySelectorAll('.katex-mathml').forEach((m) => m.remove());
+      return {
+        cell, panel: td ? td.dataset.value : null,
+        total: d.querySelector('.deriv-total')?.dataset.value, shown: d.querySelector('.deriv-shown')?.dataset.value,
+        text: copy.textContent, errors: d.querySelectorAll('.error, .katex-error').length,
+        title: d.querySelector('.deriv-title').textContent,
+        links: [...d.querySelectorAll('button.factor-link')].map((b) => ({ key: b.dataset.key, name: b.dataset.name, size: Math.abs(Number(b.dataset.value)) })),
+        back: !d.querySelector('.deriv-back').hidden,
+      };
+    });
+    const where = (d) => `${d.cell.name}[${d.cell.index.join('][')}]`;
+    await page.click(`${cellSel('backward', 'grad-wq', 0, 0)} button`);
+    await page.waitForSelector(`${dlg}[open]`);
+    const path = [];
+    for (let steps = 0; steps < 20; steps += 1) {
+      const d = await read();
+      const at = where(d);
+      path.push(d);
+      eq(d.errors, 0, `${at}: errors in the dialog`);
+      assert(d.panel != null, `${at}: no such cell in the back-propagation panel`);
+      eq(d.shown, d.panel, `${at}: gradient quoted in the dialog vs the panel`);
+      const g = Number(d.panel);
+      close(Number(d.total), g, 1e-9 * Math.abs(g) + 1e-14, `${at}: sum of terms vs the panel's gradient`);
+      const code = d.text.match(CODE);
+      assert(!code, `${at}: code name "${code?.[0]}" in the dialog: …${d.text.slice(Math.max(0, (code?.index ?? 0) - 60), (code?.index ?? 0) + 40)}…`);
+      eq(d.back, steps > 0, `${at}: Back shown`);
+      if (d.cell.name === 'logits') break;
+      assert(d.links.length > 0, `${at}: no factor links`);
+      const rank = (l) => ORDER.indexOf(l.name) - l.size / (1 + l.size); // a larger gradient breaks a tie
+      const next = d.links.reduce((best, l) => (rank(l) < rank(best) ? l : best));
+      await page.click(`${dlg} button.factor-link[data-key="${next.key}"]`);
+      await page.waitForFunction((key) => {
+        const d = document.querySelector('backprop-widget[stage="backward"]').shadowRoot.querySelector('dialog.derivation');
+        return `${d.dataset.group}:${d.dataset.name}:${d.dataset.index}` === key;
+      }, next.key, { timeout: 2000 });
+      eq((await focused(page)).cls, 'deriv-title', `after following ${next.key}: focus on the new title`);
+    }
+    const last = path[path.length - 1];
+    eq(last.cell.name, 'logits', `the walk ends at ∂L/∂logits (walked ${path.map(where).join(' → ')})`);
+    await runAxe(page, 'derivation dialog with Back and the trail');
+    assert(path.length >= 6, `walk too short: ${path.map(where).join(' → ')}`);
+    eq(path[0].cell.name, 'wq', 'the walk starts at W_Q');
+    // Back, with the keyboard: each press returns one derivation and focuses the link followed.
+    for (let k = path.length - 2; k >= 0; k -= 1) {
+      await page.focus(`${dlg} .deriv-back`);
+      await page.keyboard.press('Enter');
+      const d = await read();
+      eq(where(d), where(path[k]), `Back from ${where(path[k + 1])}`);
+      eq(d.total, path[k].total, `${where(d)}: same sum after Back`);
+      const f = await page.evaluate(() => {
+        let el = document.activeElement;
+        while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+        return el?.dataset?.key ?? el?.className;
+      });
+      const c = path[k + 1].cell;
+      eq(f, `${c.group}:${c.name}:${c.index.join(',')}`, `${where(d)}: focus on the link that was followed`);
+    }
+    const home = await read();
+    eq(where(home), 'wq[0][0]', 'Back ends at ∂L/∂W_Q[0][0]');
+    eq(home.back, false, 'no Back at the first derivation');
+    await page.keyboard.press('Escape');
+    await page.click(`${W('toolbar')} button:has-text("Reset")`);
+    await frames(page, 1);
+    eq(JSON.stringify(await getState(page)), JSON.stringify(article.state), 'state after reset');
+    console.log(`       walked ${path.map(where).join(' → ')}`);
+  });
+
   await check('one step lowers the loss; undo restores the previous state; redo and Ctrl+Z work', async () => {
     const start = await getState(page);
     await page.click(`${W('update')} button:has-text("Take one step")`);
@@ -1018,6 +1102,38 @@ async function main() {
     await p.locator(`${W('forward')} .step:nth-of-type(3)`).screenshot({ path: join(SHOTS, 'large-360.png') });
     await p.click(`${W('toolbar')} button:has-text("Reset")`);
     await frames(p, 2);
+  });
+  await check('360 px wide: the derivation dialog fits, its terms table scrolls in its own box with a visible cue', async () => {
+    const p = narrow.page;
+    const dlg = `${W('backward')} dialog.derivation`;
+    await p.locator(`${cellSel('backward', 'grad-unembedding', 1, 0)} button`).evaluate((b) => b.click());
+    await p.waitForSelector(`${dlg}[open]`);
+    await frames(p, 3);
+    const measure = () => p.evaluate(() => {
+      const d = document.querySelector('backprop-widget[stage="backward"]').shadowRoot.querySelector('dialog.derivation');
+      const box = d.querySelector('.terms-scroll');
+      const hint = d.querySelector('.scroll-hint');
+      const right = (sel) => Math.max(...[...d.querySelectorAll(sel)].map((e) => e.getBoundingClientRect().right));
+      return {
+        dialog: [d.scrollWidth, d.clientWidth], inner: window.innerWidth, box: [box.scrollWidth, box.clientWidth],
+        focusable: box.getAttribute('tabindex'), hint: hint && getComputedStyle(hint).display !== 'none',
+        buttons: right('.deriv-head button:not([hidden])'), name: d.dataset.name,
+      };
+    });
+    let m = await measure();
+    assert(m.dialog[0] <= m.dialog[1], `the dialog scrolls sideways itself: ${m.dialog}`);
+    assert(m.box[0] > m.box[1], `the terms table fits at 360 px (${m.box}): nothing to check`);
+    eq(m.focusable, '0', 'the scrolling table is keyboard-focusable');
+    eq(m.hint, true, 'the sideways-scroll hint is shown');
+    await p.screenshot({ path: join(SHOTS, 'derivation-360.png') });
+    await p.click(`${dlg} button.factor-link`);
+    await frames(p, 3);
+    m = await measure();
+    eq(m.name, 'logits', 'the link opened ∂L/∂logits');
+    assert(m.dialog[0] <= m.dialog[1], `the dialog scrolls sideways itself after a link: ${m.dialog}`);
+    assert(m.buttons <= m.inner, `Back or Close sticks out: ${m.buttons} > ${m.inner}`);
+    eq(m.hint, m.box[0] > m.box[1], 'the hint shows exactly when the table scrolls');
+    await p.keyboard.press('Escape');
   });
   await check('axe-core: no WCAG 2 A/AA violations at 360 px', async () => {
     await runAxe(narrow.page, '360 px');

@@ -1,11 +1,15 @@
 // The derivation dialog: the chain-rule sum behind one gradient entry, written
 // with the actual numbers, and a finite-difference check of that entry — both
-// computed by the core on the reader's current state.
-import { h, errorMessage } from './dom.js';
+// computed by the core on the reader's current state. A factor that is itself a
+// gradient entry links to that entry's derivation, so a reader can walk the chain
+// towards the loss and come back (Back, or the trail of derivations opened).
+import { h, errorMessage, keyboardScrollable } from './dom.js';
 import { fmt, full } from './format.js';
 import { renderTex } from './katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels } from './labels.js';
 import { request } from './compute.js';
+import { symbol, factorCell, cellGradient, formulaTex, spoken } from './factors.js';
+import { symText } from './notation.js';
 
 /** A large model's derivation and check come from the worker (the state is never parsed here). */
 function fromWorker(cell) {
@@ -15,64 +19,135 @@ function fromWorker(cell) {
 const unwrap = (r) => { if (r.error) throw r.error; return r.value; };
 
 const MAX_TERMS = 80;
+// Factors and products far below the shown digits (gradients deep in the chain often are) keep
+// three significant digits instead of reading as a row of zeros.
+const short = (v, digits) => (v !== 0 && Math.abs(v) < 10 ** -digits
+  ? v.toExponential(2).replace('-', '−').replace('e−', 'e-') : fmt(v, digits));
+const keyOf = (cell) => `${cell.group}:${cell.name}:${cell.index.join(',')}`;
+// The width at which widget.css stacks the dialog's lists: one term a formula line there.
+const narrow = () => window.matchMedia?.('(max-width: 520px)').matches;
+const inlineTex = (tex, cls) => renderTex(h('span', { class: cls }), tex, false);
 
 export class DerivationDialog {
   constructor(root) {
     this.titleId = `deriv-title-${Math.random().toString(36).slice(2, 8)}`;
-    this.title = h('h2', { id: this.titleId, class: 'deriv-title' });
+    // The title takes focus after a step along the chain, so that the new heading is read out.
+    this.title = h('h2', { id: this.titleId, class: 'deriv-title', tabindex: '-1' });
     this.body = h('div', { class: 'deriv-body' });
     this.closeBtn = h('button', { type: 'button', class: 'btn deriv-close', text: 'Close' });
+    this.backBtn = h('button', { type: 'button', class: 'btn deriv-back', text: '← Back', hidden: true });
+    this.trail = h('ol', { class: 'deriv-trail' });
+    this.trailNav = h('nav', { class: 'deriv-trail-nav', 'aria-label': 'Derivations followed', hidden: true }, this.trail);
     this.dialog = h('dialog', { class: 'derivation', 'aria-labelledby': this.titleId },
-      h('div', { class: 'deriv-head' }, this.title, this.closeBtn), this.body);
+      h('div', { class: 'deriv-head' },
+        h('div', { class: 'deriv-head-row' }, this.backBtn, this.title, this.closeBtn),
+        this.trailNav),
+      this.body);
+    this.history = [];
     this.closeBtn.addEventListener('click', () => this.dialog.close());
+    this.backBtn.addEventListener('click', () => this.back(1));
     this.dialog.addEventListener('click', (e) => { if (e.target === this.dialog) this.dialog.close(); });
     this.dialog.addEventListener('close', () => this.anchor?.focus?.());
     root.append(this.dialog);
   }
 
   /** Open for cell { group, name, index } of `view`; anchor gets focus back on close. */
-  open(core, view, cell, anchor, fetched = null) {
+  open(core, view, cell, anchor) {
     this.anchor = anchor;
-    const { state } = view;
-    const info = cell.group === 'weights' ? WEIGHT_INFO[cell.name] : ACTIVATION_INFO[cell.name];
-    const where = describeCell(cell, state);
-    this.title.textContent = `How ∂L/∂${info.sym} ${where} is computed`;
-    if (view.large && !fetched) {
+    this.core = core;
+    this.view = view;
+    this.history = [{ cell, followed: null }];
+    this.show('close');
+  }
+
+  /** Step along the chain to the derivation of a factor's own gradient entry. */
+  follow(cell, fromKey) {
+    this.history[this.history.length - 1].followed = fromKey;
+    this.history.push({ cell, followed: null });
+    this.show('title');
+  }
+
+  /** Go back `steps` derivations; focus returns to the link that was followed from there. */
+  back(steps) {
+    if (this.history.length - steps < 1) return;
+    this.history.length -= steps;
+    this.show('link');
+  }
+
+  show(focus, fetched = null) {
+    const { cell } = this.history[this.history.length - 1];
+    const { state } = this.view;
+    this.renderHead(cell, state);
+    if (this.view.large && !fetched) {
       this.body.replaceChildren(h('p', { class: 'deriv-wait', role: 'status', text: 'Computing in the background…' }));
-      if (!this.dialog.open) this.dialog.showModal();
-      this.closeBtn.focus();
+      this.reveal(focus);
       const ticket = (this.ticket = {});
       fromWorker(cell).then((results) => {
-        if (this.ticket === ticket && this.dialog.open) this.open(core, view, cell, anchor, results);
+        if (this.ticket === ticket && this.dialog.open) this.show(focus, results);
       });
       return;
     }
-    const shown = pickGradient(view, cell);
-    const parts = [];
+    this.ticket = null;
+    this.body.replaceChildren(...[...this.derivationParts(cell, fetched), ...this.checkParts(cell, fetched)].filter(Boolean));
+    this.reveal(focus);
+  }
+
+  renderHead(cell, state) {
+    const g = cellGradient(cell);
+    Object.assign(this.dialog.dataset, { group: cell.group, name: cell.name, index: cell.index.join(',') });
+    this.title.replaceChildren('How ', inlineTex(g.tex, 'deriv-sym'), ' ',
+      h('span', { class: 'deriv-where', text: describeCell(cell, state) }), ' is computed');
+    this.title.setAttribute('aria-label', `How ${spoken(g.text)} ${describeCell(cell, state)} is computed`);
+    const deep = this.history.length > 1;
+    this.backBtn.hidden = !deep;
+    this.backBtn.setAttribute('aria-label', deep ? `Back to ${spoken(cellGradient(this.history[this.history.length - 2].cell).text)}` : 'Back');
+    this.trailNav.hidden = !deep;
+    this.trail.replaceChildren(...(deep ? this.history.map((step, k) => {
+      const last = k === this.history.length - 1;
+      const s = cellGradient(step.cell);
+      const crumb = last
+        ? h('span', { 'aria-current': 'step', title: s.text }, inlineTex(s.tex, 'deriv-sym'))
+        : h('button', { type: 'button', class: 'deriv-crumb', title: `Back to ${s.text}`, 'aria-label': `Back to ${spoken(s.text)}`,
+          onclick: () => this.back(this.history.length - 1 - k) }, inlineTex(s.tex, 'deriv-sym'));
+      return h('li', null, crumb);
+    }) : []));
+  }
+
+  derivationParts(cell, fetched) {
+    const info = cell.group === 'weights' ? WEIGHT_INFO[cell.name] : ACTIVATION_INFO[cell.name];
+    const shown = pickGradient(this.view, cell);
     try {
-      const d = fetched ? unwrap(fetched[0]) : core.derivation(state, cell);
-      parts.push(h('p', { class: 'deriv-intro', text: `The chain rule writes this entry of the gradient of the ${info.title.charAt(0).toLowerCase()}${info.title.slice(1)} as a sum of products. Every factor below is a number from the forward or backward pass of your current model.` }));
-      parts.push(renderTex(h('div', { class: 'formula' }), d.latex));
-      if (d.note) parts.push(h('p', { class: 'deriv-note', text: d.note }));
-      parts.push(termsTable(d));
-      parts.push(h('dl', { class: 'deriv-summary' },
-        h('dt', { text: 'Sum of the terms' }),
-        h('dd', { class: 'deriv-total', title: full(d.total), dataset: { value: full(d.total) }, text: fmt(d.total, 6) }),
-        h('dt', { text: 'Gradient shown in the table' }),
-        h('dd', { class: 'deriv-shown', title: full(shown), dataset: { value: full(shown) }, text: fmt(shown, 6) })));
+      const d = fetched ? unwrap(fetched[0]) : this.core.derivation(this.view.state, cell);
+      return [
+        h('p', { class: 'deriv-intro' }, info ? h('strong', { text: `${info.title}. ` }) : null,
+          'The chain rule writes this entry of its gradient as a sum of products. Every factor below is a number from the forward or backward pass of your current model; a factor that is itself a gradient (framed) opens its own derivation.'),
+        renderTex(h('div', { class: 'formula' }), formulaTex(cell, d.terms, narrow() ? 1 : 2)),
+        d.note ? h('p', { class: 'deriv-note', text: d.note }) : null,
+        ...this.termsTable(d),
+        h('dl', { class: 'deriv-summary' },
+          h('dt', { text: 'Sum of the terms' }),
+          h('dd', { class: 'deriv-total', title: full(d.total), dataset: { value: full(d.total) }, text: fmt(d.total, 6) }),
+          h('dt', { text: 'Gradient shown in the table' }),
+          h('dd', { class: 'deriv-shown', title: full(shown), dataset: { value: full(shown) }, text: fmt(shown, 6) })),
+      ];
     } catch (err) {
-      parts.push(h('p', { class: 'error', role: 'alert', text: `The derivation could not be computed: ${errorMessage(err)}` }));
+      return [h('p', { class: 'error', role: 'alert', text: `The derivation could not be computed: ${errorMessage(err)}` })];
     }
-    parts.push(h('h3', { text: 'Check by finite differences' }));
+  }
+
+  checkParts(cell, fetched) {
+    const parts = [h('h3', { text: 'Check by finite differences' })];
     try {
-      const fd = fetched ? unwrap(fetched[1]) : core.finiteDifference(state, cell);
+      const fd = fetched ? unwrap(fetched[1]) : this.core.finiteDifference(this.view.state, cell);
+      const d = symText('nudge');
+      const [Lp, Lm] = [`${symText('loss')}₊`, `${symText('loss')}₋`];
       const agree = Math.abs(fd.difference) <= 1e-6 * Math.max(1, Math.abs(fd.analytic));
-      parts.push(h('p', { text: `Nudge this one ${cell.group === 'weights' ? 'weight' : 'activation'} up and down by ε, run the model forward each time and compare the two losses. The slope (L₊ − L₋) / 2ε should match the gradient from back propagation.` }));
+      parts.push(h('p', { text: `Nudge this one ${cell.group === 'weights' ? 'weight' : 'activation'} up and down by ${d}, run the model forward each time and compare the two losses. The slope (${Lp} − ${Lm}) / 2${d} should match the gradient from back propagation.` }));
       parts.push(h('dl', { class: 'deriv-fd' },
-        ...row('ε', fd.epsilon, 'fd-epsilon', null),
-        ...row('L₊, loss with the entry + ε', fd.lossPlus, 'fd-plus', 10),
-        ...row('L₋, loss with the entry − ε', fd.lossMinus, 'fd-minus', 10),
-        ...row('Numerical slope (L₊ − L₋) / 2ε', fd.numeric, 'fd-numeric', 8),
+        ...row(d, fd.epsilon, 'fd-epsilon', null),
+        ...row(`${Lp}, loss with the entry + ${d}`, fd.lossPlus, 'fd-plus', 10),
+        ...row(`${Lm}, loss with the entry − ${d}`, fd.lossMinus, 'fd-minus', 10),
+        ...row(`Numerical slope (${Lp} − ${Lm}) / 2${d}`, fd.numeric, 'fd-numeric', 8),
         ...row('Back propagation', fd.analytic, 'fd-analytic', 8),
         ...row('Difference', fd.difference, 'fd-difference', 12)));
       parts.push(h('p', { class: agree ? 'fd-verdict ok' : 'fd-verdict warn',
@@ -82,35 +157,56 @@ export class DerivationDialog {
     } catch (err) {
       parts.push(h('p', { class: 'error', role: 'alert', text: `The finite-difference check could not be computed: ${errorMessage(err)}` }));
     }
-    this.body.replaceChildren(...parts);
+    return parts;
+  }
+
+  termsTable(d) {
+    const factor = (f) => {
+      const s = symbol(f);
+      const tip = `${s.text} = ${full(f.value)}${s.words ? `: ${s.words}` : ''}`;
+      const content = [inlineTex(s.tex, 'factor-sym'), ' ', h('span', { class: 'factor-value', text: `(${short(f.value, 4)})` })];
+      const target = factorCell(f);
+      if (!target) return h('span', { class: 'factor', title: tip }, content);
+      const key = keyOf(target);
+      return h('button', {
+        type: 'button', class: 'factor factor-link', title: `${tip}. Open its derivation`,
+        'aria-label': `${spoken(s.text)} = ${short(f.value, 4)}: open its derivation`,
+        dataset: { key, name: target.name, index: target.index.join(','), value: full(f.value) },
+        onclick: () => this.follow(target, key),
+      }, content);
+    };
+    const body = h('tbody', null, d.terms.slice(0, MAX_TERMS).map((t) => h('tr', null,
+      h('th', { scope: 'row', text: t.label }),
+      h('td', { class: 'factors' }, t.sign < 0 ? h('span', { class: 'term-sign', title: 'this term is subtracted', text: '−' }) : null,
+        t.factors.map((f, i) => [i ? h('span', { class: 'times', text: ' × ' }) : null, factor(f)])),
+      h('td', { class: 'term-value', title: full(t.value), text: short(t.value, 6) }))));
+    const table = h('table', { class: 'terms' },
+      h('caption', { text: d.terms.length ? `The ${d.terms.length} term${d.terms.length === 1 ? '' : 's'} of the sum` : 'No terms: this entry does not reach the loss, so its gradient is 0' }),
+      h('thead', null, h('tr', null,
+        h('th', { scope: 'col', text: 'Term' }), h('th', { scope: 'col', text: 'Factors' }), h('th', { scope: 'col', text: 'Product' }))),
+      body);
+    const wrap = h('div', { class: 'terms-scroll' }, table);
+    keyboardScrollable(wrap, 'Terms of the sum (scrolls sideways)');
+    // Shown only while the table is wider than its box (the box is focusable then, see dom.js).
+    const hint = h('p', { class: 'scroll-hint', 'aria-hidden': 'true', text: 'The table is wider than the screen: scroll it sideways →' });
+    const more = d.terms.length > MAX_TERMS ? h('p', { text: `…and ${d.terms.length - MAX_TERMS} more terms, included in the sum below.` }) : null;
+    return [wrap, hint, more];
+  }
+
+  reveal(focus) {
     if (!this.dialog.open) this.dialog.showModal();
-    this.closeBtn.focus();
+    const followed = this.history[this.history.length - 1].followed;
+    const link = focus === 'link' && followed
+      ? [...this.body.querySelectorAll('.factor-link')].find((b) => b.dataset.key === followed) : null;
+    if (link) link.focus();
+    else if (focus === 'close') this.closeBtn.focus();
+    else this.title.focus();
   }
 }
 
 function row(label, value, cls, digits) {
   const text = digits == null ? full(value) : fmt(value, digits);
   return [h('dt', { text: label }), h('dd', { class: cls, title: full(value), dataset: { value: full(value) }, text })];
-}
-
-function termsTable(d) {
-  const shownTerms = d.terms.slice(0, MAX_TERMS);
-  const body = h('tbody', null, shownTerms.map((t) => h('tr', null,
-    h('th', { scope: 'row', text: t.label }),
-    h('td', { class: 'factors' }, t.factors.map((f, i) => [
-      i ? h('span', { class: 'times', text: ' × ' }) : null,
-      h('span', { class: 'factor', title: `${f.name} = ${full(f.value)}` },
-        h('span', { class: 'factor-name', text: f.name }), ' ', h('span', { text: `(${fmt(f.value, 4)})` })),
-    ])),
-    h('td', { class: 'term-value', title: full(t.value), text: fmt(t.value, 6) }))));
-  const table = h('table', { class: 'terms' },
-    h('caption', { text: d.terms.length ? `The ${d.terms.length} term${d.terms.length === 1 ? '' : 's'} of the sum` : 'No terms: this entry does not reach the loss, so its gradient is 0' }),
-    h('thead', null, h('tr', null,
-      h('th', { scope: 'col', text: 'Term' }), h('th', { scope: 'col', text: 'Factors' }), h('th', { scope: 'col', text: 'Product' }))),
-    body);
-  const wrap = h('div', { class: 'terms-scroll', tabindex: '0', role: 'region', 'aria-label': 'Terms of the sum' }, table);
-  if (d.terms.length > MAX_TERMS) wrap.append(h('p', { text: `…and ${d.terms.length - MAX_TERMS} more terms, included in the sum below.` }));
-  return wrap;
 }
 
 function pickGradient(view, cell) {
@@ -121,7 +217,7 @@ function pickGradient(view, cell) {
   return v ?? null;
 }
 
-/** "[row AI, column d1]" with token names as plain text. */
+/** "[row AI, column d1]" with token names as plain text; heads counted from 0 as in S^(0). */
 function describeCell(cell, state) {
   if (cell.group === 'weights') {
     const L = weightLabels(cell.name, state);
@@ -129,6 +225,6 @@ function describeCell(cell, state) {
     return `[${L.rows[cell.index[0]]}, ${L.cols[cell.index[1]]}]`;
   }
   const L = activationLabels(cell.name, state);
-  if (cell.index.length === 3) return `[head ${cell.index[0] + 1}: ${L.rows[cell.index[1]]}, ${L.cols[cell.index[2]]}]`;
+  if (cell.index.length === 3) return `[head ${cell.index[0]}: ${L.rows[cell.index[1]]}, ${L.cols[cell.index[2]]}]`;
   return `[${L.rows[cell.index[0]]}, ${L.cols[cell.index[1]]}]`;
 }
