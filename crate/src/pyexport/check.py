@@ -1,5 +1,6 @@
 # ------------------------------------------------------------------------------
 # The comparison: plain Python, the same for every framework.
+import unicodedata
 
 # The page's symbols (www/js/notation.js), so each report line names what the reader sees.
 SYMBOLS = {
@@ -8,7 +9,7 @@ SYMBOLS = {
     "ln2Gain": "γ₂", "ln2Bias": "β₂", "lnfGain": "γ_f", "lnfBias": "β_f", "unembedding": "W_U",
     "x": "X", "attnIn": "X̃", "q": "Q", "k": "K", "v": "V", "scores": "S", "attention": "A",
     "z": "Z", "attnOut": "O", "x1": "X₁", "mlpIn": "X̃₁", "u": "U", "hidden": "H", "mlpOut": "M",
-    "x2": "X₂", "xf": "X_f", "logits": "logits", "probs": "P̂", "L": "L", "terms": "−ln P̂[target]",
+    "x2": "X₂", "xf": "X_f", "logits": "logits", "probs": "P̂", "L": "L", "terms": "−ln P̂",
 }
 
 
@@ -21,6 +22,11 @@ def label(group, name):
     if group in ("Adam m", "Adam v"):
         return group.split()[1] + "[" + s + "]"
     return s
+
+
+def padded(text, width):
+    """text padded to width columns (a combining accent, as in X̃, takes none)."""
+    return text + " " * max(0, width - sum(not unicodedata.combining(c) for c in text))
 
 
 def flatten(x):
@@ -59,7 +65,7 @@ def main(run, version):
         ok = err <= tol
         where = f"{group} {name}"
         detail = why or f"max|a − b| = {err:.1e}" + ("" if ok else f" > {tol:.1e}")
-        print(f"  {'OK      ' if ok else 'MISMATCH'}  {label(group, name):<10} {where:<32} {detail}")
+        print(f"  {'OK      ' if ok else 'MISMATCH'}  {padded(label(group, name), 10)} {where:<32} {detail}")
         if not ok:
             bad.append(where)
     if bad:
