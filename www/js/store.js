@@ -37,6 +37,9 @@ class Store {
     this.listeners = new Set();
     this.noticeListeners = new Set();
     this.notice = null;
+    // The update panel's optimiser settings, for the Python exports (share dialog) to take the
+    // same step: the core's options object, or { error } while the reader's input is invalid.
+    this.stepOptions = { optimizer: 'sgd', learningRate: 0.1 };
     this.version = 0;
     this.frame = 0;
     this.saveTimer = 0;

@@ -221,6 +221,14 @@ export function mount(container, ctx) {
   });
   clearBtn.addEventListener('click', () => { curve = []; steps = 0; curveOwner = null; paintCurve(); });
   for (const radio of [sgd, adam]) radio.addEventListener('change', () => { adamBox.hidden = !adam.checked; paintFormula(); });
+  // The Python exports take the step these settings describe.
+  const publishOptions = () => {
+    try { store.stepOptions = options(); } catch (err) { store.stepOptions = { error: errorMessage(err) }; }
+  };
+  for (const input of [sgd, adam, lr, beta1, beta2, eps]) {
+    input.addEventListener('input', publishOptions);
+    input.addEventListener('change', publishOptions);
+  }
   weightSelect.addEventListener('change', () => paintStep(store.view));
   adamBox.hidden = true;
 
