@@ -14,7 +14,7 @@ use crate::error::ModelError;
 use crate::json::{Causal, Flat, Rows, Stack};
 use crate::model::ActivationRef;
 use crate::optimizer::{Optimizer, StepOptions};
-use crate::state::{is_vector, Mat, State, Weights};
+use crate::state::{is_vector, State, Weights};
 
 const JAX: &str = include_str!("pyexport/jax.py");
 const TORCH: &str = include_str!("pyexport/torch.py");
@@ -31,6 +31,14 @@ impl Framework {
         match self {
             Framework::Jax => "JAX",
             Framework::Pytorch => "PyTorch",
+        }
+    }
+
+    /// The name the page downloads the file under.
+    fn filename(self) -> &'static str {
+        match self {
+            Framework::Jax => "how-llms-learn-jax.py",
+            Framework::Pytorch => "how-llms-learn-pytorch.py",
         }
     }
 
@@ -79,7 +87,9 @@ pub fn export_python(
     data.line("");
     data.line("# ------------------------------------------------------------------------------");
     data.line("# The page's numbers: what the core computed for this state and this step.");
-    data.line("# None marks a masked attention score, which does not exist (it is never compared).");
+    data.line(
+        "# None marks a masked attention score, which does not exist (it is never compared).",
+    );
     data.line("EXPECTED = {}");
     for (name, a) in acts.entries() {
         data.activation("forward", name, a);
@@ -132,7 +142,7 @@ with its automatic differentiation and one update with its optimiser, and checks
 page shows against the page's own, embedded at the end of this file.
 
     {install}
-    python this_file.py
+    python {filename}
 
 Each matrix is compared as a whole: max|a - b| <= 1e-9 * max|b| + 1e-14 (two correct float64
 programs that sum in different orders differ by more than 1e-9 relative in entries that cancel to
@@ -145,6 +155,7 @@ layer norm {ln}, {act}; step: {optimiser}.
 "#,
         name = framework.name(),
         install = framework.install(),
+        filename = framework.filename(),
         tokens = py_text(&tokens.join(" ")),
         t = state.tokens.len(),
         v = state.vocab.len(),
@@ -251,15 +262,15 @@ fn py(value: &Value, indent: usize) -> String {
 }
 
 #[cfg(test)]
-fn literal_of(m: &Mat) -> String {
-    py(&serde_json::to_value(Rows(m)).unwrap_or(Value::Null), 0)
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::Mat;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn literal_of(m: &Mat) -> String {
+        py(&serde_json::to_value(Rows(m)).unwrap_or(Value::Null), 0)
+    }
 
     #[test]
     fn floats_are_written_to_round_trip() {
@@ -274,20 +285,24 @@ mod tests {
     fn strings_are_python_literals() {
         let v = Value::String("a\"b\\c\nd".into());
         assert_eq!(py(&v, 0), r#""a\"b\\c\nd""#);
-        assert_eq!(py(&serde_json::json!([null, true, false]), 0), "[None, True, False]");
+        assert_eq!(
+            py(&serde_json::json!([null, true, false]), 0),
+            "[None, True, False]"
+        );
     }
 
     #[test]
     fn the_article_example_exports_its_state_and_the_core_numbers() {
         let state = crate::article_example();
-        let text = export_python(&state, &StepOptions::sgd(0.1), Framework::Jax).unwrap_or_default();
+        let text =
+            export_python(&state, &StepOptions::sgd(0.1), Framework::Jax).unwrap_or_default();
         assert!(text.contains("jax.config.update(\"jax_enable_x64\", True)"));
         assert!(text.contains("WEIGHTS[\"wq\"] = [\n    [0.5, 0.2],\n    [0.1, 0.4],\n]"));
         assert!(text.contains("EXPECTED[\"loss\", \"L\"] = 1.0113859689217128"));
         assert!(text.contains("EXPECTED[\"forward\", \"scores\"]"));
         assert!(!text.contains("EXPECTED[\"Adam m\""));
-        let torch = export_python(&state, &StepOptions::adam(0.01), Framework::Pytorch)
-            .unwrap_or_default();
+        let torch =
+            export_python(&state, &StepOptions::adam(0.01), Framework::Pytorch).unwrap_or_default();
         assert!(torch.contains("approximate=\"tanh\""));
         assert!(torch.contains("EXPECTED[\"Adam v\", \"wq\"]"));
     }
@@ -305,7 +320,8 @@ mod tests {
         let mut state = crate::article_example();
         state.vocab[0] = "\"\"\"".into();
         state.tokens[0] = "\"\"\"".into();
-        let text = export_python(&state, &StepOptions::sgd(0.1), Framework::Jax).unwrap_or_default();
+        let text =
+            export_python(&state, &StepOptions::sgd(0.1), Framework::Jax).unwrap_or_default();
         let docstring = text.split("\"\"\"").nth(1).unwrap_or_default();
         assert!(docstring.contains("Input: "), "{docstring}");
     }

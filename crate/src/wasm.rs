@@ -8,9 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use crate::{
-    ActivationRef, Cell, Framework, Mat, ModelError, Resize, Session, State, StepOptions,
-};
+use crate::{ActivationRef, Cell, Framework, Mat, ModelError, Resize, Session, State, StepOptions};
 use js_sys::Float64Array;
 
 /// Runs once when the module is instantiated: panics (which would be bugs) reach the console.
