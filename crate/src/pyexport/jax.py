@@ -82,10 +82,11 @@ def run():
     TARGETS = [VOCAB.index(t) for t in nexts]
 
     w = {name: jnp.array(value, dtype=jnp.float64) for name, value in WEIGHTS.items()}
-    _, (shapes, _) = loss_and_activations(w, None)
-    probes = {name: jnp.zeros_like(value) for name, value in shapes.items()}
-    (L, (seen, terms)), (grad_w, grad_a) = jax.value_and_grad(
-        loss_and_activations, argnums=(0, 1), has_aux=True)(w, probes)
+    _, (shapes, _) = jax.eval_shape(loss_and_activations, w, None)
+    probes = {name: jnp.zeros(value.shape) for name, value in shapes.items()}
+    # jit: one compilation of the whole pass is quicker than compiling each operation on its own.
+    (L, (seen, terms)), (grad_w, grad_a) = jax.jit(jax.value_and_grad(
+        loss_and_activations, argnums=(0, 1), has_aux=True))(w, probes)
 
     P_hat = jax.nn.softmax(seen["logits"], axis=-1)
     # The page's ∂L/∂P̂ is the slope of L written through the probabilities, −mean ln P̂[target].
@@ -106,9 +107,9 @@ def run():
                           nu={n: jnp.array(v, dtype=jnp.float64) for n, v in ADAM_V.items()})
             state = tuple(s._replace(**memory) if isinstance(s, optax.ScaleByAdamState) else s
                           for s in state)
-    updates, state = optimizer.update(grad_w, state, w)
+    updates, state = jax.jit(optimizer.update)(grad_w, state, w)
     w_new = optax.apply_updates(w, updates)
-    L_new, _ = loss_and_activations(w_new, None)
+    L_new, _ = jax.jit(loss_and_activations)(w_new, None)
 
     out = {("loss", "L"): float(L), ("after the step", "L"): float(L_new)}
     out["loss", "terms"] = terms.tolist() + [None] * (len(TOKENS) - len(TARGETS))
