@@ -23,8 +23,9 @@ const core = await import(join(ROOT, "www", "pkg", "how_llms_learn.js"));
 core.initSync({ module: readFileSync(join(ROOT, "www", "pkg", "how_llms_learn_bg.wasm")) });
 const exportFile = FRAMEWORK === "pytorch" ? core.exportPytorch : core.exportJax;
 
+// PYEXPORT_KEEP=1 keeps the files (their folder is printed) to run or read one by hand.
 const DIR = mkdtempSync(join(tmpdir(), "pyexport-"));
-after(() => rmSync(DIR, { recursive: true, force: true }));
+after(() => (process.env.PYEXPORT_KEEP ? console.log(`files kept in ${DIR}`) : rmSync(DIR, { recursive: true, force: true })));
 
 function python(args) {
   assert.ok(existsSync(PYTHON), `${PYTHON} is missing: run bash .ci/setup.sh`);
@@ -142,7 +143,9 @@ test(`the ${FRAMEWORK} files of ${CASES.length} random states agree with the cor
 
 test("a file with one wrong expected number exits non-zero and names exactly that matrix", () => {
   const text = exportFile(ARTICLE.state, ARTICLE.options);
-  const entry = /(EXPECTED\["weight gradient", "wq"\] = \[\n {4}\[)([^,\]]+)/;
+  // (Not a weight gradient: the file's step starts from the page's gradient, so one wrong
+  // gradient would also move the weights after the step.)
+  const entry = /(EXPECTED\["activation gradient", "q"\] = \[\n {4}\[)([^,\]]+)/;
   assert.match(text, entry);
   const file = join(DIR, `wrong-${FRAMEWORK}.py`);
   writeFileSync(file, text.replace(entry, (_, head, x) => `${head}${Number(x) + 1e-3}`));
@@ -150,8 +153,8 @@ test("a file with one wrong expected number exits non-zero and names exactly tha
   assert.equal(run.status, 1, run.stdout + run.stderr);
   const bad = run.stdout.split("\n").filter((l) => l.includes("MISMATCH"));
   assert.equal(bad.length, 1, run.stdout);
-  assert.match(bad[0], /∂L\/∂W_Q +weight gradient wq +max\|a − b\| = 1\.0e-03 > /);
-  assert.match(run.stdout, /1 of \d+ matrices disagree: weight gradient wq\n$/);
+  assert.match(bad[0], /∂L\/∂Q +activation gradient q +max\|a − b\| = 1\.0e-03 > /);
+  assert.match(run.stdout, /1 of \d+ matrices disagree: activation gradient q\n$/);
 });
 
 test("a state or step the core refuses gives a plain error, not a file", () => {
