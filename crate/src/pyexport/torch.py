@@ -87,8 +87,9 @@ def run():
     grad_a = {name: p.grad for name, p in probes.items()}
 
     P_hat = torch.softmax(seen["logits"].detach(), dim=-1).requires_grad_()
-    # The page's ∂L/∂P̂ is the slope of L written through the probabilities, −mean ln P̂[target].
-    F.nll_loss(torch.log(P_hat[ROWS]), TARGETS).backward()
+    # The page's ∂L/∂P̂ is the slope of L written through the probabilities, −mean ln P̂[target]
+    # (the targets' entries taken first: ln of an underflowed non-target 0 would make a NaN).
+    (-torch.log(P_hat[ROWS, TARGETS]).mean()).backward()
     grad_a["probs"] = P_hat.grad
     # A masked attention weight is the constant 0, not a function of any weight: the page gives
     # it no gradient (autograd's ∂L/∂A there is what a non-zero weight would feel).
