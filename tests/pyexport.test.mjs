@@ -168,4 +168,6 @@ test("a state or step the core refuses gives a plain error, not a file", () => {
   const bad = core.articleExample();
   bad.weights.wq[1] = [1, 2, 3];
   assert.throws(() => exportFile(bad, { learningRate: 0.1 }), /weights\.wq row 1 has 3 numbers, expected 2/);
+  const big = core.resize(core.articleExample(), { config: { dModel: 256, nHeads: 4, dFf: 1024, layerNorm: true, activation: "gelu", context: 256 } });
+  assert.throws(() => exportFile(big, { learningRate: 0.1 }), /would hold \d+ numbers, more than the 1000000 .*export a smaller model/);
 });

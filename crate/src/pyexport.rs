@@ -10,7 +10,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::ModelError;
+use crate::error::{fail, ModelError};
 use crate::json::{Causal, Flat, Rows, Stack};
 use crate::model::ActivationRef;
 use crate::optimizer::{Optimizer, StepOptions};
@@ -19,6 +19,11 @@ use crate::state::{is_vector, State, Weights};
 const JAX: &str = include_str!("pyexport/jax.py");
 const TORCH: &str = include_str!("pyexport/torch.py");
 const CHECK: &str = include_str!("pyexport/check.py");
+
+/// The most numbers a file may hold (about 20 MB of text): Python takes ever longer to read
+/// bigger literals, and a string of hundreds of megabytes could exhaust the page's memory. The
+/// article's models need a few hundred; the largest allowed models would need hundreds of millions.
+pub const MAX_EXPORT_NUMBERS: usize = 1_000_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Framework {
@@ -59,6 +64,13 @@ pub fn export_python(
 ) -> Result<String, ModelError> {
     state.validate()?;
     let acts = crate::forward(state)?;
+    let numbers = numbers_to_write(state, options, &acts);
+    if numbers > MAX_EXPORT_NUMBERS {
+        fail!(
+            "this model's Python file would hold {numbers} numbers, more than the {MAX_EXPORT_NUMBERS} \
+             a file can (about 20 MB); export a smaller model: fewer tokens, a narrower model or a smaller vocabulary"
+        );
+    }
     let loss = crate::loss(state)?;
     let grads = crate::backward(state)?;
     let step = crate::step(state, options)?;
@@ -120,6 +132,26 @@ pub fn export_python(
         data = data.text.trim_end(),
         name = framework.name(),
     ))
+}
+
+/// The weights are written up to five times (the state, its gradient, after the step, Adam's m
+/// and v) plus Adam's memory, the activations twice (forward and gradient).
+fn numbers_to_write(state: &State, options: &StepOptions, acts: &crate::Activations) -> usize {
+    let weights: usize = state.weights.params().map(|(_, m)| m.len()).sum();
+    let activations: usize = acts
+        .entries()
+        .map(|(_, a)| match a {
+            ActivationRef::Matrix(m) => m.len(),
+            ActivationRef::Heads(hs) => hs.iter().map(|m| m.len()).sum(),
+        })
+        .sum();
+    let adam = if options.optimizer == Optimizer::Adam {
+        2
+    } else {
+        0
+    };
+    let memory = if state.optimizer.is_some() { 2 } else { 0 };
+    weights * (3 + adam + memory) + 2 * activations
 }
 
 fn header(state: &State, options: &StepOptions, framework: Framework) -> String {
@@ -265,6 +297,7 @@ fn py(value: &Value, indent: usize) -> String {
 mod tests {
     use super::*;
     use crate::state::Mat;
+    use crate::Resize;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -313,6 +346,18 @@ mod tests {
         state.tokens.truncate(1);
         let err = export_python(&state, &StepOptions::sgd(0.1), Framework::Jax);
         assert!(err.is_err_and(|e| e.to_string().contains("no position has a target")));
+    }
+
+    #[test]
+    fn a_model_too_large_for_a_file_is_refused_with_a_message() {
+        let change = Resize::from_json(&serde_json::json!({ "config": {
+            "dModel": 256, "nHeads": 4, "dFf": 1024, "layerNorm": true,
+            "activation": "gelu", "context": 256,
+        }}));
+        let big = change.and_then(|c| crate::resize(&crate::article_example(), &c));
+        assert!(big.is_ok());
+        let err = big.and_then(|s| export_python(&s, &StepOptions::sgd(0.1), Framework::Jax));
+        assert!(err.is_err_and(|e| e.to_string().contains("export a smaller model")));
     }
 
     #[test]
