@@ -93,4 +93,9 @@ else
   npm_stamp > "$STAMP"
 fi
 
+# --- Python: JAX (CPU) in a project-local virtual environment, for the exported JAX files --------
+source "$ROOT/.ci/python-env.sh"
+ensure_venv
+pip_install .ci/requirements-jax.txt "JAX $(sed -n 's/^jax\[cpu\]==//p' .ci/requirements-jax.txt), optax"
+
 say "done"

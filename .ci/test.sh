@@ -48,6 +48,8 @@ stage "lint wasm32 (clippy)" cargo clippy --lib --tests --target wasm32-unknown-
 stage "native tests (cargo test)" cargo test
 stage "build wasm package" node .ci/build.mjs
 stage "build settings and notation tests" node --test tests/build_config.test.mjs tests/notation.test.mjs
+# The exported JAX files under real JAX (.venv, from setup.sh); PyTorch: npm run test:pytorch.
+stage "Python export under JAX" node --test tests/pyexport.test.mjs
 stage "browser tests (wasm-pack test)" node .ci/browser-test.mjs
 if [ -d tests/e2e ]; then
   stage "page end-to-end tests" npm run test:e2e

@@ -73,3 +73,16 @@ test('the article writes its symbols with <bp-sym> from the table, never by hand
   assert.deepEqual(byHand, [], 'a symbol with a hand-written subscript: use <bp-sym key="…"></bp-sym>');
   for (const { key, form } of distinctive) assert.ok(!text.includes(form), `index.html writes "${form}" by hand: use <bp-sym key="${key}">`);
 });
+
+test('the Python exports report each number under the page\'s symbol for it', () => {
+  const py = readFileSync(join(ROOT, 'crate/src/pyexport/check.py'), 'utf8');
+  const table = py.match(/^SYMBOLS = \{([\s\S]*?)^\}/m);
+  assert.ok(table, 'check.py has no SYMBOLS table');
+  const pairs = [...table[1].matchAll(/"([A-Za-z0-9]+)": "([^"]*)"/g)];
+  assert.ok(pairs.length >= Object.keys({ ...WEIGHTS, ...ACTIVATIONS }).length);
+  for (const [, key, text] of pairs) {
+    if (key === 'L') assert.equal(text, SYMBOLS.loss.text);
+    else if (key !== 'terms') assert.equal(text, SYMBOLS[key]?.text, `check.py names ${key} "${text}", the page "${SYMBOLS[key]?.text}"`);
+  }
+  for (const key of Object.keys({ ...WEIGHTS, ...ACTIVATIONS })) assert.ok(pairs.some(([, k]) => k === key), `check.py has no symbol for ${key}`);
+});

@@ -27,6 +27,7 @@ mod loss;
 mod matmul;
 mod model;
 mod optimizer;
+mod pyexport;
 mod resize;
 mod session;
 mod state;
@@ -42,6 +43,7 @@ pub use error::ModelError;
 pub use loss::LossReport;
 pub use model::{ActivationRef, Activations, Backward, MlpActivations, ACTIVATION_NAMES};
 pub use optimizer::{Optimizer, StepOptions, StepResult};
+pub use pyexport::Framework;
 pub use resize::Resize;
 pub use session::{Session, Training};
 pub use state::{
@@ -104,6 +106,16 @@ pub fn finite_difference(
     epsilon: Option<f64>,
 ) -> Result<FiniteDifference, ModelError> {
     derivation::finite_difference(state, cell, epsilon)
+}
+
+/// One self-contained Python file (JAX or PyTorch) that rebuilds `state`, takes the same step
+/// with the framework's own autodiff and optimiser, and checks every number against the core's.
+pub fn export_python(
+    state: &State,
+    options: &StepOptions,
+    framework: Framework,
+) -> Result<String, ModelError> {
+    pyexport::export_python(state, options, framework)
 }
 
 /// A state with a new vocabulary and/or configuration, matrices resized to fit.

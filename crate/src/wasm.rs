@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use crate::{ActivationRef, Cell, Mat, ModelError, Resize, Session, State, StepOptions};
+use crate::{ActivationRef, Cell, Framework, Mat, ModelError, Resize, Session, State, StepOptions};
 use js_sys::Float64Array;
 
 /// Runs once when the module is instantiated: panics (which would be bugs) reach the console.
@@ -91,6 +91,24 @@ pub fn finite_difference(
 pub fn resize(state_in: JsValue, change: JsValue) -> Result<JsValue, JsError> {
     let change = Resize::from_json(&json(change, "change")?).map_err(error)?;
     js(crate::resize(&state(state_in)?, &change))
+}
+
+fn export(state_in: JsValue, options: JsValue, framework: Framework) -> Result<String, JsError> {
+    let options = StepOptions::from_json(&json(options, "options")?).map_err(error)?;
+    crate::export_python(&state(state_in)?, &options, framework).map_err(error)
+}
+
+/// `exportJax(state, options)`: a Python file that redoes this state's step in JAX and checks
+/// every number against the core's; `options` as for `step`.
+#[wasm_bindgen(js_name = exportJax)]
+pub fn export_jax(state_in: JsValue, options: JsValue) -> Result<String, JsError> {
+    export(state_in, options, Framework::Jax)
+}
+
+/// `exportPytorch(state, options)`: the same file for PyTorch.
+#[wasm_bindgen(js_name = exportPytorch)]
+pub fn export_pytorch(state_in: JsValue, options: JsValue) -> Result<String, JsError> {
+    export(state_in, options, Framework::Pytorch)
 }
 
 /// `validate(state)`: the state as the core reads it (defaults filled in); throws like the others.

@@ -510,6 +510,24 @@ async function main() {
     await page.keyboard.press('Escape');
   });
 
+  await check('Export as PyTorch / JAX: each button downloads the core’s Python file for the current state and the update panel’s step', async () => {
+    const state = await page.evaluate((s) => document.querySelector(s).getState(), widget('walk', 'forward'));
+    const dlg = `${widget('walk', 'toolbar')} dialog.share-dialog`;
+    await page.click(`${widget('walk', 'toolbar')} button[data-action="share"]`);
+    eq(await page.locator(`${dlg} [data-testid="export-python-step"]`).textContent(), 'SGD, η = 0.1', 'the step the dialog names');
+    for (const [key, fn, name] of [['pytorch', 'exportPytorch', 'how-llms-learn-pytorch.py'], ['jax', 'exportJax', 'how-llms-learn-jax.py']]) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`${dlg} button[data-action="export-${key}"]`)]);
+      eq(download.suggestedFilename(), name, `${key}: file name`);
+      const file = join(TMP, name);
+      await download.saveAs(file);
+      const expected = await inPage(page, (core, share, a) => core[a.fn](a.state, { optimizer: 'sgd', learningRate: 0.1 }), { fn, state });
+      assert(readFileSync(file, 'utf8') === expected, `${key}: the downloaded file is the core's export`);
+      await page.waitForFunction(({ s, n }) => document.querySelector(s).shadowRoot.querySelector('dialog.share-dialog').textContent.includes(`Saved ${n}`), { s: widget('walk', 'toolbar'), n: name });
+    }
+    await page.locator(dlg).screenshot({ path: join(SHOTS, 'embed-share-python.png') });
+    await page.keyboard.press('Escape');
+  });
+
   await check('hostile host CSS: the widget looks the same as on a plain page, and the host page is not restyled', async () => {
     const shots = {};
     for (const name of ['plain', 'hostile']) {

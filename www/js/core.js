@@ -78,7 +78,7 @@ export function loadCore() {
       const mod = await import('../pkg/how_llms_learn.js');
       await mod.default({ module_or_path: WASM });
       const names = ['articleExample', 'forward', 'loss', 'backward', 'step', 'derivation',
-        'finiteDifference', 'resize', 'validate'];
+        'finiteDifference', 'resize', 'validate', 'exportJax', 'exportPytorch'];
       const core = {};
       for (const name of names) core[name] = wrap(mod[name], name);
       // The module itself, unwrapped, for the in-place Model handle (engine.js).

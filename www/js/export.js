@@ -133,7 +133,18 @@ export async function copyText(text) {
 
 /** The state as a JSON file the reader downloads (the link lives briefly in `parent`, inside the widget). */
 export function downloadState(state, parent, filename = 'how-llms-learn-state.json') {
-  const blob = new Blob([`${exactJson(state, true)}\n`], { type: 'application/json' });
+  downloadText(`${exactJson(state, true)}\n`, filename, 'application/json', parent);
+}
+
+/** The Python files of the core's exportJax / exportPytorch, by the framework's key. */
+export const PYTHON_EXPORTS = {
+  pytorch: { label: 'PyTorch', fn: 'exportPytorch', filename: 'how-llms-learn-pytorch.py', install: 'pip install torch' },
+  jax: { label: 'JAX', fn: 'exportJax', filename: 'how-llms-learn-jax.py', install: 'pip install jax optax' },
+};
+
+/** A text file the reader downloads. */
+export function downloadText(text, filename, type, parent) {
+  const blob = new Blob([text], { type });
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

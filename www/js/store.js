@@ -38,9 +38,11 @@ class Store {
     this.noticeListeners = new Set();
     this.notice = null;
     // The update panel's optimiser settings ({ optimizer, learningRate, beta1?, beta2?, epsilon? }),
-    // shared by the group's update panels and carried by share links (share.js); null until an
-    // update panel or a link sets them.
+    // shared by the group's update panels, carried by share links (share.js) and taken by the
+    // Python exports; null until an update panel or a link sets them. trainingError is the
+    // reader's half-typed setting that the last good settings stand in for.
     this.training = null;
+    this.trainingError = null;
     this.trainingListeners = new Set();
     this.resetListeners = new Set();
     this.version = 0;
@@ -335,7 +337,14 @@ class Store {
   /** New optimiser settings; every listener but `from` hears of them. */
   setTraining(settings, from = null) {
     this.training = settings ? { ...settings } : null;
+    this.trainingError = null;
     for (const fn of this.trainingListeners) if (fn !== from) fn(this.training);
+  }
+
+  /** The settings a step with the update panel's fields takes (SGD at 0.1 before one exists). */
+  stepOptions() {
+    if (this.trainingError) return { error: this.trainingError };
+    return this.training ?? { optimizer: 'sgd', learningRate: 0.1 };
   }
 
   onTraining(fn) {

@@ -3,10 +3,19 @@
 // LaTeX. Token names only ever reach the DOM as text (textContent, input values).
 import { h, setText, errorMessage, uniqueId } from '../dom.js';
 import { shareUrl } from '../share.js';
-import { matrixCatalogue, FORMATS, copyText, downloadState, readStateFile } from '../export.js';
+import { matrixCatalogue, FORMATS, PYTHON_EXPORTS, copyText, downloadState, downloadText, readStateFile } from '../export.js';
+import { symText } from '../notation.js';
 
 /** Matrices up to this many entries are re-exported live on every edit; larger ones on demand. */
 const LIVE_PREVIEW_CELLS = 4096;
+
+/** The step the Python exports take, in words: "SGD, η = 0.1". */
+function stepWords(o) {
+  const eta = `${symText('learningRate')} = ${o.learningRate}`;
+  if (o.optimizer !== 'adam') return `SGD, ${eta}`;
+  const b1 = o.beta1 ?? 0.9, b2 = o.beta2 ?? 0.999, e = o.epsilon ?? 1e-8;
+  return `Adam, ${eta}, ${symText('adamBeta1')} = ${b1}, ${symText('adamBeta2')} = ${b2}, ${symText('adamEps')} = ${e}`;
+}
 
 export function mount(container, ctx) {
   const { store, readonly } = ctx;
@@ -39,6 +48,12 @@ export function mount(container, ctx) {
   });
   const matrixMsg = h('p', { class: 'share-msg', role: 'status' });
 
+  // Python: the same step in PyTorch or JAX, checked number by number against the core's.
+  const pyButtons = Object.entries(PYTHON_EXPORTS).map(([key, x]) =>
+    h('button', { type: 'button', class: 'btn', dataset: { action: `export-${key}` } }, `Export as ${x.label}`));
+  const pyStep = h('span', { dataset: { testid: 'export-python-step' } });
+  const pyMsg = h('p', { class: 'share-msg', role: 'status' });
+
   const say = (el, text, isError = false) => {
     setText(el, text);
     el.classList.toggle('error', isError);
@@ -68,6 +83,23 @@ export function mount(container, ctx) {
       say(fileMsg, `The state could not be saved: ${errorMessage(err)}`, true);
     }
   });
+
+  const paintStep = () => {
+    const o = store.stepOptions();
+    setText(pyStep, o?.error ? `the update panel’s settings are not valid yet (${o.error})` : stepWords(o));
+  };
+  Object.values(PYTHON_EXPORTS).forEach((x, i) => pyButtons[i].addEventListener('click', () => {
+    paintStep();
+    try {
+      const o = store.stepOptions();
+      if (o?.error) throw new Error(`the update panel’s settings are not valid: ${o.error}`);
+      const text = store.core[x.fn](store.view.state, o);
+      downloadText(text, x.filename, 'text/x-python', container);
+      say(pyMsg, `Saved ${x.filename} (${stepWords(o)}). Run it with ${x.install}, then python ${x.filename}.`);
+    } catch (err) {
+      say(pyMsg, `The ${x.label} file could not be made: ${errorMessage(err)}`, true);
+    }
+  }));
 
   fileInput.addEventListener('change', async () => {
     const file = fileInput.files?.[0];
@@ -108,6 +140,12 @@ export function mount(container, ctx) {
     h('h3', { class: 'sub-title', text: 'Keep it as a file' }),
     h('div', { class: 'share-row' }, download, readonly ? null : importLabel),
     fileMsg,
+    h('h3', { class: 'sub-title', text: 'Reproduce it in PyTorch or JAX' }),
+    h('p', { class: 'hint' },
+      'One Python file that rebuilds this exact state, takes one training step with the framework’s own automatic differentiation and optimiser, and checks every number shown here against it in float64. The step: ',
+      pyStep, '.'),
+    h('div', { class: 'share-row' }, ...pyButtons),
+    pyMsg,
     h('h3', { class: 'sub-title', text: 'Export a matrix' }),
     h('div', { class: 'share-row' },
       h('label', { class: 'share-field' }, h('span', { class: 'label-text', text: 'Matrix' }), matrixSelect),
@@ -119,9 +157,10 @@ export function mount(container, ctx) {
 
   return {
     el,
-    refresh: refreshPreview,
+    refresh() { paintStep(); refreshPreview(); },
     update(v) {
       view = v;
+      paintStep();
       const list = matrixCatalogue(v);
       const ids = list.map((m) => m.id).join('|');
       if (matrixSelect.dataset.ids !== ids) {

@@ -270,12 +270,16 @@ export function mount(container, ctx) {
     adamBox.hidden = !adam.checked;
     paintFormula();
   }
+  // A half-typed number leaves the last good settings in place; the Python exports say so.
   const publish = () => {
     let t;
-    try { t = options(); } catch { return; } // a half-typed number: the last good settings stay
+    try { t = options(); } catch (err) { store.trainingError = errorMessage(err); return; }
     store.setTraining(t, applySettings);
   };
-  for (const el of [sgd, adam, lr, beta1, beta2, eps]) el.addEventListener('change', publish);
+  for (const el of [sgd, adam, lr, beta1, beta2, eps]) {
+    el.addEventListener('change', publish);
+    el.addEventListener('input', publish);
+  }
   store.onTraining(applySettings);
 
   // Reset starts over: no curve, no step to show.
