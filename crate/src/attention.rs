@@ -5,6 +5,7 @@
 //! chains them so every intermediate (and its gradient) can be shown and checked on its own.
 //! All of them write into buffers the caller owns, so a training step allocates nothing.
 
+use crate::explain::{act, factor, grad, grad_of, signed, term, wt, Explained, Kind, Named, Term};
 use crate::matmul::{self, Out, View};
 use crate::state::Mat;
 
@@ -128,4 +129,148 @@ pub fn project_backward(
     matmul::set(1.0, x_t, dq, Out::of(d_wq));
     matmul::set(1.0, x_t, dk, Out::of(d_wk));
     matmul::set(1.0, x_t, dv, Out::of(d_wv));
+}
+
+// Explanations of the gradient entries above, as chain-rule sums (explain.rs). The weights and
+// ∂L/∂Z are plain matrix products and use `explain::outer` and `explain::back_through`.
+
+/// One head's 3-index factor (head, row, column).
+fn head_act(name: &'static str, m: &[Mat], h: usize, t: usize, s: usize) -> crate::explain::Factor {
+    act(name, &[h, t, s], m[h][(t, s)])
+}
+
+/// ∂L/∂A⁽ʰ⁾[t][s] = Σ_c ∂L/∂Z[t][c]·V[s][c] over head h's columns c (`mix_backward`).
+pub fn explain_weights(
+    dz: &Mat,
+    v: &Mat,
+    d_attention: &[Mat],
+    hd: usize,
+    h: usize,
+    t: usize,
+    s: usize,
+) -> Explained {
+    let terms = (h * hd..(h + 1) * hd)
+        .map(|c| {
+            term(
+                format!("column {c}"),
+                vec![grad_of(("z", dz), [t, c]), act("v", &[s, c], v[(s, c)])],
+            )
+        })
+        .collect();
+    Explained::new(terms, d_attention[h][(t, s)])
+}
+
+/// ∂L/∂S⁽ʰ⁾[t][s] = A[t][s]·∂L/∂A[t][s] − Σ_r A[t][s]·A[t][r]·∂L/∂A[t][r] (`softmax_backward`).
+pub fn explain_scores(
+    attention: &[Mat],
+    d_attention: &[Mat],
+    d_scores: &[Mat],
+    h: usize,
+    t: usize,
+    s: usize,
+) -> Explained {
+    let a_ts = head_act("attention", attention, h, t, s);
+    let d = |r: usize| grad("attention", &[h, t, r], d_attention[h][(t, r)]);
+    let mut terms = vec![term("direct", vec![a_ts.clone(), d(s)])];
+    terms.extend((0..=t).map(|r| {
+        let a_tr = head_act("attention", attention, h, t, r);
+        signed(
+            -1,
+            format!("through the normaliser, r = {r}"),
+            vec![a_ts.clone(), a_tr, d(r)],
+        )
+    }));
+    Explained::new(terms, d_scores[h][(t, s)])
+}
+
+/// ∂L/∂Q[i][j] = Σ_{s ≤ i} ∂L/∂S[i][s]·K[s][j]/√D, in column j's head (`scores_backward`).
+pub fn explain_queries(
+    d_scores: &[Mat],
+    k: &Mat,
+    dq: &Mat,
+    hd: usize,
+    i: usize,
+    j: usize,
+) -> Explained {
+    let head = j / hd;
+    let terms = (0..=i)
+        .map(|s| {
+            let ds = grad("scores", &[head, i, s], d_scores[head][(i, s)]);
+            term(
+                format!("s = {s}"),
+                vec![ds, act("k", &[s, j], k[(s, j)]), inv_sqrt_head(hd)],
+            )
+        })
+        .collect();
+    Explained::new(terms, dq[(i, j)])
+}
+
+/// ∂L/∂K[i][j] = Σ_{t ≥ i} ∂L/∂S[t][i]·Q[t][j]/√D (`scores_backward`).
+pub fn explain_keys(
+    d_scores: &[Mat],
+    q: &Mat,
+    dk: &Mat,
+    hd: usize,
+    i: usize,
+    j: usize,
+) -> Explained {
+    let head = j / hd;
+    let terms = (i..q.nrows())
+        .map(|t| {
+            let ds = grad("scores", &[head, t, i], d_scores[head][(t, i)]);
+            term(
+                format!("t = {t}"),
+                vec![ds, act("q", &[t, j], q[(t, j)]), inv_sqrt_head(hd)],
+            )
+        })
+        .collect();
+    Explained::new(terms, dk[(i, j)])
+}
+
+/// ∂L/∂V[i][j] = Σ_{t ≥ i} A[t][i]·∂L/∂Z[t][j] (`mix_backward`).
+pub fn explain_values(
+    attention: &[Mat],
+    dz: &Mat,
+    dv: &Mat,
+    hd: usize,
+    i: usize,
+    j: usize,
+) -> Explained {
+    let head = j / hd;
+    let terms = (i..dz.nrows())
+        .map(|t| {
+            term(
+                format!("t = {t}"),
+                vec![
+                    head_act("attention", attention, head, t, i),
+                    grad_of(("z", dz), [t, j]),
+                ],
+            )
+        })
+        .collect();
+    Explained::new(terms, dv[(i, j)])
+}
+
+/// ∂L/∂X̃[i][j]: X̃ feeds the queries, keys and values, so three sums of ∂L/∂out·W (`project_backward`).
+/// `paths` holds (words, ∂L/∂out, W) for queries, keys and values.
+pub fn explain_input(
+    paths: [(&str, Named, Named); 3],
+    d_in: &Mat,
+    i: usize,
+    j: usize,
+) -> Explained {
+    let mut terms: Vec<Term> = Vec::new();
+    for (words, out, w) in paths {
+        terms.extend((0..w.1.ncols()).map(|c| {
+            term(
+                format!("through the {words}, c = {c}"),
+                vec![grad_of(out, [i, c]), wt(w.0, &[j, c], w.1[(j, c)])],
+            )
+        }));
+    }
+    Explained::new(terms, d_in[(i, j)])
+}
+
+fn inv_sqrt_head(hd: usize) -> crate::explain::Factor {
+    factor(Kind::Constant, "invSqrtHead", &[], 1.0 / (hd as f64).sqrt())
 }

@@ -2,86 +2,18 @@
 //! and an independent numerical check of it by central finite differences.
 //!
 //! The page shows these when a reader clicks a gradient cell; it never computes them itself.
-//! Every factor names what it is as data (kind, key, index) rather than as text, so the page
-//! writes it in the article's symbols from its one table of them, and the core holds no notation.
+//! Each layer module explains its own entries beside its backward code (see explain.rs for the
+//! shape of an answer); this module only knows which layer explains which matrix, in two
+//! tables, and hands it the numbers of one forward and backward pass.
 
 use crate::cell::Cell;
 use crate::error::{fail, ModelError};
-use crate::json::quote;
-use crate::layernorm;
-use crate::model::{self, Probe, Workspace};
-use crate::state::{LayerNormWeights, Mat, State};
+use crate::explain::{self, Explained, Named, Positions, Term};
+use crate::model::{self, Activations, Backward, MlpActivations, Probe, Workspace};
+use crate::residual::{self, Norm};
+use crate::state::{LayerNormWeights, State, Weights};
+use crate::{attention, embedding, feedforward, layernorm, loss};
 use serde::Serialize;
-
-/// What a factor is. With `name` and `index` it identifies one number of the model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Kind {
-    /// An entry of a forward-pass result; `name` is its key in `forward`.
-    Activation,
-    /// An entry of a weight; `name` is its key in `weights`.
-    Weight,
-    /// An entry of an activation's gradient, `backward().activations[name]`: a cell that has a
-    /// derivation of its own.
-    Gradient,
-    /// A number set by the model's shape: `name` "invCount" is 1/N (N positions with a
-    /// target), "invSqrtHead" is 1/√D (D columns per head).
-    Constant,
-    /// The one-hot target at [t, v]: 1 when token v is the target of position t, else 0.
-    Target,
-    /// The slope of the activation function `name` ("relu", "gelu") at entry `index` of `u`.
-    Slope,
-    /// One over entry `index` of the activation `name`.
-    Reciprocal,
-    /// One over the standard deviation of row `index[0]` in layer norm `name` ("ln1", "ln2",
-    /// "lnf").
-    InvStd,
-    /// The input of layer norm `name` at `index`, normalised (before gain and bias): x̂.
-    Normalized,
-    /// The mean over k of the product of the references in `of` (their index may hold "k"),
-    /// for row `index[0]` of layer norm `name`.
-    Mean,
-}
-
-/// One index of a factor: a number, or the summation variable of a `Mean` ("k").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Idx {
-    At(usize),
-    Var(&'static str),
-}
-
-/// A number of the model named without its value (inside a `Mean`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Ref {
-    pub kind: Kind,
-    pub name: &'static str,
-    pub index: Vec<Idx>,
-}
-
-/// One number in a product and which number of the model it is.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Factor {
-    pub kind: Kind,
-    pub name: &'static str,
-    pub index: Vec<Idx>,
-    pub value: f64,
-    /// What a `Mean` averages; empty (and left out of the JSON) for every other kind.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub of: Vec<Ref>,
-}
-
-/// One product in a chain-rule sum.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Term {
-    /// What the term stands for in words, e.g. "t = 0 (AI)". Holds token names (plain text
-    /// only) but never a symbol: the page adds those from the factors.
-    pub label: String,
-    /// 1 or −1: the term is sign × the product of its factors.
-    pub sign: i8,
-    pub factors: Vec<Factor>,
-    pub value: f64,
-}
 
 /// The sum behind one gradient entry.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -95,531 +27,375 @@ pub struct Derivation {
     pub note: String,
 }
 
-fn at(index: &[usize]) -> Vec<Idx> {
-    index.iter().map(|&i| Idx::At(i)).collect()
-}
-
-fn f(kind: Kind, name: &'static str, index: &[usize], value: f64) -> Factor {
-    Factor {
-        kind,
-        name,
-        index: at(index),
-        value,
-        of: Vec::new(),
-    }
-}
-
-fn act(name: &'static str, index: &[usize], value: f64) -> Factor {
-    f(Kind::Activation, name, index, value)
-}
-
-fn wt(name: &'static str, index: &[usize], value: f64) -> Factor {
-    f(Kind::Weight, name, index, value)
-}
-
-fn grad(name: &'static str, index: &[usize], value: f64) -> Factor {
-    f(Kind::Gradient, name, index, value)
-}
-
-fn signed(sign: i8, label: impl Into<String>, factors: Vec<Factor>) -> Term {
-    let value = f64::from(sign) * factors.iter().map(|f| f.value).product::<f64>();
-    Term {
-        label: label.into(),
-        sign,
-        factors,
-        value,
-    }
-}
-
-fn term(label: impl Into<String>, factors: Vec<Factor>) -> Term {
-    signed(1, label, factors)
-}
-
-/// The reader's name for a layer norm, for term labels.
-fn ln_words(ln: &str) -> &'static str {
-    match ln {
-        "ln1" => "layer norm 1",
-        "ln2" => "layer norm 2",
-        _ => "the final layer norm",
-    }
-}
-
+/// One forward and backward pass of the state, and the entry asked about: [h][i][j] for a
+/// head's scores or attention, [i][j] otherwise (i = 0 for a vector).
 struct Ctx<'a> {
     state: &'a State,
     trace: &'a Workspace,
+    p: Positions<'a>,
+    h: usize,
+    i: usize,
+    j: usize,
 }
 
-/// A named matrix: its key (in `forward`, `backward` or `weights`) and its numbers.
-type Named<'a> = (&'static str, &'a Mat);
+type Explainer = fn(&Ctx) -> Result<Explained, ModelError>;
 
-impl Ctx<'_> {
-    fn pos(&self, t: usize) -> String {
-        format!(
-            "t = {t} ({})",
-            self.state.tokens.get(t).map(String::as_str).unwrap_or("?")
-        )
-    }
-    fn t_len(&self) -> usize {
-        self.trace.ids.len()
-    }
+fn no_mlp() -> ModelError {
+    ModelError::new("this model has no feed-forward block (config.dFf is 0)")
+}
 
-    /// Σ_t a[t][i]·b[t][j]: the gradient of a weight W in `out = a·W`, with b = ∇out.
-    fn outer(&self, a: Named, b: Named, i: usize, j: usize) -> Vec<Term> {
-        (0..self.t_len())
-            .map(|t| {
-                term(
-                    self.pos(t),
-                    vec![
-                        act(a.0, &[t, i], a.1[(t, i)]),
-                        grad(b.0, &[t, j], b.1[(t, j)]),
-                    ],
-                )
-            })
-            .collect()
-    }
+fn no_ln() -> ModelError {
+    ModelError::new("this model has no layer norm (config.layerNorm is false)")
+}
 
-    /// Σ_t b[t][j]: the gradient of a bias broadcast over positions.
-    fn column(&self, b: Named, j: usize) -> Vec<Term> {
-        (0..self.t_len())
-            .map(|t| term(self.pos(t), vec![grad(b.0, &[t, j], b.1[(t, j)])]))
-            .collect()
+impl<'a> Ctx<'a> {
+    fn a(&self) -> &'a Activations {
+        &self.trace.acts
     }
-
-    /// Σ_k b[t][k]·w[i][k]: the gradient of the input row of `out = in·W`, with b = ∇out.
-    fn back_through(&self, b: Named, w: Named, t: usize, i: usize) -> Vec<Term> {
-        (0..w.1.ncols())
-            .map(|k| {
-                term(
-                    format!("k = {k}"),
-                    vec![
-                        grad(b.0, &[t, k], b.1[(t, k)]),
-                        wt(w.0, &[i, k], w.1[(i, k)]),
-                    ],
-                )
-            })
-            .collect()
+    fn ga(&self) -> &'a Activations {
+        &self.trace.grad.activations
     }
-
-    /// The three terms of layer norm's backward for input entry [t][j]:
-    /// rstd·γ_j·∇out_j − rstd·mean(g) − rstd·x̂_j·mean(g⊙x̂), with g = γ ⊙ ∇out.
-    #[allow(clippy::too_many_arguments)]
-    fn layer_norm(
+    fn g(&self) -> &'a Backward {
+        &self.trace.grad
+    }
+    fn w(&self) -> &'a Weights {
+        &self.state.weights
+    }
+    fn mlp(&self) -> Result<(&'a MlpActivations, &'a MlpActivations), ModelError> {
+        Ok((
+            self.a().mlp.as_ref().ok_or_else(no_mlp)?,
+            self.ga().mlp.as_ref().ok_or_else(no_mlp)?,
+        ))
+    }
+    fn head_size(&self) -> usize {
+        self.state.config.head_size()
+    }
+    /// The gradient `backward` reports for weight `name` at the entry.
+    fn weight_grad(&self, name: &str) -> f64 {
+        self.g()
+            .weights
+            .get(name)
+            .map(|m| m[(self.i, self.j)])
+            .unwrap_or(0.0)
+    }
+    /// Σ_t a[t][i]·∇out[t][j] for the weight `name` of `out = a·W`.
+    fn outer(&self, name: &str, a: Named, d_out: Named) -> Result<Explained, ModelError> {
+        Ok(Explained::new(
+            explain::outer(&self.p, a, d_out, self.i, self.j),
+            self.weight_grad(name),
+        ))
+    }
+    fn column(&self, name: &str, d_out: Named) -> Result<Explained, ModelError> {
+        Ok(Explained::new(
+            explain::column(&self.p, d_out, self.j),
+            self.weight_grad(name),
+        ))
+    }
+    fn back_through(
+        &self,
+        d_out: Named,
+        w: Named,
+        d_in: &crate::state::Mat,
+    ) -> Result<Explained, ModelError> {
+        Ok(Explained::new(
+            explain::back_through(d_out, w, self.i, self.j),
+            d_in[(self.i, self.j)],
+        ))
+    }
+    /// The layer norm `ln` with its weights and cache, when the model has it.
+    fn norm(
         &self,
         ln: &'static str,
         gain: &'static str,
-        out: Named,
-        cache: &layernorm::Cache,
-        w: &LayerNormWeights,
-        t: usize,
-        j: usize,
-    ) -> Vec<Term> {
-        let c = out.1.ncols();
-        let g: Vec<f64> = (0..c).map(|k| w.gain[(0, k)] * out.1[(t, k)]).collect();
-        let mean_g = g.iter().sum::<f64>() / c as f64;
-        let mean_gx = (0..c).map(|k| g[k] * cache.xhat[(t, k)]).sum::<f64>() / c as f64;
-        let rstd = f(Kind::InvStd, ln, &[t], cache.rstd[t]);
-        let gain_k = Ref {
-            kind: Kind::Weight,
-            name: gain,
-            index: vec![Idx::Var("k")],
+        w: &'a Option<LayerNormWeights>,
+        cache: &'a Option<layernorm::Cache>,
+    ) -> Option<Norm<'a>> {
+        match (w, cache) {
+            (Some(w), Some(cache)) => Some(Norm {
+                ln,
+                gain: (gain, &w.gain),
+                cache,
+            }),
+            _ => None,
+        }
+    }
+    /// A layer norm's gain or bias: (which norm, the gradient at its output).
+    fn norm_weight(&self, name: &str) -> Result<Explained, ModelError> {
+        let (ln, out, cache): (&'static str, Named, _) = match &name[..3] {
+            "ln1" => ("ln1", ("attnIn", &self.ga().attn_in), &self.trace.ln1),
+            "ln2" => ("ln2", ("mlpIn", &self.mlp()?.1.mlp_in), &self.trace.ln2),
+            _ => ("lnf", ("xf", &self.ga().xf), &self.trace.lnf),
         };
-        let out_k = Ref {
-            kind: Kind::Gradient,
-            name: out.0,
-            index: vec![Idx::At(t), Idx::Var("k")],
-        };
-        let xhat_k = Ref {
-            kind: Kind::Normalized,
-            name: ln,
-            index: vec![Idx::At(t), Idx::Var("k")],
-        };
-        let mean = |of: Vec<Ref>, value: f64| Factor {
-            of,
-            ..f(Kind::Mean, ln, &[t], value)
-        };
-        let words = ln_words(ln);
-        vec![
-            term(
-                format!("{words}: direct path"),
-                vec![
-                    rstd.clone(),
-                    wt(gain, &[j], w.gain[(0, j)]),
-                    grad(out.0, &[t, j], out.1[(t, j)]),
-                ],
-            ),
-            signed(
-                -1,
-                format!("{words}: through the row mean"),
-                vec![
-                    rstd.clone(),
-                    mean(vec![gain_k.clone(), out_k.clone()], mean_g),
-                ],
-            ),
-            signed(
-                -1,
-                format!("{words}: through the row variance"),
-                vec![
-                    rstd,
-                    f(Kind::Normalized, ln, &[t, j], cache.xhat[(t, j)]),
-                    mean(vec![gain_k, out_k, xhat_k], mean_gx),
-                ],
-            ),
-        ]
+        let cache = cache.as_ref().ok_or_else(no_ln)?;
+        if name.ends_with("Gain") {
+            Ok(Explained::new(
+                layernorm::explain_gain(&self.p, ln, out, cache, self.j),
+                self.weight_grad(name),
+            ))
+        } else {
+            self.column(name, out)
+        }
     }
 }
+
+/// Which layer explains each weight's gradient.
+const WEIGHTS: [(&str, Explainer); 17] = [
+    ("embedding", |c| {
+        let (g, w) = (c.g(), &c.state.vocab);
+        Ok(embedding::explain_embedding(
+            &c.p,
+            w,
+            &c.trace.ids,
+            &g.activations.x,
+            &g.weights.embedding,
+            c.i,
+            c.j,
+        ))
+    }),
+    ("position", |c| {
+        Ok(embedding::explain_position(
+            &c.p,
+            &c.ga().x,
+            &c.g().weights.position,
+            c.i,
+            c.j,
+        ))
+    }),
+    ("ln1Gain", |c| c.norm_weight("ln1Gain")),
+    ("ln1Bias", |c| c.norm_weight("ln1Bias")),
+    ("wq", |c| {
+        c.outer("wq", ("attnIn", &c.a().attn_in), ("q", &c.ga().q))
+    }),
+    ("wk", |c| {
+        c.outer("wk", ("attnIn", &c.a().attn_in), ("k", &c.ga().k))
+    }),
+    ("wv", |c| {
+        c.outer("wv", ("attnIn", &c.a().attn_in), ("v", &c.ga().v))
+    }),
+    ("wo", |c| {
+        c.outer("wo", ("z", &c.a().z), ("attnOut", &c.ga().attn_out))
+    }),
+    ("ln2Gain", |c| c.norm_weight("ln2Gain")),
+    ("ln2Bias", |c| c.norm_weight("ln2Bias")),
+    ("w1", |c| {
+        let (m, gm) = c.mlp()?;
+        c.outer("w1", ("mlpIn", &m.mlp_in), ("u", &gm.u))
+    }),
+    ("b1", |c| c.column("b1", ("u", &c.mlp()?.1.u))),
+    ("w2", |c| {
+        let (m, gm) = c.mlp()?;
+        c.outer("w2", ("hidden", &m.hidden), ("mlpOut", &gm.mlp_out))
+    }),
+    ("b2", |c| c.column("b2", ("mlpOut", &c.mlp()?.1.mlp_out))),
+    ("lnfGain", |c| c.norm_weight("lnfGain")),
+    ("lnfBias", |c| c.norm_weight("lnfBias")),
+    ("unembedding", |c| {
+        c.outer("unembedding", ("xf", &c.a().xf), ("logits", &c.ga().logits))
+    }),
+];
+
+/// Which layer explains each activation's gradient, from the loss back to the input.
+const ACTIVATIONS: [(&str, Explainer); 18] = [
+    ("probs", |c| {
+        let t = c.trace;
+        Ok(loss::explain_probs(
+            &c.p,
+            &c.state.vocab,
+            &c.a().probs,
+            &c.ga().probs,
+            loss::Targets {
+                of: &t.targets,
+                count: t.count,
+            },
+            c.i,
+            c.j,
+        ))
+    }),
+    ("logits", |c| {
+        Ok(loss::explain_logits(
+            &c.a().probs,
+            &c.ga().logits,
+            loss::Targets {
+                of: &c.trace.targets,
+                count: c.trace.count,
+            },
+            c.i,
+            c.j,
+        ))
+    }),
+    ("xf", |c| {
+        c.back_through(
+            ("logits", &c.ga().logits),
+            ("unembedding", &c.w().unembedding),
+            &c.ga().xf,
+        )
+    }),
+    ("x2", |c| {
+        let norm = c.norm("lnf", "lnfGain", &c.w().lnf, &c.trace.lnf);
+        Ok(residual::explain_last(
+            norm,
+            ("xf", &c.ga().xf),
+            &c.ga().x2,
+            c.i,
+            c.j,
+        ))
+    }),
+    ("mlpOut", |c| {
+        Ok(residual::explain_sum(
+            ("x2", &c.ga().x2),
+            &c.mlp()?.1.mlp_out,
+            c.i,
+            c.j,
+        ))
+    }),
+    ("hidden", |c| {
+        let ffn = c.w().ffn.as_ref().ok_or_else(no_mlp)?;
+        let gm = c.mlp()?.1;
+        c.back_through(("mlpOut", &gm.mlp_out), ("w2", &ffn.w2), &gm.hidden)
+    }),
+    ("u", |c| {
+        let (m, gm) = c.mlp()?;
+        Ok(feedforward::explain_preactivation(
+            c.state.config.activation,
+            &m.u,
+            &gm.hidden,
+            &gm.u,
+            c.i,
+            c.j,
+        ))
+    }),
+    ("mlpIn", |c| {
+        let ffn = c.w().ffn.as_ref().ok_or_else(no_mlp)?;
+        let gm = c.mlp()?.1;
+        c.back_through(("u", &gm.u), ("w1", &ffn.w1), &gm.mlp_in)
+    }),
+    ("x1", |c| {
+        let branch = c.ga().mlp.as_ref().map(|gm| {
+            (
+                ("mlpIn", &gm.mlp_in) as Named,
+                c.norm("ln2", "ln2Gain", &c.w().ln2, &c.trace.ln2),
+            )
+        });
+        let words = "feed-forward path (no layer norm)";
+        Ok(residual::explain_fork(
+            ("x2", &c.ga().x2),
+            branch,
+            words,
+            &c.ga().x1,
+            c.i,
+            c.j,
+        ))
+    }),
+    ("attnOut", |c| {
+        Ok(residual::explain_sum(
+            ("x1", &c.ga().x1),
+            &c.ga().attn_out,
+            c.i,
+            c.j,
+        ))
+    }),
+    ("z", |c| {
+        c.back_through(("attnOut", &c.ga().attn_out), ("wo", &c.w().wo), &c.ga().z)
+    }),
+    ("attention", |c| {
+        let (ga, hd) = (c.ga(), c.head_size());
+        Ok(attention::explain_weights(
+            &ga.z,
+            &c.a().v,
+            &ga.attention,
+            hd,
+            c.h,
+            c.i,
+            c.j,
+        ))
+    }),
+    ("scores", |c| {
+        Ok(attention::explain_scores(
+            &c.a().attention,
+            &c.ga().attention,
+            &c.ga().scores,
+            c.h,
+            c.i,
+            c.j,
+        ))
+    }),
+    ("q", |c| {
+        Ok(attention::explain_queries(
+            &c.ga().scores,
+            &c.a().k,
+            &c.ga().q,
+            c.head_size(),
+            c.i,
+            c.j,
+        ))
+    }),
+    ("k", |c| {
+        Ok(attention::explain_keys(
+            &c.ga().scores,
+            &c.a().q,
+            &c.ga().k,
+            c.head_size(),
+            c.i,
+            c.j,
+        ))
+    }),
+    ("v", |c| {
+        Ok(attention::explain_values(
+            &c.a().attention,
+            &c.ga().z,
+            &c.ga().v,
+            c.head_size(),
+            c.i,
+            c.j,
+        ))
+    }),
+    ("attnIn", |c| {
+        let (ga, w) = (c.ga(), c.w());
+        let paths = [
+            ("queries", ("q", &ga.q) as Named, ("wq", &w.wq) as Named),
+            ("keys", ("k", &ga.k), ("wk", &w.wk)),
+            ("values", ("v", &ga.v), ("wv", &w.wv)),
+        ];
+        Ok(attention::explain_input(paths, &ga.attn_in, c.i, c.j))
+    }),
+    ("x", |c| {
+        let norm = c.norm("ln1", "ln1Gain", &c.w().ln1, &c.trace.ln1);
+        let branch = Some((("attnIn", &c.ga().attn_in) as Named, norm));
+        let words = "attention path (no layer norm)";
+        Ok(residual::explain_fork(
+            ("x1", &c.ga().x1),
+            branch,
+            words,
+            &c.ga().x,
+            c.i,
+            c.j,
+        ))
+    }),
+];
 
 pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelError> {
     let (name, h, i, j) = cell.resolve(state)?;
     let trace = model::backward_checked(state)?;
-    let report = trace.report();
-    let g = &trace.grad;
+    let p = Positions {
+        tokens: &state.tokens[..trace.ids.len()],
+    };
     let cx = Ctx {
         state,
         trace: &trace,
+        p,
+        h,
+        i,
+        j,
     };
-    let a = &trace.acts;
-    let ga = &g.activations;
-    let w = &state.weights;
-    let cfg = &state.config;
-    let mut note = String::new();
-    let no_mlp = || ModelError::new("this model has no feed-forward block (config.dFf is 0)");
-    let no_ln = || ModelError::new("this model has no layer norm (config.layerNorm is false)");
-
-    let (terms, gradient): (Vec<Term>, f64) = if cell.weight {
-        let gradient = g.weights.get(name).map(|m| m[(i, j)]).unwrap_or(0.0);
-        let terms = match name {
-            "embedding" => {
-                let terms: Vec<Term> = (0..cx.t_len())
-                    .filter(|t| trace.ids[*t] == i)
-                    .map(|t| term(cx.pos(t), vec![grad("x", &[t, j], ga.x[(t, j)])]))
-                    .collect();
-                if terms.is_empty() {
-                    note = format!("{} does not occur in the input, so its embedding row does not affect the loss.", quote(&state.vocab[i]));
-                }
-                terms
-            }
-            "position" => {
-                if i < cx.t_len() {
-                    vec![term(cx.pos(i), vec![grad("x", &[i, j], ga.x[(i, j)])])]
-                } else {
-                    note = format!("The input has {} tokens, so position {i} is not used and does not affect the loss.", cx.t_len());
-                    vec![]
-                }
-            }
-            "wq" => cx.outer(("attnIn", &a.attn_in), ("q", &ga.q), i, j),
-            "wk" => cx.outer(("attnIn", &a.attn_in), ("k", &ga.k), i, j),
-            "wv" => cx.outer(("attnIn", &a.attn_in), ("v", &ga.v), i, j),
-            "wo" => cx.outer(("z", &a.z), ("attnOut", &ga.attn_out), i, j),
-            "w1" | "w2" | "b1" | "b2" => {
-                let (m, gm) = (
-                    a.mlp.as_ref().ok_or_else(no_mlp)?,
-                    ga.mlp.as_ref().ok_or_else(no_mlp)?,
-                );
-                match name {
-                    "w1" => cx.outer(("mlpIn", &m.mlp_in), ("u", &gm.u), i, j),
-                    "w2" => cx.outer(("hidden", &m.hidden), ("mlpOut", &gm.mlp_out), i, j),
-                    "b1" => cx.column(("u", &gm.u), j),
-                    _ => cx.column(("mlpOut", &gm.mlp_out), j),
-                }
-            }
-            "unembedding" => cx.outer(("xf", &a.xf), ("logits", &ga.logits), i, j),
-            _ => {
-                // Layer-norm gains and biases.
-                let (ln, out, gout, cache) = match &name[..3] {
-                    "ln1" => ("ln1", "attnIn", &ga.attn_in, &trace.ln1),
-                    "ln2" => (
-                        "ln2",
-                        "mlpIn",
-                        &ga.mlp.as_ref().ok_or_else(no_mlp)?.mlp_in,
-                        &trace.ln2,
-                    ),
-                    _ => ("lnf", "xf", &ga.xf, &trace.lnf),
-                };
-                let cache = cache.as_ref().ok_or_else(no_ln)?;
-                if name.ends_with("Gain") {
-                    (0..cx.t_len())
-                        .map(|t| {
-                            term(
-                                cx.pos(t),
-                                vec![
-                                    f(Kind::Normalized, ln, &[t, j], cache.xhat[(t, j)]),
-                                    grad(out, &[t, j], gout[(t, j)]),
-                                ],
-                            )
-                        })
-                        .collect()
-                } else {
-                    cx.column((out, gout), j)
-                }
-            }
-        };
-        (terms, gradient)
-    } else {
-        let hd = cfg.head_size();
-        let inv_sqrt_d = 1.0 / (hd as f64).sqrt();
-        let inv_count = 1.0 / report.count as f64;
-        match name {
-            "probs" => {
-                let target = report.targets[i];
-                let terms = if target == Some(j) {
-                    vec![signed(
-                        -1,
-                        cx.pos(i),
-                        vec![
-                            f(Kind::Constant, "invCount", &[], inv_count),
-                            f(Kind::Reciprocal, "probs", &[i, j], 1.0 / a.probs[(i, j)]),
-                        ],
-                    )]
-                } else {
-                    note = match target {
-                        None => format!("Position {i} has no target, so no probability in its row enters the loss."),
-                        Some(_) => format!("Only the target's probability enters the loss; {} is not the target of position {i}.", quote(&state.vocab[j])),
-                    };
-                    vec![]
-                };
-                (terms, ga.probs[(i, j)])
-            }
-            "logits" => {
-                let terms = match report.targets[i] {
-                    Some(y) => vec![
-                        term(
-                            "predicted probability",
-                            vec![
-                                act("probs", &[i, j], a.probs[(i, j)]),
-                                f(Kind::Constant, "invCount", &[], inv_count),
-                            ],
-                        ),
-                        signed(
-                            -1,
-                            "minus the target",
-                            vec![
-                                f(
-                                    Kind::Target,
-                                    "target",
-                                    &[i, j],
-                                    if y == j { 1.0 } else { 0.0 },
-                                ),
-                                f(Kind::Constant, "invCount", &[], inv_count),
-                            ],
-                        ),
-                    ],
-                    None => {
-                        note = format!(
-                            "Position {i} has no target, so its logits do not affect the loss."
-                        );
-                        vec![]
-                    }
-                };
-                (terms, ga.logits[(i, j)])
-            }
-            "xf" => (
-                cx.back_through(
-                    ("logits", &ga.logits),
-                    ("unembedding", &w.unembedding),
-                    i,
-                    j,
-                ),
-                ga.xf[(i, j)],
-            ),
-            "x2" => {
-                let terms = match (&trace.lnf, &w.lnf) {
-                    (Some(cache), Some(lw)) => {
-                        cx.layer_norm("lnf", "lnfGain", ("xf", &ga.xf), cache, lw, i, j)
-                    }
-                    _ => vec![term(
-                        "no final layer norm: passed on unchanged",
-                        vec![grad("xf", &[i, j], ga.xf[(i, j)])],
-                    )],
-                };
-                (terms, ga.x2[(i, j)])
-            }
-            "mlpOut" | "attnOut" => {
-                let (src, gsrc, gm) = if name == "mlpOut" {
-                    ("x2", &ga.x2, &ga.mlp.as_ref().ok_or_else(no_mlp)?.mlp_out)
-                } else {
-                    ("x1", &ga.x1, &ga.attn_out)
-                };
-                let terms = vec![term(
-                    "the residual sum passes the gradient on unchanged",
-                    vec![grad(src, &[i, j], gsrc[(i, j)])],
-                )];
-                (terms, gm[(i, j)])
-            }
-            "hidden" => {
-                let gm = ga.mlp.as_ref().ok_or_else(no_mlp)?;
-                let ffn = w.ffn.as_ref().ok_or_else(no_mlp)?;
-                (
-                    cx.back_through(("mlpOut", &gm.mlp_out), ("w2", &ffn.w2), i, j),
-                    gm.hidden[(i, j)],
-                )
-            }
-            "u" => {
-                let (m, gm) = (
-                    a.mlp.as_ref().ok_or_else(no_mlp)?,
-                    ga.mlp.as_ref().ok_or_else(no_mlp)?,
-                );
-                let slope = crate::feedforward::activate_derivative(cfg.activation, m.u[(i, j)]);
-                let terms = vec![term(
-                    "the activation passes on its slope",
-                    vec![
-                        grad("hidden", &[i, j], gm.hidden[(i, j)]),
-                        f(Kind::Slope, cfg.activation.name(), &[i, j], slope),
-                    ],
-                )];
-                (terms, gm.u[(i, j)])
-            }
-            "mlpIn" => {
-                let gm = ga.mlp.as_ref().ok_or_else(no_mlp)?;
-                let ffn = w.ffn.as_ref().ok_or_else(no_mlp)?;
-                (
-                    cx.back_through(("u", &gm.u), ("w1", &ffn.w1), i, j),
-                    gm.mlp_in[(i, j)],
-                )
-            }
-            "x1" | "x" => {
-                let (next, gnext) = if name == "x1" {
-                    ("x2", &ga.x2)
-                } else {
-                    ("x1", &ga.x1)
-                };
-                let mut terms = vec![term(
-                    "residual path",
-                    vec![grad(next, &[i, j], gnext[(i, j)])],
-                )];
-                let (branch, gbranch, cache, lw, ln, gain, words) = if name == "x1" {
-                    let gb = ga.mlp.as_ref().map(|gm| &gm.mlp_in);
-                    let words = "feed-forward path (no layer norm)";
-                    ("mlpIn", gb, &trace.ln2, &w.ln2, "ln2", "ln2Gain", words)
-                } else {
-                    let words = "attention path (no layer norm)";
-                    let gb = Some(&ga.attn_in);
-                    ("attnIn", gb, &trace.ln1, &w.ln1, "ln1", "ln1Gain", words)
-                };
-                if let Some(gb) = gbranch {
-                    match (cache, lw) {
-                        (Some(cache), Some(lw)) => {
-                            terms.extend(cx.layer_norm(ln, gain, (branch, gb), cache, lw, i, j))
-                        }
-                        _ => terms.push(term(words, vec![grad(branch, &[i, j], gb[(i, j)])])),
-                    }
-                }
-                let gradient = if name == "x1" {
-                    ga.x1[(i, j)]
-                } else {
-                    ga.x[(i, j)]
-                };
-                (terms, gradient)
-            }
-            "z" => (
-                cx.back_through(("attnOut", &ga.attn_out), ("wo", &w.wo), i, j),
-                ga.z[(i, j)],
-            ),
-            "attention" => {
-                let (t, s) = (i, j);
-                let terms = (h * hd..(h + 1) * hd)
-                    .map(|c| {
-                        term(
-                            format!("column {c}"),
-                            vec![
-                                grad("z", &[t, c], ga.z[(t, c)]),
-                                act("v", &[s, c], a.v[(s, c)]),
-                            ],
-                        )
-                    })
-                    .collect();
-                (terms, ga.attention[h][(t, s)])
-            }
-            "scores" => {
-                let (t, s) = (i, j);
-                let at = &a.attention[h];
-                let gat = &ga.attention[h];
-                let a_ts = act("attention", &[h, t, s], at[(t, s)]);
-                let mut terms = vec![term(
-                    "direct",
-                    vec![a_ts.clone(), grad("attention", &[h, t, s], gat[(t, s)])],
-                )];
-                for r in 0..=t {
-                    terms.push(signed(
-                        -1,
-                        format!("through the normaliser, r = {r}"),
-                        vec![
-                            a_ts.clone(),
-                            act("attention", &[h, t, r], at[(t, r)]),
-                            grad("attention", &[h, t, r], gat[(t, r)]),
-                        ],
-                    ));
-                }
-                (terms, ga.scores[h][(t, s)])
-            }
-            "q" => {
-                let head = j / hd;
-                let terms = (0..=i)
-                    .map(|s| {
-                        term(
-                            format!("s = {s}"),
-                            vec![
-                                grad("scores", &[head, i, s], ga.scores[head][(i, s)]),
-                                act("k", &[s, j], a.k[(s, j)]),
-                                f(Kind::Constant, "invSqrtHead", &[], inv_sqrt_d),
-                            ],
-                        )
-                    })
-                    .collect();
-                (terms, ga.q[(i, j)])
-            }
-            "k" => {
-                let head = j / hd;
-                let terms = (i..cx.t_len())
-                    .map(|t| {
-                        term(
-                            format!("t = {t}"),
-                            vec![
-                                grad("scores", &[head, t, i], ga.scores[head][(t, i)]),
-                                act("q", &[t, j], a.q[(t, j)]),
-                                f(Kind::Constant, "invSqrtHead", &[], inv_sqrt_d),
-                            ],
-                        )
-                    })
-                    .collect();
-                (terms, ga.k[(i, j)])
-            }
-            "v" => {
-                let head = j / hd;
-                let terms = (i..cx.t_len())
-                    .map(|t| {
-                        term(
-                            format!("t = {t}"),
-                            vec![
-                                act("attention", &[head, t, i], a.attention[head][(t, i)]),
-                                grad("z", &[t, j], ga.z[(t, j)]),
-                            ],
-                        )
-                    })
-                    .collect();
-                (terms, ga.v[(i, j)])
-            }
-            _ => {
-                // attnIn feeds the queries, keys and values.
-                let mut terms = Vec::new();
-                for (words, out, gm, wname, wm) in [
-                    ("queries", "q", &ga.q, "wq", &w.wq),
-                    ("keys", "k", &ga.k, "wk", &w.wk),
-                    ("values", "v", &ga.v, "wv", &w.wv),
-                ] {
-                    for c in 0..wm.ncols() {
-                        terms.push(term(
-                            format!("through the {words}, c = {c}"),
-                            vec![
-                                grad(out, &[i, c], gm[(i, c)]),
-                                wt(wname, &[j, c], wm[(j, c)]),
-                            ],
-                        ));
-                    }
-                }
-                (terms, ga.attn_in[(i, j)])
-            }
-        }
+    let table: &[(&str, Explainer)] = if cell.weight { &WEIGHTS } else { &ACTIVATIONS };
+    let Some((_, explainer)) = table.iter().find(|(n, _)| *n == name) else {
+        fail!("{name} has no derivation");
     };
+    let Explained {
+        terms,
+        gradient,
+        note,
+    } = explainer(&cx)?;
     let total = terms.iter().map(|t| t.value).sum();
     Ok(Derivation {
         gradient,

@@ -1,5 +1,7 @@
 //! Token embedding plus learned position: `x[t] = embedding[ids[t]] + position[t]`.
 
+use crate::explain::{grad_of, term, Explained, Positions};
+use crate::json::quote;
 use crate::state::Mat;
 
 /// x: T×C.
@@ -21,5 +23,53 @@ pub fn backward(ids: &[usize], dx: &Mat, d_embedding: &mut Mat, d_position: &mut
             d_embedding[(id, j)] += dx[(t, j)];
             d_position[(t, j)] = dx[(t, j)];
         }
+    }
+}
+
+/// ∂L/∂E[i][j] = Σ ∂L/∂X[t][j] over the positions t that hold token i.
+pub fn explain_embedding(
+    p: &Positions,
+    vocab: &[String],
+    ids: &[usize],
+    dx: &Mat,
+    d_embedding: &Mat,
+    i: usize,
+    j: usize,
+) -> Explained {
+    let terms: Vec<_> = (0..p.len())
+        .filter(|t| ids[*t] == i)
+        .map(|t| term(p.label(t), vec![grad_of(("x", dx), [t, j])]))
+        .collect();
+    let gradient = d_embedding[(i, j)];
+    if terms.is_empty() {
+        let note = format!(
+            "{} does not occur in the input, so its embedding row does not affect the loss.",
+            quote(&vocab[i])
+        );
+        return Explained::none(note, gradient);
+    }
+    Explained::new(terms, gradient)
+}
+
+/// ∂L/∂P[i][j] = ∂L/∂X[i][j] for a position the input reaches.
+pub fn explain_position(
+    p: &Positions,
+    dx: &Mat,
+    d_position: &Mat,
+    i: usize,
+    j: usize,
+) -> Explained {
+    let gradient = d_position[(i, j)];
+    if i < p.len() {
+        Explained::new(
+            vec![term(p.label(i), vec![grad_of(("x", dx), [i, j])])],
+            gradient,
+        )
+    } else {
+        let note = format!(
+            "The input has {} tokens, so position {i} is not used and does not affect the loss.",
+            p.len()
+        );
+        Explained::none(note, gradient)
     }
 }

@@ -1,5 +1,6 @@
 //! The feed-forward block: u = mlpIn·w1 + b1, hidden = act(u), mlpOut = hidden·w2 + b2.
 
+use crate::explain::{factor, grad_of, term, Explained, Kind};
 use crate::lanes::{self, F64x2};
 use crate::matmul::{self, Out, View};
 use crate::state::{Activation, FeedForwardWeights, Mat};
@@ -139,6 +140,26 @@ pub fn backward(
     matmul::set(1.0, View::of(mlp_in).t(), du, Out::of(&mut g.weights.w1));
     sum_rows(g.du, &mut g.weights.b1);
     matmul::set(1.0, du, View::of(&w.w1).t(), Out::of(g.d_mlp_in));
+}
+
+/// ∂L/∂U[i][j] = ∂L/∂H[i][j]·act′(U[i][j]): the activation passes on its slope.
+pub fn explain_preactivation(
+    act: Activation,
+    u: &Mat,
+    d_hidden: &Mat,
+    du: &Mat,
+    i: usize,
+    j: usize,
+) -> Explained {
+    let slope = activate_derivative(act, u[(i, j)]);
+    let terms = vec![term(
+        "the activation passes on its slope",
+        vec![
+            grad_of(("hidden", d_hidden), [i, j]),
+            factor(Kind::Slope, act.name(), &[i, j], slope),
+        ],
+    )];
+    Explained::new(terms, du[(i, j)])
 }
 
 #[cfg(test)]

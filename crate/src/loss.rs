@@ -2,6 +2,8 @@
 //! positions that have a target.
 
 use crate::error::{fail, ModelError};
+use crate::explain::{act, factor, signed, term, Explained, Kind, Positions};
+use crate::json::quote;
 use crate::state::Mat;
 use crate::unembedding::log_sum_exp;
 
@@ -72,5 +74,83 @@ pub fn backward_probs(probs: &Mat, targets: &[Option<usize>], count: usize, d: &
         if let Some(v) = target {
             d[(t, *v)] = -1.0 / (count as f64 * probs[(t, *v)]);
         }
+    }
+}
+
+/// Each position's target and N, for the explanations below.
+#[derive(Clone, Copy)]
+pub struct Targets<'a> {
+    pub of: &'a [Option<usize>],
+    pub count: usize,
+}
+
+/// ∂L/∂P̂[i][j] = −(1/N)·(1/P̂[i][j]) at the target entry; every other entry is outside L.
+pub fn explain_probs(
+    p: &Positions,
+    vocab: &[String],
+    probs: &Mat,
+    d_probs: &Mat,
+    targets: Targets,
+    i: usize,
+    j: usize,
+) -> Explained {
+    let gradient = d_probs[(i, j)];
+    match targets.of[i] {
+        Some(y) if y == j => Explained::new(
+            vec![signed(
+                -1,
+                p.label(i),
+                vec![
+                    factor(Kind::Constant, "invCount", &[], 1.0 / targets.count as f64),
+                    factor(Kind::Reciprocal, "probs", &[i, j], 1.0 / probs[(i, j)]),
+                ],
+            )],
+            gradient,
+        ),
+        Some(_) => Explained::none(
+            format!("Only the target's probability enters the loss; {} is not the target of position {i}.", quote(&vocab[j])),
+            gradient,
+        ),
+        None => Explained::none(format!("Position {i} has no target, so no probability in its row enters the loss."), gradient),
+    }
+}
+
+/// ∂L/∂logits[i][j] = P̂[i][j]/N − Y[i][j]/N: softmax and −ln together (`backward_logits`).
+pub fn explain_logits(
+    probs: &Mat,
+    d_logits: &Mat,
+    targets: Targets,
+    i: usize,
+    j: usize,
+) -> Explained {
+    let gradient = d_logits[(i, j)];
+    let inv_count = || factor(Kind::Constant, "invCount", &[], 1.0 / targets.count as f64);
+    match targets.of[i] {
+        Some(y) => Explained::new(
+            vec![
+                term(
+                    "predicted probability",
+                    vec![act("probs", &[i, j], probs[(i, j)]), inv_count()],
+                ),
+                signed(
+                    -1,
+                    "minus the target",
+                    vec![
+                        factor(
+                            Kind::Target,
+                            "target",
+                            &[i, j],
+                            if y == j { 1.0 } else { 0.0 },
+                        ),
+                        inv_count(),
+                    ],
+                ),
+            ],
+            gradient,
+        ),
+        None => Explained::none(
+            format!("Position {i} has no target, so its logits do not affect the loss."),
+            gradient,
+        ),
     }
 }
