@@ -5,92 +5,20 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse } from "smol-toml";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_CONFIG = join(ROOT, "wasm-pack.toml");
 
-// A parser for the small part of TOML that wasm-pack.toml uses: [sections], and keys whose values
-// are strings, booleans, numbers or arrays of those (arrays may span lines). Comments with #.
+// TOML through smol-toml (a maintained, dependency-free parser of the whole TOML 1.0 standard).
+// An error names the line and column.
 export function parseToml(text) {
-  const result = {};
-  let table = result;
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    let line = stripComment(lines[i]).trim();
-    if (line === "") continue;
-    const section = line.match(/^\[([A-Za-z0-9_.-]+)\]$/);
-    if (section) {
-      table = result;
-      for (const part of section[1].split(".")) {
-        table[part] ??= {};
-        table = table[part];
-      }
-      continue;
-    }
-    const pair = line.match(/^([A-Za-z0-9_-]+)\s*=\s*(.*)$/);
-    if (!pair) throw new Error(`line ${i + 1}: expected "key = value" or "[section]", got: ${line}`);
-    let value = pair[2];
-    // An array continues until its brackets balance.
-    while (value.startsWith("[") && !arrayClosed(value)) {
-      i++;
-      if (i >= lines.length) throw new Error(`line ${i}: array for "${pair[1]}" is not closed`);
-      value += " " + stripComment(lines[i]).trim();
-    }
-    table[pair[1]] = parseValue(value.trim(), i + 1);
+  try {
+    return parse(text);
+  } catch (err) {
+    if (err.line == null) throw err;
+    throw new Error(`line ${err.line}, column ${err.column}: ${err.message.split("\n")[0]}`);
   }
-  return result;
-}
-
-function stripComment(line) {
-  let inString = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === '"' && line[i - 1] !== "\\") inString = !inString;
-    else if (c === "#" && !inString) return line.slice(0, i);
-  }
-  return line;
-}
-
-function arrayClosed(value) {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (c === '"' && value[i - 1] !== "\\") inString = !inString;
-    else if (!inString && c === "[") depth++;
-    else if (!inString && c === "]") depth--;
-  }
-  return depth === 0;
-}
-
-function parseValue(text, lineNo) {
-  if (text === "true") return true;
-  if (text === "false") return false;
-  if (/^[+-]?\d+(\.\d+)?$/.test(text)) return Number(text);
-  if (text.startsWith('"')) {
-    if (!text.endsWith('"') || text.length < 2) throw new Error(`line ${lineNo}: unclosed string`);
-    return JSON.parse(text);
-  }
-  if (text.startsWith("[")) {
-    const inner = text.slice(1, -1).trim();
-    if (inner === "") return [];
-    const items = [];
-    let current = "";
-    let inString = false;
-    for (let i = 0; i < inner.length; i++) {
-      const c = inner[i];
-      if (c === '"' && inner[i - 1] !== "\\") inString = !inString;
-      if (c === "," && !inString) {
-        items.push(current.trim());
-        current = "";
-      } else {
-        current += c;
-      }
-    }
-    if (current.trim() !== "") items.push(current.trim());
-    return items.map((item) => parseValue(item, lineNo));
-  }
-  throw new Error(`line ${lineNo}: cannot read value ${text}`);
 }
 
 const TARGETS = ["web", "bundler", "nodejs", "no-modules", "deno"];
@@ -99,7 +27,12 @@ const BROWSERS = ["chrome", "firefox"];
 
 // Reads and checks the file; relative paths in it are taken from the repository root.
 export function loadConfig(file = DEFAULT_CONFIG) {
-  const raw = parseToml(readFileSync(file, "utf8"));
+  let raw;
+  try {
+    raw = parseToml(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new Error(`${file}: ${err.message}`);
+  }
   const build = raw.build ?? {};
   const opt = raw["wasm-opt"] ?? {};
   const test = raw.test ?? {};

@@ -20,7 +20,7 @@ function tempConfig(text) {
   return { dir, file };
 }
 
-test("the TOML reader handles sections, comments and arrays over several lines", () => {
+test("wasm-pack.toml is read as TOML: sections, comments, arrays over several lines; errors give the line", () => {
   const parsed = parseToml(`
     # a comment
     [build]
@@ -35,11 +35,13 @@ test("the TOML reader handles sections, comments and arrays over several lines",
     ]
     empty = []
   `);
-  assert.deepEqual(parsed, {
+  // smol-toml returns objects without a prototype; compare their contents.
+  assert.deepEqual(JSON.parse(JSON.stringify(parsed)), {
     build: { target: "web", "out-name": "a#b", typescript: false, level: 3 },
     "wasm-opt": { flags: ["-O3", "--enable-bulk-memory"], empty: [] },
   });
-  assert.throws(() => parseToml("[build]\ntarget web"), /line 2/);
+  assert.throws(() => parseToml("[build]\ntarget web"), /^Error: line 2, column \d+:/);
+  assert.throws(() => loadConfig(tempConfig("[build]\ntarget = \"web\"\ntarget = \"web\"").file), /wasm-pack\.toml: line 3/);
 });
 
 test("the repository's wasm-pack.toml gives the build and test commands", () => {
