@@ -3,64 +3,14 @@
 //! came from the core; every number compared here was computed by JAX, so a wrong forward pass,
 //! gradient or optimiser step in the core fails here even if every other test agrees with it.
 
+mod common;
+
+use common::golden::{assert_all, assert_normwise, golden};
 use how_llms_learn::{backward, forward, loss, step, State, StepOptions};
 use serde_json::Value;
 
 fn json<T: serde::Serialize>(x: &T) -> Value {
     serde_json::to_value(x).expect("serialisable")
-}
-
-fn golden(name: &str) -> Value {
-    let path = format!("{}/tests/golden/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
-}
-
-/// Every number of a nested JSON array in order; `None` for null (a masked score).
-fn flatten(v: &Value, out: &mut Vec<Option<f64>>) {
-    match v {
-        Value::Array(items) => items.iter().for_each(|x| flatten(x, out)),
-        Value::Null => out.push(None),
-        x => out.push(Some(x.as_f64().expect("a number"))),
-    }
-}
-
-/// max|a − b| ≤ 1e-9·max|b| + 1e-14 over the matrix, with nulls in the same places.
-fn assert_normwise(what: &str, core: &Value, jax: &Value) {
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    flatten(core, &mut a);
-    flatten(jax, &mut b);
-    assert_eq!(
-        a.len(),
-        b.len(),
-        "{what}: {} numbers in the core, {} from JAX",
-        a.len(),
-        b.len()
-    );
-    let scale = b.iter().flatten().fold(0.0_f64, |m, x| m.max(x.abs()));
-    let mut worst = 0.0_f64;
-    for (k, (x, y)) in a.iter().zip(&b).enumerate() {
-        match (x, y) {
-            (Some(x), Some(y)) => worst = worst.max((x - y).abs()),
-            (None, None) => {}
-            _ => panic!("{what}: entry {k} is {x:?} in the core, {y:?} from JAX"),
-        }
-    }
-    assert!(
-        worst <= 1e-9 * scale + 1e-14,
-        "{what}: max |core − JAX| = {worst:e} at scale {scale:e}"
-    );
-}
-
-/// Every entry of `jax` (an object of matrices) against the same key of `core`.
-fn assert_all(what: &str, core: &Value, jax: &Value) -> usize {
-    let jax = jax.as_object().expect(what);
-    for (name, m) in jax {
-        let mine = core
-            .get(name)
-            .unwrap_or_else(|| panic!("{what}: the core has no {name}"));
-        assert_normwise(&format!("{what} {name}"), mine, m);
-    }
-    jax.len()
 }
 
 fn check(name: &str) {

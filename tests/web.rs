@@ -6,6 +6,8 @@
 //! `Error` whose message names the field.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use how_llms_learn::{self as core, wasm, Cell, Resize, State, StepOptions};
 use js_sys::{Array, Reflect};
 use serde::Serialize;
@@ -540,5 +542,39 @@ fn the_bad_input_catalogue_is_refused_with_a_message_through_the_api() {
     ] {
         let message = thrown(wasm::step(js(&example()), js(&options)));
         assert!(message.contains(want), "{options}: {message}");
+    }
+}
+
+/// The wasm build (simd128 kernels) through the page's own API against JAX's numbers: the
+/// tests above compare the API with the core compiled for the same target, this one with an
+/// independent computation.
+#[wasm_bindgen_test]
+fn the_api_matches_jax_autodiff() {
+    use common::golden::{assert_all, assert_normwise, golden};
+    for name in ["article", "everything"] {
+        let g = golden(name);
+        let state = js(&g["state"]);
+        let fwd = from_js(wasm::forward(state.clone()).unwrap());
+        assert_all(&format!("{name}: forward"), &fwd, &g["forward"]);
+        let l = from_js(wasm::loss(state.clone()).unwrap());
+        assert_normwise(&format!("{name}: loss"), &l["value"], &g["loss"]["value"]);
+        let b = from_js(wasm::backward(state.clone()).unwrap());
+        assert_all(
+            &format!("{name}: ∂L/∂weights"),
+            &b["weights"],
+            &g["backward"]["weights"],
+        );
+        assert_all(
+            &format!("{name}: ∂L/∂activations"),
+            &b["activations"],
+            &g["backward"]["activations"],
+        );
+        let options = json!({ "optimizer": "adam", "learningRate": 0.01 });
+        let adam = from_js(wasm::step(state, js(&options)).unwrap());
+        assert_all(
+            &format!("{name}: after an Adam step"),
+            &adam["state"]["weights"],
+            &g["adam"]["weights"],
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for the native tests: deterministic random states covering every switch.
 #![allow(dead_code)]
 
+pub mod golden;
+
 use how_llms_learn::{
     Activation, Config, FeedForwardWeights, LayerNormWeights, Mat, State, Weights,
 };
