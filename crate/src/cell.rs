@@ -1,8 +1,8 @@
 //! Which gradient entry a reader asks about: `{ group, name, index }`, checked against a state.
 
+use crate::activations::ACTIVATION_NAMES;
 use crate::error::{fail, ModelError};
 use crate::json::{self, quote};
-use crate::model::ACTIVATION_NAMES;
 use crate::state::{is_vector, State, WEIGHT_NAMES};
 use serde_json::Value;
 

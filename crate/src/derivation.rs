@@ -6,10 +6,11 @@
 //! shape of an answer); this module only knows which layer explains which matrix, in two
 //! tables, and hands it the numbers of one forward and backward pass.
 
+use crate::activations::{Activations, MlpActivations};
 use crate::cell::Cell;
 use crate::error::{fail, ModelError};
 use crate::explain::{self, Explained, Named, Positions, Term};
-use crate::model::{self, Activations, Backward, MlpActivations, Probe, Workspace};
+use crate::model::{self, Backward, Probe, Workspace};
 use crate::residual::{self, Norm};
 use crate::state::{LayerNormWeights, State, Weights};
 use crate::{attention, embedding, feedforward, layernorm, loss};
@@ -458,8 +459,8 @@ pub(crate) fn finite_difference(
         grads.weights.get(name).map(|m| m[(i, j)]).unwrap_or(0.0)
     } else {
         match grads.activations.get(name) {
-            Some(model::ActivationRef::Matrix(m)) => m[(i, j)],
-            Some(model::ActivationRef::Heads(hs)) => hs[h][(i, j)],
+            Some(crate::activations::ActivationRef::Matrix(m)) => m[(i, j)],
+            Some(crate::activations::ActivationRef::Heads(hs)) => hs[h][(i, j)],
             None => 0.0,
         }
     };

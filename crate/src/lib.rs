@@ -13,6 +13,7 @@
     clippy::unimplemented
 )]
 
+mod activations;
 mod article;
 mod attention;
 mod cell;
@@ -38,13 +39,14 @@ mod unembedding;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
+pub use activations::{ActivationRef, Activations, MlpActivations, ACTIVATION_NAMES};
 pub use article::article_example;
 pub use cell::Cell;
 pub use derivation::{Derivation, FiniteDifference};
 pub use error::ModelError;
 pub use explain::{Factor, Idx, Kind, Ref, Term};
 pub use loss::LossReport;
-pub use model::{ActivationRef, Activations, Backward, MlpActivations, ACTIVATION_NAMES};
+pub use model::Backward;
 pub use optimizer::{Optimizer, StepOptions, StepResult};
 pub use pyexport::Framework;
 pub use resize::Resize;

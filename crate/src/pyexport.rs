@@ -10,9 +10,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::activations::ActivationRef;
 use crate::error::{fail, ModelError};
 use crate::json::{Causal, Flat, Rows, Stack};
-use crate::model::ActivationRef;
 use crate::optimizer::{Optimizer, StepOptions};
 use crate::state::{is_vector, State, Weights};
 

@@ -5,10 +5,11 @@
 //! results instead: an edit changes one number, the next read recomputes only what is stale, and
 //! a training step reuses every buffer (it allocates nothing once the first step has run).
 
+use crate::activations::Activations;
 use crate::cell::Cell;
 use crate::error::{fail, ModelError};
 use crate::loss::LossReport;
-use crate::model::{self, Activations, Backward, Workspace};
+use crate::model::{self, Backward, Workspace};
 use crate::optimizer::{self, StepOptions};
 use crate::state::{OptimizerState, State, Weights};
 
