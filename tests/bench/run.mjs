@@ -179,7 +179,6 @@ function quantile(sorted, q) {
 /** Edit a weight cell of the forward panel `n` times, in the page, timing keydown → after paint. */
 async function editLatency(stateName) {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  const longTasks = [];
   await page.goto(`${BASE}/index.html`);
   await page.waitForFunction(() => [...document.querySelectorAll('backprop-widget')]
     .every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel')), null, { timeout: 30000 });
@@ -346,7 +345,7 @@ async function payloadAndFirstPaint() {
   return { ...atLoad, firstMs, scrolled };
 }
 
-let wasm, edits = {}, large, payload, loadBefore = 0;
+let wasm, edits = {}, large, payload, loadBefore;
 try {
   loadBefore = os.loadavg()[0];
   log('wasm benchmarks in Chromium');

@@ -153,7 +153,6 @@ function inPage(page, fn, args = null, dist = 'how-llms-learn/') {
     const core = await import(new URL('pkg/how_llms_learn.js', base).href);
     await core.default({ module_or_path: new URL('pkg/how_llms_learn_bg.wasm', base) });
     const share = await import(new URL('js/share.js', base).href);
-    // eslint-disable-next-line no-new-func
     const f = new Function('core', 'share', 'args', `return (${src})(core, share, args);`);
     return f(core, share, a);
   }, { src: fn.toString(), args, dist });
@@ -412,7 +411,7 @@ async function main() {
 
   await check('broken links (truncated, garbage, invalid state, zip bomb, unknown version): a clear message and the default state', async () => {
     const valid = new URL(link).hash.replace('#bp.walk=', '');
-    const made = await inPage(page, async (core, share) => {
+    const made = await inPage(page, async (core) => {
       const deflate = async (text) => {
         const s = new Blob([text]).stream().pipeThrough(new CompressionStream('deflate-raw'));
         const bytes = new Uint8Array(await new Response(s).arrayBuffer());

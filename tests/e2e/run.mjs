@@ -60,7 +60,6 @@ function inPage(page, fn, args = null) {
     const core = await import('./pkg/how_llms_learn.js');
     await core.default();
     const { fmt, full } = await import('./js/format.js');
-    // eslint-disable-next-line no-new-func
     const f = new Function('core', 'fmt', 'full', 'args', `return (${src})(core, fmt, full, args);`);
     return f(core, fmt, full, a);
   }, { src: fn.toString(), args });

@@ -1,3 +1,4 @@
+// @ts-check
 // Large states are computed off the main thread by www/js/worker.js (a module worker holding
 // the core's Model). This module decides what counts as large, talks to the worker, and turns
 // its flat Float64Arrays into the view shape the panels read (arrays of row views, no copies).

@@ -1,3 +1,4 @@
+// @ts-check
 // The derivation dialog: the chain-rule sum behind one gradient entry, written
 // with the actual numbers, and a finite-difference check of that entry — both
 // computed by the core on the reader's current state. A factor that is itself a

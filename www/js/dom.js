@@ -1,3 +1,4 @@
+// @ts-check
 // Tiny DOM helpers. User text only ever reaches the DOM through textContent /
 // text nodes (Node.append with a string) or attribute values — never as markup.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The core's in-place `Model` handle plus the requests the page makes of it: load a state, edit
 // one weight, take a step, train, resize, explain one gradient entry. The worker (worker.js)
 // runs one Engine for large models; the store runs another on the main thread for the rest, so

@@ -1,3 +1,4 @@
+// @ts-check
 // Export: any matrix of the current view as TSV, CSV or a LaTeX bmatrix, the whole state as a
 // JSON file; import a JSON state file. Only formatting happens here: every number is one the
 // wasm core produced, written at full precision (the shortest text that gives back the float64).

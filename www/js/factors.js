@@ -1,3 +1,4 @@
+// @ts-check
 // The derivation dialog's factors, written in the article's notation. The core describes each
 // factor as data ({ kind, name, index }, see docs/API.md); this module writes it once as LaTeX
 // for KaTeX and once as plain text for titles and labels. Every symbol comes from notation.js,

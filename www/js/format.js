@@ -1,3 +1,4 @@
+// @ts-check
 // Number formatting for display. No maths on model values happens here — only
 // turning numbers that the wasm core produced into text.
 

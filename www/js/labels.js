@@ -1,3 +1,4 @@
+// @ts-check
 // Row/column labels and human names for every matrix in the state and the
 // forward pass. Token names appear as labels (text only, never markup).
 import { WEIGHTS, ACTIVATIONS, titleOf } from './notation.js';

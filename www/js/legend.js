@@ -1,3 +1,4 @@
+// @ts-check
 // The article's notation for the reader: <bp-sym key="wo"> writes one symbol in running text
 // (its meaning on hover), and <bp-notation> lists every symbol of notation.js, the same table
 // the formulas, captions and the derivation dialog are written from.

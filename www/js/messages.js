@@ -42,7 +42,7 @@ export function readerError(raw, { name } = {}) {
   if (/^tokens is empty/.test(msg)) {
     return { field: 'tokens', index: null, text: 'The input needs at least one token.' };
   }
-  if ((m = /^eos is ("(?:[^"\\]|\\.)*…?"), which is not in vocab/.exec(msg)) || /^eos is not in vocab/.test(msg)) {
+  if (/^eos is ("(?:[^"\\]|\\.)*…?"), which is not in vocab/.test(msg) || /^eos is not in vocab/.test(msg)) {
     return { field: 'eos', index: null, text: 'The end-of-sequence token must be one of the vocabulary’s tokens.' };
   }
   if ((m = /^the forward pass overflowed: (\w+) holds a value too large/.exec(msg))) {

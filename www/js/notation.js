@@ -1,3 +1,4 @@
+// @ts-check
 // The article's notation: one table of every symbol the page writes, in captions (plain Unicode
 // text), in formulas (LaTeX) and in the notation legend. Panels, the derivation dialog and the
 // exports take their names from here, so a symbol means one thing everywhere (tests/notation.test.mjs

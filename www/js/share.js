@@ -1,3 +1,4 @@
+// @ts-check
 // Keep and share: the whole state as exact JSON, and as a compact link.
 //
 // A share link carries the state in the URL fragment (never sent to a server):

@@ -55,7 +55,6 @@ export function activationMatrix(ctx, name, { kind = 'activation' } = {}) {
 
 /** A gradient matrix whose cells open their derivation. */
 export function gradientMatrix(ctx, group, name) {
-  const info = group === 'weights' ? WEIGHT_INFO[name] : ACTIVATION_INFO[name];
   const title = dLText(name);
   if (group === 'weights') {
     let vector = false;

@@ -1,3 +1,4 @@
+// @ts-check
 // Stage 4, the loss: each position's −ln P̂[t, target] (from the core) and their
 // average over the positions that have a target.
 import { h, setText, keyboardScrollable } from '../dom.js';

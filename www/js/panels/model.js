@@ -15,7 +15,7 @@ const BIG_VOCAB = 64; // above this, input tokens are typed (with suggestions) i
 export const EOS_NAME = '⟨eos⟩';
 
 export function mount(container, ctx) {
-  const { store, core, readonly } = ctx;
+  const { store, readonly } = ctx;
   const { element: message, say, stale } = panelMessage(store);
   // Errors are shown next to the field that caused them (`where`: { host, control }): a line
   // appended to `host`, which `control` points to with aria-describedby. The core's message is

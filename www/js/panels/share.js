@@ -1,3 +1,4 @@
+// @ts-check
 // Keep and share (stage "share", and the toolbar's "Share & export" dialog): a link with the
 // exact state, the state as a JSON file (download and import), and any matrix as TSV, CSV or
 // LaTeX. Token names only ever reach the DOM as text (textContent, input values).

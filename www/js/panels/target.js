@@ -13,7 +13,7 @@ function countSentence(count, T) {
   return `${count} of ${T} position${T === 1 ? '' : 's'} ${count === 1 ? 'has' : 'have'} a target.`;
 }
 
-export function mount(container, ctx) {
+export function mount(container, _ctx) {
   const table = h('table', { class: 'seq-table', 'aria-labelledby': 'target-seq-caption' });
   const caption = h('p', { class: 'mat-caption', id: 'target-seq-caption', text: 'Input and target, position by position' });
   const seqScroll = h('div', { class: 'mat-scroll seq-scroll' }, table);

@@ -1,3 +1,4 @@
+// @ts-check
 // Undo / redo / reset and the live loss, kept in view while reading.
 import { h, setText, errorMessage } from '../dom.js';
 import { fmt, full } from '../format.js';

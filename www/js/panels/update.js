@@ -1,3 +1,4 @@
+// @ts-check
 // Stage 6, optimisation: one SGD or Adam step (computed by the core), shown as
 // W, ∇W, the change and W′ with the loss before and after; and a training loop
 // with a live loss curve. Each step is undoable; a whole training run is one undo.
