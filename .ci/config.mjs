@@ -17,7 +17,7 @@ export function parseToml(text) {
     return parse(text);
   } catch (err) {
     if (err.line == null) throw err;
-    throw new Error(`line ${err.line}, column ${err.column}: ${err.message.split("\n")[0]}`);
+    throw new Error(`line ${err.line}, column ${err.column}: ${err.message.split("\n")[0]}`, { cause: err });
   }
 }
 
@@ -31,7 +31,7 @@ export function loadConfig(file = DEFAULT_CONFIG) {
   try {
     raw = parseToml(readFileSync(file, "utf8"));
   } catch (err) {
-    throw new Error(`${file}: ${err.message}`);
+    throw new Error(`${file}: ${err.message}`, { cause: err });
   }
   const build = raw.build ?? {};
   const opt = raw["wasm-opt"] ?? {};

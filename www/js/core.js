@@ -1,3 +1,4 @@
+// @ts-check
 // Loads the Rust/WebAssembly core and wraps its exports. Every number the page
 // shows comes from these functions; JavaScript never redoes the maths.
 import { errorMessage } from './dom.js';
@@ -27,7 +28,7 @@ function plain(value) {
     for (const [k, v] of Object.entries(value)) out[k] = plain(v);
     return out;
   }
-  if (ArrayBuffer.isView(value)) return Array.from(value);
+  if (ArrayBuffer.isView(value)) return Array.from(/** @type {Float64Array} */ (value));
   return value;
 }
 

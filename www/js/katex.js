@@ -1,3 +1,4 @@
+// @ts-check
 // KaTeX, vendored from npm into www/vendor/katex by the build (no CDN).
 // Formulas never contain user text: token names stay outside LaTeX.
 import { h, keyboardScrollable, whenIdle } from './dom.js';
@@ -59,7 +60,7 @@ export function loadKatex() {
 // added to the host page: its own elements are never styled by us. Pages that link KaTeX's
 // stylesheet themselves (the article) already have the faces.
 async function ensureDocumentFonts() {
-  const linked = [...document.querySelectorAll('link[rel~="stylesheet"]')].some((l) => l.href === KATEX_CSS);
+  const linked = [...document.querySelectorAll('link[rel~="stylesheet"]')].some((l) => /** @type {HTMLLinkElement} */ (l).href === KATEX_CSS);
   if (linked || typeof FontFace !== 'function' || !document.fonts) return;
   try {
     const css = await (await fetch(KATEX_CSS)).text();
