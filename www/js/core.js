@@ -52,7 +52,7 @@ const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 
   10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 
 /** Whether this browser runs WebAssembly SIMD. */
-export function hasWasmSimd() {
+function hasWasmSimd() {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
   } catch {

@@ -43,12 +43,6 @@ function appendAll(el, children) {
 }
 
 /** Replace all children of el (strings become text nodes). */
-export function setChildren(el, ...children) {
-  el.replaceChildren();
-  appendAll(el, children);
-  return el;
-}
-
 /** Set textContent only when it changed (cheap repaint, keeps selection stable). */
 export function setText(el, text) {
   const s = String(text);

@@ -67,7 +67,7 @@ function csvField(s) {
 }
 
 /** Tab-separated values with the row and column labels; numbers at full precision. */
-export function toTsv(matrix) {
+function toTsv(matrix) {
   const m = { ...matrix, values: matrix.values };
   const lines = [['', ...m.cols].map(spreadsheetText).join('\t')];
   m.values.forEach((row, r) => lines.push([spreadsheetText(m.rows[r] ?? ''), ...row.map(num)].join('\t')));
@@ -75,7 +75,7 @@ export function toTsv(matrix) {
 }
 
 /** Comma-separated values (RFC 4180 quoting) with the row and column labels. */
-export function toCsv(matrix) {
+function toCsv(matrix) {
   const m = { ...matrix, values: matrix.values };
   const lines = [['', ...m.cols].map(csvField).join(',')];
   m.values.forEach((row, r) => lines.push([csvField(m.rows[r] ?? ''), ...row.map(num)].join(',')));
@@ -88,20 +88,20 @@ const LATEX_SPECIAL = {
 };
 
 /** Plain text (a token name) made safe for LaTeX text mode: specials escaped, no line breaks. */
-export function latexEscape(s) {
+function latexEscape(s) {
   // eslint-disable-next-line no-control-regex
   return String(s).replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/[\\{}$&#^_%~]/g, (c) => LATEX_SPECIAL[c]);
 }
 
 /** A number for LaTeX: full precision, exponents as ×10^{n}. */
-export function latexNumber(v) {
+function latexNumber(v) {
   if (v == null) return '\\cdot';
   const [mant, exp] = num(v).split('e');
   return exp ? `${mant} \\times 10^{${Number(exp)}}` : mant;
 }
 
 /** A LaTeX bmatrix (amsmath); the labels go in comments, escaped. */
-export function toLatex(matrix) {
+function toLatex(matrix) {
   const m = { ...matrix, values: matrix.values };
   const lines = [
     `% ${latexEscape(m.title)} (${m.values.length}×${m.values[0]?.length ?? 0})`,

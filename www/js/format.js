@@ -2,7 +2,7 @@
 // Number formatting for display. No maths on model values happens here — only
 // turning numbers that the wasm core produced into text.
 
-export const DIGITS = 3;
+const DIGITS = 3;
 const MINUS = '\u2212';
 
 /** Fixed-precision text with a real minus sign; "+" prefix when signed. */

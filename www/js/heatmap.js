@@ -7,8 +7,8 @@ import { h, setText } from './dom.js';
 import { full, parseNumber } from './format.js';
 
 /** Matrices with more entries than this (or a side longer than HEATMAP_SIDE) become heatmaps. */
-export const HEATMAP_CELLS = 256;
-export const HEATMAP_SIDE = 64;
+const HEATMAP_CELLS = 256;
+const HEATMAP_SIDE = 64;
 export const useHeatmap = (R, C) => R * C > HEATMAP_CELLS || R > HEATMAP_SIDE || C > HEATMAP_SIDE;
 
 const MAX_PX = 560;

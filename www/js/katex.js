@@ -5,7 +5,7 @@ import { h, keyboardScrollable, whenIdle } from './dom.js';
 import { TEX_SLOTS } from './format.js';
 
 const BASE = new URL('../vendor/katex/', import.meta.url);
-export const KATEX_CSS = new URL('katex.min.css', BASE).href;
+const KATEX_CSS = new URL('katex.min.css', BASE).href;
 
 let katex = null;
 let katexPromise = null;
@@ -288,12 +288,5 @@ export function renderTexLazy(el, latex, display = true) {
   pending.set(el, [latex, display]);
   el.dataset.texPending = ''; // (tests wait for it: the formula shown is not the current one yet)
   idleSoon();
-  return el;
-}
-
-/** A new element holding a formula. */
-export function texBlock(latex, { display = true, className = 'formula' } = {}) {
-  const el = h(display ? 'div' : 'span', { class: className });
-  if (latex) renderTex(el, latex, display);
   return el;
 }

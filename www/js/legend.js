@@ -8,7 +8,7 @@ import { WEIGHTS, ACTIVATIONS, OTHERS } from './notation.js';
 const ALL = { ...WEIGHTS, ...ACTIVATIONS, ...OTHERS };
 
 /** A symbol's text as nodes: "W_Q" -> W<sub>Q</sub>, "X_f" -> X<sub>f</sub>; others as they are. */
-export function symbolNodes(text) {
+function symbolNodes(text) {
   const m = /^(.+?)_(.+)$/.exec(text);
   return m ? [m[1], h('sub', { text: m[2] })] : [text];
 }
