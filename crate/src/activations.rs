@@ -2,7 +2,8 @@
 //! contract's names; see model.rs for the formulas and shapes.
 
 use crate::json::{Causal, Rows, Stack};
-use crate::state::{all_finite, Mat, State};
+use crate::mat::{all_finite, Mat};
+use crate::state::State;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// The feed-forward block's activations, present when F > 0.

@@ -1,6 +1,9 @@
 //! The article's default state: the toy model that the walkthrough follows step by step.
 
-use crate::state::{Activation, Config, FeedForwardWeights, Mat, State, Weights};
+use crate::config::{Activation, Config};
+use crate::mat::Mat;
+use crate::state::State;
+use crate::weights::{FeedForwardWeights, Weights};
 
 fn rows<const R: usize, const C: usize>(values: [[f64; C]; R]) -> Mat {
     Mat::from_fn(R, C, |i, j| values[i][j])

@@ -6,8 +6,8 @@
 //! All of them write into buffers the caller owns, so a training step allocates nothing.
 
 use crate::explain::{act, factor, grad, grad_of, signed, term, wt, Explained, Kind, Named, Term};
+use crate::mat::Mat;
 use crate::matmul::{self, Out, View};
-use crate::state::Mat;
 
 /// q, k, v (each T×C) = attnIn·wq, attnIn·wk, attnIn·wv.
 pub fn project(attn_in: &Mat, wq: &Mat, wk: &Mat, wv: &Mat, q: &mut Mat, k: &mut Mat, v: &mut Mat) {

@@ -3,7 +3,8 @@
 use crate::activations::ACTIVATION_NAMES;
 use crate::error::{fail, ModelError};
 use crate::json::{self, quote};
-use crate::state::{is_vector, State, WEIGHT_NAMES};
+use crate::state::State;
+use crate::weights::{is_vector, WEIGHT_NAMES};
 use serde_json::Value;
 
 /// One entry of a weight's or an activation's gradient.

@@ -12,7 +12,8 @@ use crate::error::{fail, ModelError};
 use crate::explain::{self, Explained, Named, Positions, Term};
 use crate::model::{self, Backward, Probe, Workspace};
 use crate::residual::{self, Norm};
-use crate::state::{LayerNormWeights, State, Weights};
+use crate::state::State;
+use crate::weights::{LayerNormWeights, Weights};
 use crate::{attention, embedding, feedforward, layernorm, loss};
 use serde::Serialize;
 
@@ -96,7 +97,7 @@ impl<'a> Ctx<'a> {
         &self,
         d_out: Named,
         w: Named,
-        d_in: &crate::state::Mat,
+        d_in: &crate::mat::Mat,
     ) -> Result<Explained, ModelError> {
         Ok(Explained::new(
             explain::back_through(d_out, w, self.i, self.j),

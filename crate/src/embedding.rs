@@ -2,7 +2,7 @@
 
 use crate::explain::{grad_of, term, Explained, Positions};
 use crate::json::quote;
-use crate::state::Mat;
+use crate::mat::Mat;
 
 /// x: T×C.
 pub fn forward(ids: &[usize], embedding: &Mat, position: &Mat, x: &mut Mat) {

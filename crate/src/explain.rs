@@ -6,7 +6,7 @@
 //! cell. The page writes the factors in the article's symbols (www/js/factors.js), so nothing
 //! here is notation. This module depends on nothing but `Mat`, so any layer can use it.
 
-use crate::state::Mat;
+use crate::mat::Mat;
 use serde::Serialize;
 
 /// What a factor is. With `name` and `index` it identifies one number of the model.

@@ -1,9 +1,11 @@
 //! The feed-forward block: u = mlpIn·w1 + b1, hidden = act(u), mlpOut = hidden·w2 + b2.
 
+use crate::config::Activation;
 use crate::explain::{factor, grad_of, term, Explained, Kind};
 use crate::lanes::{self, F64x2};
+use crate::mat::Mat;
 use crate::matmul::{self, Out, View};
-use crate::state::{Activation, FeedForwardWeights, Mat};
+use crate::weights::FeedForwardWeights;
 
 /// √(2/π), the constant of GELU's tanh form.
 const GELU_K: f64 = 0.797_884_560_802_865_4;

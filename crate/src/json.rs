@@ -6,7 +6,7 @@
 //! an article author editing a state by hand needs.
 
 use crate::error::{fail, ModelError};
-use crate::state::Mat;
+use crate::mat::Mat;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
 

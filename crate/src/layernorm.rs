@@ -1,7 +1,7 @@
 //! Row-wise layer norm: x̂ = (x − μ)/√(σ² + ε), out = gain ⊙ x̂ + bias (σ² biased).
 
 use crate::explain::{factor, grad_of, signed, term, wt, Idx, Kind, Named, Positions, Ref, Term};
-use crate::state::Mat;
+use crate::mat::Mat;
 
 pub const EPS: f64 = 1e-5;
 

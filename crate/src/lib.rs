@@ -17,6 +17,7 @@ mod activations;
 mod article;
 mod attention;
 mod cell;
+mod config;
 mod derivation;
 mod embedding;
 mod error;
@@ -26,6 +27,7 @@ mod json;
 mod lanes;
 mod layernorm;
 mod loss;
+mod mat;
 mod matmul;
 mod model;
 mod optimizer;
@@ -35,6 +37,7 @@ mod resize;
 mod session;
 mod state;
 mod unembedding;
+mod weights;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
@@ -42,20 +45,19 @@ pub mod wasm;
 pub use activations::{ActivationRef, Activations, MlpActivations, ACTIVATION_NAMES};
 pub use article::article_example;
 pub use cell::Cell;
+pub use config::{Activation, Config, MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL};
 pub use derivation::{Derivation, FiniteDifference};
 pub use error::ModelError;
 pub use explain::{Factor, Idx, Kind, Ref, Term};
 pub use loss::LossReport;
+pub use mat::Mat;
 pub use model::Backward;
 pub use optimizer::{Optimizer, StepOptions, StepResult};
 pub use pyexport::Framework;
 pub use resize::Resize;
 pub use session::{Session, Training};
-pub use state::{
-    check_token_name, Activation, Config, FeedForwardWeights, LayerNormWeights, Mat,
-    OptimizerState, State, Weights, MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL, MAX_TOKEN_CHARS, MAX_VOCAB,
-    WEIGHT_NAMES,
-};
+pub use state::{check_token_name, OptimizerState, State, MAX_TOKEN_CHARS, MAX_VOCAB};
+pub use weights::{FeedForwardWeights, LayerNormWeights, Weights, WEIGHT_NAMES};
 
 /// Every intermediate of the forward pass (`forward(state)` in the contract).
 pub fn forward(state: &State) -> Result<Activations, ModelError> {

@@ -4,7 +4,7 @@
 use crate::error::{fail, ModelError};
 use crate::explain::{act, factor, signed, term, Explained, Kind, Positions};
 use crate::json::quote;
-use crate::state::Mat;
+use crate::mat::Mat;
 use crate::unembedding::log_sum_exp;
 
 /// `targets[t]` is the vocabulary index position t should predict: the next input token, and for

@@ -20,7 +20,7 @@
 //! products) computed it.
 
 use crate::lanes::F64x2;
-use crate::state::Mat;
+use crate::mat::Mat;
 use std::cell::Cell;
 
 /// A read-only matrix view: entry (i, j) is `data[i·rs + j·cs]`.

@@ -22,9 +22,12 @@
 //! ```
 
 use crate::activations::{Activations, Dims};
+use crate::config::Config;
 use crate::error::{fail, ModelError};
 use crate::loss::{self, LossReport};
-use crate::state::{all_finite, Config, LayerNormWeights, Mat, State, Weights};
+use crate::mat::{all_finite, Mat};
+use crate::state::State;
+use crate::weights::{LayerNormWeights, Weights};
 use crate::{attention, embedding, feedforward, layernorm, unembedding};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -277,7 +280,7 @@ impl Serialize for Backward {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(3))?;
         map.serialize_entry("loss", &self.loss)?;
-        map.serialize_entry("weights", &crate::state::WeightsJson(&self.weights))?;
+        map.serialize_entry("weights", &crate::weights::WeightsJson(&self.weights))?;
         map.serialize_entry("activations", &self.activations)?;
         map.end()
     }

@@ -1,9 +1,12 @@
 //! The update: plain gradient descent (SGD) or Adam with bias correction.
 
+use crate::config::Config;
 use crate::error::{fail, ModelError};
 use crate::json::{self, quote};
+use crate::mat::all_finite;
 use crate::model::{self, Workspace};
-use crate::state::{all_finite, Config, OptimizerState, State, Weights, WeightsJson};
+use crate::state::{OptimizerState, State};
+use crate::weights::{Weights, WeightsJson};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 

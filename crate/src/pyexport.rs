@@ -14,7 +14,8 @@ use crate::activations::ActivationRef;
 use crate::error::{fail, ModelError};
 use crate::json::{Causal, Flat, Rows, Stack};
 use crate::optimizer::{Optimizer, StepOptions};
-use crate::state::{is_vector, State, Weights};
+use crate::state::State;
+use crate::weights::{is_vector, Weights};
 
 const JAX: &str = include_str!("pyexport/jax.py");
 const TORCH: &str = include_str!("pyexport/torch.py");
@@ -296,7 +297,7 @@ fn py(value: &Value, indent: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::Mat;
+    use crate::mat::Mat;
     use crate::Resize;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -4,7 +4,7 @@
 
 use crate::explain::{grad_of, term, Explained, Named, Term};
 use crate::layernorm::{self, Cache};
-use crate::state::Mat;
+use crate::mat::Mat;
 
 /// A layer norm on a path: its key ("ln1", "ln2", "lnf"), its gain and what its forward kept.
 pub struct Norm<'a> {

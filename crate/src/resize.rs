@@ -3,9 +3,12 @@
 //! and new entries get small deterministic values (the same every time, so a reader who toggles a
 //! switch off and on sees the same numbers).
 
+use crate::config::Config;
 use crate::error::ModelError;
 use crate::json;
-use crate::state::{Config, FeedForwardWeights, LayerNormWeights, Mat, State, Weights};
+use crate::mat::Mat;
+use crate::state::State;
+use crate::weights::{FeedForwardWeights, LayerNormWeights, Weights};
 use serde_json::Value;
 
 /// What to change; `None` keeps the current value.

@@ -11,7 +11,8 @@ use crate::error::{fail, ModelError};
 use crate::loss::LossReport;
 use crate::model::{self, Backward, Workspace};
 use crate::optimizer::{self, StepOptions};
-use crate::state::{OptimizerState, State, Weights};
+use crate::state::{OptimizerState, State};
+use crate::weights::Weights;
 
 /// How far the workspace has been computed for the current state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,7 +103,7 @@ impl Session {
                 Ok(())
             }
             _ => {
-                let index = if crate::state::is_vector(name) {
+                let index = if crate::weights::is_vector(name) {
                     vec![col]
                 } else {
                     vec![row, col]

@@ -1,7 +1,7 @@
 //! Unembedding and softmax: logits = xf·unembedding, probs = softmax of each row.
 
+use crate::mat::Mat;
 use crate::matmul::{self, Out, View};
-use crate::state::Mat;
 
 /// logits: T×V.
 pub fn forward(xf: &Mat, unembedding: &Mat, logits: &mut Mat) {
