@@ -4,7 +4,7 @@
 // their derivation. Only one cell per table is in the Tab order (roving tabindex);
 // arrow keys move between cells.
 import { h, setText, uniqueId, whenIdle } from './dom.js';
-import { fmt, full, magnitude, parseNumber } from './format.js';
+import { colourFloor, fmt, full, magnitude, parseNumber } from './format.js';
 import { Heatmap, useHeatmap } from './heatmap.js';
 import { captionNodes } from './legend.js';
 
@@ -94,8 +94,13 @@ export class MatrixView {
     this.table = h('table', { class: `mat mat-${o.kind}`, 'aria-labelledby': this.captionId });
     this.scroller = h('div', { class: 'mat-scroll' }, this.table);
     this.msg = h('p', { class: 'mat-msg', id: this.msgId, role: 'status', 'aria-live': 'polite' });
+    // The colour scale's legend: what full colour means in this matrix, and that what prints
+    // as zero stays uncoloured (every matrix has its own scale, so this is per matrix).
+    this.scaleMax = h('span', { class: 'mat-scale-max' });
+    this.scale = h('p', { class: 'mat-scale' },
+      h('span', { class: `mat-swatch ${this.signed ? 'signed' : 'unsigned'}`, 'aria-hidden': 'true' }), this.scaleMax);
     this.el = h('figure', { class: 'matrix', dataset: { name: o.name || '', kind: o.kind } },
-      this.caption, this.scroller, this.msg);
+      this.caption, this.scroller, this.scale, this.msg);
     if (this.editable) this.el.classList.add('editable');
 
     this.table.addEventListener('keydown', (e) => this.onKeyDown(e));
@@ -186,11 +191,27 @@ export class MatrixView {
 
     let maxAbs = 0;
     for (const row of values) for (const v of row) if (v != null && Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
+    const floor = colourFloor(this.opts.digits ?? undefined);
+    this.paintScale(maxAbs, floor);
     const active = this.el.getRootNode().activeElement;
     for (let r = 0; r < R; r += 1) {
       const row = values[r];
-      for (let c = 0; c < C; c += 1) this.paintCell(r, c, row[c], maxAbs, relabel, active);
+      for (let c = 0; c < C; c += 1) this.paintCell(r, c, row[c], maxAbs, relabel, active, floor);
     }
+  }
+
+  /** The legend line: "full colour at ±1.420; below ±0.0005 (prints as 0.000): none". */
+  paintScale(maxAbs, floor) {
+    const digits = this.opts.digits ?? undefined;
+    const pm = this.signed ? '±' : '';
+    const zero = fmt(0, digits);
+    const text = maxAbs < floor
+      ? `No colour: every entry prints as ${zero}.`
+      : `Colour ∝ size, full at ${pm}${fmt(maxAbs, digits)}; none below ${pm}${floor} (prints as ${zero}).`;
+    setText(this.scaleMax, text);
+    this.scale.hidden = false;
+    this.el.dataset.scaleMax = full(maxAbs);
+    this.el.dataset.scaleFloor = String(floor);
   }
 
   /** Large matrices: a canvas heatmap instead of one table cell per entry (heatmap.js). */
@@ -205,6 +226,7 @@ export class MatrixView {
     this.masked = masked;
     if (this.shapeKey) { this.shapeKey = ''; this.table.replaceChildren(); this.cells = []; }
     this.scroller.hidden = true;
+    this.scale.hidden = true; // the heatmap's readout gives every number in full
     this.heatmap.el.hidden = false;
     this.el.classList.add('as-heatmap');
     setText(this.shapeText, `${R}×${C}`);
@@ -275,7 +297,7 @@ export class MatrixView {
    * Paint one cell. Only what changed is written to the DOM (an edit changes some numbers of a
    * matrix, or none), so an unchanged cell costs a few comparisons and no style recalculation.
    */
-  paintCell(r, c, v, maxAbs, relabel = true, active = this.el.getRootNode().activeElement) {
+  paintCell(r, c, v, maxAbs, relabel = true, active = this.el.getRootNode().activeElement, floor = 0) {
     const cell = this.cells[r][c];
     const { td, focusEl, text, bar } = cell;
     const isMasked = v == null || (this.masked ? this.masked(r, c) : false);
@@ -305,7 +327,7 @@ export class MatrixView {
       }
     }
     cell.value = v;
-    const mag = isMasked ? 0 : magnitude(v, maxAbs);
+    const mag = isMasked ? 0 : magnitude(v, maxAbs, floor);
     if (cell.mag !== mag) {
       cell.mag = mag;
       td.style.setProperty('--mag', String(mag));
