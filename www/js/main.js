@@ -3,3 +3,5 @@
 import './widget.js';
 import './legend.js';
 import './experiments.js';
+import './diagram.js';
+import './toc.js';
