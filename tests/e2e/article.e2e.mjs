@@ -166,8 +166,11 @@ async function main() {
       `the sentence does not give the core's numbers ${fmt4(core.before)} → ${fmt4(core.after)}: “${said}”`);
     const shown = Number(await page.evaluate(() => document.querySelector('backprop-widget[stage="toolbar"]').shadowRoot.querySelector('.toolbar-loss-value').dataset.value));
     eq(shown, core.after, 'the toolbar shows the loss after the step');
+    const rate = () => page.evaluate(() => document.querySelector('backprop-widget[stage="update"]').shadowRoot.querySelector('input.num-input').value);
+    eq(await rate(), '9', 'the update panel shows the experiment\'s learning rate');
     await page.locator('bp-try[action="overshoot"]').screenshot({ path: join(SHOTS, 'article-try-overshoot-1280.png') });
     await toolbarClick(page, 'Undo');
+    eq(await rate(), '0.1', 'Undo puts the learning rate back too');
   });
 
   await check('the zero attention gradients are explained exactly while they are zero', async () => {

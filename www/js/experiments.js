@@ -86,16 +86,24 @@ export class BpTry extends HTMLElement {
     this.replaceChildren(this.button, this.status);
     if (!action) { setText(this.status, `Unknown experiment “${this.getAttribute('action')}”.`); return; }
     let madeState = null; // the state the last click made: its sentence shows only while it lasts
+    // The optimiser settings are not part of the state, so Undo alone would leave the
+    // experiment's learning rate in the update panel: they are put back when the state is.
+    let undo = null; // { state, training }: the state before the click and the settings then
     store.ready.then(() => {
       this.button.disabled = false;
       store.subscribe((view) => {
         if (madeState && view.state !== madeState) { madeState = null; this.say(''); }
+        if (undo && view.state === undo.state) { store.setTraining(undo.training); undo = null; }
       });
     }, () => {});
     this.button.addEventListener('click', () => {
       if (store.view?.large) { this.say('This experiment is for the article’s small model: reset the page first.', true); return; }
       try {
+        const settings = store.training;
+        // (Before any update panel set them, the page's settings are the store's defaults.)
+        const before = { state: store.view.state, training: settings ?? store.stepOptions() };
         const sentence = action(store);
+        if (store.training !== settings && store.view.state !== before.state && !before.training.error) undo = before;
         madeState = store.view.state;
         this.dataset.state = String(store.view.version);
         this.say(`${sentence} Undo puts it back.`);
