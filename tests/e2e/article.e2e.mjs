@@ -237,7 +237,7 @@ async function main() {
     eq(wq.mags.slice(0, 3).join(), '0,0,0', 'W_Q: 1e-40, 0.0004 and -0.0003 are uncoloured');
     eq(wq.mags[3], 1, 'W_Q: its largest entry has full colour');
     eq(new Set(wq.bg.slice(0, 3)).size, 1, 'the three small entries look the same');
-    assert(/full at ±0\.250/.test(wq.legend), `legend: “${wq.legend}”`);
+    assert(/Full colour at ±0\.250/.test(wq.legend), `legend: “${wq.legend}”`);
     const wk = await read('weight-wk');
     eq(wk.mags.join(), '0,0,0,0', 'W_K: a matrix whose largest entry prints as 0.000 is uncoloured');
     assert(/No colour/.test(wk.legend), `legend: “${wk.legend}”`);
@@ -381,8 +381,44 @@ async function main() {
   }
   let i = 0;
   for (const d of await phone.page.locator('bp-diagram').all()) await d.screenshot({ path: join(SHOTS, `article-diagram${i++}-390.png`) });
-  await phone.page.locator(`${W('forward')} .step`).nth(3).screenshot({ path: join(SHOTS, 'article-forward-scores-390.png') });
+  const scoresStep = phone.page.locator(`${W('forward')} .step`).nth(3);
+  await scoresStep.scrollIntoViewIfNeeded();
+  await frames(phone.page, 3);
+  await scoresStep.screenshot({ path: join(SHOTS, 'article-forward-scores-390.png') });
   await phone.ctx.close();
+
+  // ---------- G: each passage beside (or right above) the matrices it explains ----------
+  for (const [width, height] of [[1280, 900], [768, 1024], [390, 844]]) {
+    await check(`${width} px: every passage starts within one window height of its step's first matrix`, async () => {
+      const { page: p, ctx: c } = await openPage(width, height);
+      const slots = await p.evaluate(() => [...document.querySelectorAll('backprop-widget > [slot]')].map((el) => el.slot).filter((n) => !n.endsWith('-more')));
+      assert(slots.length >= 6, `only ${slots.length} passages are placed in the widgets`);
+      const rows = [];
+      for (const slot of slots) {
+        const m = await p.evaluate(async (name) => {
+          const passage = document.querySelector(`backprop-widget > [slot="${name}"]`);
+          const host = passage.parentElement;
+          const stepEl = host.shadowRoot.querySelector(`.step[data-slot="${name}"]`);
+          if (!stepEl || stepEl.hidden) return null;
+          stepEl.scrollIntoView({ block: 'start' });
+          await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+          const fig = [...stepEl.querySelectorAll('figure.matrix')].find((f) => f.getClientRects().length);
+          const a = passage.getBoundingClientRect();
+          const b = fig.getBoundingClientRect();
+          return { passageTop: a.top, passageHeight: a.height, figureTop: b.top, beside: b.left >= a.right - 1 };
+        }, slot);
+        if (!m) continue;
+        rows.push({ slot, distance: Math.round(m.figureTop - m.passageTop), beside: m.beside, height: Math.round(m.passageHeight) });
+      }
+      console.log(`       ${rows.map((r) => `${r.slot} ${r.distance}px${r.beside ? ' (beside)' : ''}`).join(', ')}`);
+      // Above or beside: the passage starts no lower than its first matrix, and at most a window above it.
+      const far = rows.filter((r) => r.distance > height || r.distance < 0);
+      assert(!far.length, `a passage below its first matrix or more than a window (${height} px) above it: ${far.map((r) => `${r.slot} ${r.distance}`).join(', ')}`);
+      if (width >= 1280) assert(rows.every((r) => r.beside), 'at 1280 px every passage sits beside its step');
+      await p.locator('backprop-widget[stage="forward"] .step').nth(2).screenshot({ path: join(SHOTS, `article-passage-qkv-${width}.png`) });
+      await c.close();
+    });
+  }
 
   // ---------- D: the embed example under npm run serve ----------
   await check('embed-example.html loads its widgets under the dev server (npm run serve)', async () => {

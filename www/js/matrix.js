@@ -200,14 +200,14 @@ export class MatrixView {
     }
   }
 
-  /** The legend line: "full colour at ±1.420; below ±0.0005 (prints as 0.000): none". */
+  /** The legend line: "Full colour at ±1.420; none under ±0.0005 (shown as 0.000)." */
   paintScale(maxAbs, floor) {
     const digits = this.opts.digits ?? undefined;
     const pm = this.signed ? '±' : '';
     const zero = fmt(0, digits);
     const text = maxAbs < floor
       ? `No colour: every entry prints as ${zero}.`
-      : `Colour ∝ size, full at ${pm}${fmt(maxAbs, digits)}; none below ${pm}${floor} (prints as ${zero}).`;
+      : `Full colour at ${pm}${fmt(maxAbs, digits)}; none under ${pm}${floor} (shown as ${zero}).`;
     setText(this.scaleMax, text);
     this.scale.hidden = false;
     this.el.dataset.scaleMax = full(maxAbs);
