@@ -386,7 +386,10 @@ export class MatrixView {
         cell.focusEl.value = exact;
         cell.focusEl.select();
       }
-    } else {
+    } else if (cell.focusEl.matches(':focus-visible')) {
+      // Keyboard focus shows the full precision. A click's focus does not: the longer number
+      // would widen the table between press and release (a wrapped row of matrices reflows), the
+      // release would land elsewhere and the click would be lost; the title has the number.
       setText(cell.text, exact);
     }
   }
