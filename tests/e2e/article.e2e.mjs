@@ -237,10 +237,10 @@ async function main() {
     eq(wq.mags.slice(0, 3).join(), '0,0,0', 'W_Q: 1e-40, 0.0004 and -0.0003 are uncoloured');
     eq(wq.mags[3], 1, 'W_Q: its largest entry has full colour');
     eq(new Set(wq.bg.slice(0, 3)).size, 1, 'the three small entries look the same');
-    assert(/Full colour at ±0\.250/.test(wq.legend), `legend: “${wq.legend}”`);
+    assert(/−0\.250.*\+0\.250/.test(wq.legend), `legend: “${wq.legend}”`);
     const wk = await read('weight-wk');
     eq(wk.mags.join(), '0,0,0,0', 'W_K: a matrix whose largest entry prints as 0.000 is uncoloured');
-    assert(/No colour/.test(wk.legend), `legend: “${wk.legend}”`);
+    assert(/all 0\.000: no colour/.test(wk.legend), `legend: “${wk.legend}”`);
     await page.locator(`${W('forward')} figure[data-name="weight-wq"]`).screenshot({ path: join(SHOTS, 'article-colour-wq-1280.png') });
     // The example's zero attention gradients: neutral, not saturated.
     await reset(page);
@@ -313,9 +313,11 @@ async function main() {
       await page.click(`nav.toc a[href="#${id}"]`);
       await page.waitForFunction((i) => document.querySelector('nav.toc').dataset.current === i, id, { timeout: 5000 });
       eq(await page.evaluate((i) => document.querySelector(`nav.toc a[href="#${i}"]`).getAttribute('aria-current'), id), 'location', `${id} marked`);
+      // (Sections that come into view for the first time may still settle their size.)
+      const clear = await page.waitForFunction((i) => document.getElementById(i).getBoundingClientRect().top
+        >= document.querySelector('.sticky-head').getBoundingClientRect().bottom - 1, id, { timeout: 3000 }).then(() => true, () => false);
       const top = await page.evaluate((i) => document.getElementById(i).getBoundingClientRect().top, id);
-      const head = await page.evaluate(() => document.querySelector('.sticky-head').getBoundingClientRect().bottom);
-      assert(top >= head - 1, `#${id}'s heading is hidden under the sticky header (${top} < ${head})`);
+      assert(clear, `#${id}'s heading is hidden under the sticky header (its top is at ${top} px)`);
     }
     await page.screenshot({ path: join(SHOTS, 'article-toc-1280.png') });
   });
@@ -415,7 +417,10 @@ async function main() {
       const far = rows.filter((r) => r.distance > height || r.distance < 0);
       assert(!far.length, `a passage below its first matrix or more than a window (${height} px) above it: ${far.map((r) => `${r.slot} ${r.distance}`).join(', ')}`);
       if (width >= 1280) assert(rows.every((r) => r.beside), 'at 1280 px every passage sits beside its step');
-      await p.locator('backprop-widget[stage="forward"] .step').nth(2).screenshot({ path: join(SHOTS, `article-passage-qkv-${width}.png`) });
+      const qkv = p.locator('backprop-widget[stage="forward"] .step').nth(2);
+      await qkv.scrollIntoViewIfNeeded();
+      await frames(p, 3);
+      await qkv.screenshot({ path: join(SHOTS, `article-passage-qkv-${width}.png`) });
       await c.close();
     });
   }

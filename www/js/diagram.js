@@ -186,7 +186,8 @@ export class BpDiagram extends HTMLElement {
   jump(names) {
     const first = this.figures(names)[0];
     if (!first) return false;
-    first.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    first.scrollIntoView({ block: 'center', behavior: still ? 'auto' : 'smooth' });
     // Keyboard readers land on the matrix too: its first focusable cell, or the figure itself.
     const target = first.querySelector('[tabindex="0"]');
     if (target) target.focus({ preventScroll: true });

@@ -94,11 +94,14 @@ export class MatrixView {
     this.table = h('table', { class: `mat mat-${o.kind}`, 'aria-labelledby': this.captionId });
     this.scroller = h('div', { class: 'mat-scroll' }, this.table);
     this.msg = h('p', { class: 'mat-msg', id: this.msgId, role: 'status', 'aria-live': 'polite' });
-    // The colour scale's legend: what full colour means in this matrix, and that what prints
-    // as zero stays uncoloured (every matrix has its own scale, so this is per matrix).
-    this.scaleMax = h('span', { class: 'mat-scale-max' });
-    this.scale = h('p', { class: 'mat-scale' },
-      h('span', { class: `mat-swatch ${this.signed ? 'signed' : 'unsigned'}`, 'aria-hidden': 'true' }), this.scaleMax);
+    // The colour scale's legend: the range that full colour stands for in this matrix (every
+    // matrix has its own scale; what prints as zero stays white, see the panels' help).
+    this.scaleLow = h('span', { class: 'mat-scale-end' });
+    this.scaleHigh = h('span', { class: 'mat-scale-end' });
+    this.scaleNone = h('span', { class: 'mat-scale-none' });
+    this.scale = h('p', { class: 'mat-scale', title: 'Colour scale of this matrix: white is 0, full colour is the end of the range; entries that print as 0.000 stay white.' },
+      h('span', { class: 'visually-hidden', text: 'Colour scale: ' }), this.scaleLow,
+      h('span', { class: `mat-swatch ${this.signed ? 'signed' : 'unsigned'}`, 'aria-hidden': 'true' }), this.scaleHigh, this.scaleNone);
     this.el = h('figure', { class: 'matrix', dataset: { name: o.name || '', kind: o.kind } },
       this.caption, this.scroller, this.scale, this.msg);
     if (this.editable) this.el.classList.add('editable');
@@ -200,18 +203,17 @@ export class MatrixView {
     }
   }
 
-  /** The legend line: "Full colour at ±1.420; none under ±0.0005 (shown as 0.000)." */
+  /** The legend: "−0.500 ▭ +0.500", or that nothing is coloured when every entry prints as 0. */
   paintScale(maxAbs, floor) {
     const digits = this.opts.digits ?? undefined;
-    const pm = this.signed ? '±' : '';
-    const zero = fmt(0, digits);
-    const text = maxAbs < floor
-      ? `No colour: every entry prints as ${zero}.`
-      : `Full colour at ${pm}${fmt(maxAbs, digits)}; none under ${pm}${floor} (shown as ${zero}).`;
-    setText(this.scaleMax, text);
-    this.scale.hidden = false;
+    const none = maxAbs < floor;
+    setText(this.scaleLow, none ? '' : this.signed ? fmt(-maxAbs, digits) : fmt(0, digits));
+    setText(this.scaleHigh, none ? '' : fmt(maxAbs, digits, this.signed));
+    setText(this.scaleNone, none ? `all ${fmt(0, digits)}: no colour` : '');
+    this.scale.classList.toggle('none', none);
     this.el.dataset.scaleMax = full(maxAbs);
     this.el.dataset.scaleFloor = String(floor);
+    this.scale.hidden = false;
   }
 
   /** Large matrices: a canvas heatmap instead of one table cell per entry (heatmap.js). */

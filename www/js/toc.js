@@ -36,6 +36,29 @@ function start() {
     if (bar) bar.style.transform = `scaleX(${max > 0 ? Math.min(1, Math.max(0, window.scrollY / max)) : 0})`;
   };
   const soon = () => { if (!queued) { queued = true; requestAnimationFrame(update); } };
+  // Panels out of view are laid out at an estimated height (content-visibility in widget.css),
+  // so the first jump past them can land off by the difference once they are drawn: the jump is
+  // repeated over a few frames until the heading stays where it was put.
+  nav.addEventListener('click', (e) => {
+    const a = e.target.closest('a[href^="#"]');
+    const target = a && document.getElementById(a.getAttribute('href').slice(1));
+    if (!target) return;
+    e.preventDefault();
+    history.pushState(null, '', `#${target.id}`);
+    // Measured at the start of each frame, after the previous frame drew what came into view.
+    target.scrollIntoView({ block: 'start' });
+    const wanted = target.getBoundingClientRect().top;
+    let frames = 0;
+    let still = 0;
+    const settle = () => {
+      frames += 1;
+      if (Math.abs(target.getBoundingClientRect().top - wanted) > 1) { still = 0; target.scrollIntoView({ block: 'start' }); } else still += 1;
+      if (still < 3 && frames < 20) requestAnimationFrame(settle);
+    };
+    requestAnimationFrame(settle);
+    target.setAttribute('tabindex', '-1');
+    target.focus({ preventScroll: true });
+  });
   window.addEventListener('scroll', soon, { passive: true });
   window.addEventListener('resize', soon);
   update();

@@ -140,7 +140,7 @@ export function mount(container, ctx) {
 
   container.append(
     h('h3', { class: 'panel-title', text: 'Back propagation' }),
-    h('p', { class: 'panel-help', text: 'Click a gradient (or focus it and press Enter) to see the sum that produces it, with the actual numbers, and a numerical check.' }),
+    h('p', { class: 'panel-help', text: 'Click a gradient (or focus it and press Enter) to see the sum that produces it, with the actual numbers, and a numerical check. Colour shows size on each matrix’s own scale, given under it (white is 0, full colour the end of the range); a number that prints as 0.000 stays white, however it compares with the rest.' }),
     why.el,
     ...steps.map((s) => s.el),
   );

@@ -127,7 +127,7 @@ export function mount(container, ctx) {
 
   container.append(
     h('h3', { class: 'panel-title', text: 'Forward pass' }),
-    h('p', { class: 'panel-help', text: 'Weights (white cells) are editable: type a number and press Enter, use the arrow keys to move, Escape to cancel, Alt+↑/↓ or drag sideways to nudge. Hover or focus any number for its full precision.' }),
+    h('p', { class: 'panel-help', text: 'Weights (white cells) are editable: type a number and press Enter, use the arrow keys to move, Escape to cancel, Alt+↑/↓ or drag sideways to nudge. Hover or focus any number for its full precision. Colour shows size on each matrix’s own scale, given under it (white is 0, full colour the end of the range); a number that prints as 0.000 stays white, however it compares with the rest.' }),
     ...steps.map((s) => s.el),
   );
   return {
