@@ -307,6 +307,30 @@ async function main() {
     }, null, { timeout: 5000 });
   });
 
+  // ---------- H: where a forward number comes from ----------
+  await check('provenance: pointing at a forward number outlines the cells it is computed from', async () => {
+    await reset(page);
+    const outlined = async (fig, r, c) => {
+      const cell = page.locator(`${W('forward')} figure[data-name="${fig}"] td[data-r="${r}"][data-c="${c}"]`);
+      await cell.scrollIntoViewIfNeeded();
+      await cell.hover();
+      return page.evaluate(() => [...document.querySelector('backprop-widget[stage="forward"]').shadowRoot.querySelectorAll('td.prov-src')]
+        .map((td) => `${td.closest('figure').dataset.name}[${td.dataset.r}][${td.dataset.c}]`).sort().join(' '));
+    };
+    // Q = X W_Q (no layer norm): Q[0][1] from row 0 of X and column 1 of W_Q.
+    eq(await outlined('act-q', 0, 1), 'act-x[0][0] act-x[0][1] weight-wq[0][1] weight-wq[1][1]', 'Q[0][1]');
+    await page.locator(`${W('forward')} .step`).nth(3).screenshot({ path: join(SHOTS, 'article-provenance-1280.png') }).catch(() => {});
+    // S⁽⁰⁾[1][0] = Q[1]·K[0] / √D over head 0's columns (one head of width 2).
+    eq(await outlined('act-scores-h0', 1, 0), 'act-k[0][0] act-k[0][1] act-q[1][0] act-q[1][1]', 'S[1][0]');
+    // X[1][0] = E[id of “rocks”][0] + P[1][0].
+    eq(await outlined('act-x', 1, 0), 'weight-embedding[1][0] weight-position[1][0]', 'X[1][0]');
+    const qCell = page.locator(`${W('forward')} figure[data-name="act-q"] td[data-r="0"][data-c="1"]`);
+    await qCell.hover();
+    await page.mouse.move(1, 1);
+    await page.locator('h1').hover();
+    eq(await page.evaluate(() => document.querySelector('backprop-widget[stage="forward"]').shadowRoot.querySelectorAll('td.prov-src').length), 0, 'the outline goes when the pointer leaves');
+  });
+
   // ---------- C: contents ----------
   await check('table of contents: marks the section in view at 1280 px', async () => {
     for (const id of ['forward', 'backward', 'update']) {

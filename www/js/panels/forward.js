@@ -5,6 +5,7 @@ import { tex } from '../format.js';
 import { dims } from '../labels.js';
 import { entry, tx } from '../notation.js';
 import { weightMatrix, activationMatrix, step } from './common.js';
+import { attachProvenance } from '../provenance.js';
 
 const n = (v) => tex(v, 3, true);
 const r = (v) => tex(v, 3, false);
@@ -127,9 +128,10 @@ export function mount(container, ctx) {
 
   container.append(
     h('h3', { class: 'panel-title', text: 'Forward pass' }),
-    h('p', { class: 'panel-help', text: 'Weights (white cells) are editable: type a number and press Enter, use the arrow keys to move, Escape to cancel, Alt+↑/↓ or drag sideways to nudge. Hover or focus any number for its full precision. Colour shows size on each matrix’s own scale, given under it (white is 0, full colour the end of the range); a number that prints as 0.000 stays white, however it compares with the rest.' }),
+    h('p', { class: 'panel-help', text: 'Weights (white cells) are editable: type a number and press Enter, use the arrow keys to move, Escape to cancel, Alt+↑/↓ or drag sideways to nudge. Hover or focus any number for its full precision; on a computed number, the numbers it comes from are outlined. Colour shows size on each matrix’s own scale, given under it (white is 0, full colour the end of the range); a number that prints as 0.000 stays white, however it compares with the rest.' }),
     ...steps.map((s) => s.el),
   );
+  attachProvenance(container, () => ctx.store.view.state);
   return {
     update(view) {
       if (!view.forward) return;
