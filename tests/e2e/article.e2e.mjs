@@ -319,7 +319,7 @@ async function main() {
     };
     // Q = X W_Q (no layer norm): Q[0][1] from row 0 of X and column 1 of W_Q.
     eq(await outlined('act-q', 0, 1), 'act-x[0][0] act-x[0][1] weight-wq[0][1] weight-wq[1][1]', 'Q[0][1]');
-    await page.locator(`${W('forward')} .step`).nth(3).screenshot({ path: join(SHOTS, 'article-provenance-1280.png') }).catch(() => {});
+    await page.locator(`${W('forward')} .step`).nth(2).screenshot({ path: join(SHOTS, 'article-provenance-1280.png') });
     // S⁽⁰⁾[1][0] = Q[1]·K[0] / √D over head 0's columns (one head of width 2).
     eq(await outlined('act-scores-h0', 1, 0), 'act-k[0][0] act-k[0][1] act-q[1][0] act-q[1][1]', 'S[1][0]');
     // X[1][0] = E[id of “rocks”][0] + P[1][0].
@@ -377,6 +377,16 @@ async function main() {
       ok += r.ok;
       widest = Math.max(widest, r.page);
     }
+    // The derivation dialog, open on a gradient whose terms table is wider than a phone.
+    await p.locator(`${W('backward')} figure[data-name="grad-unembedding"] td[data-r="1"][data-c="0"] button`).evaluate((b) => b.click());
+    await p.waitForSelector(`${W('backward')} dialog.derivation[open]`);
+    await frames(p, 3);
+    const inDialog = await overflowReport(p);
+    inDialog.cut.forEach((x) => problems.cut.add(`dialog: ${x}`));
+    inDialog.bare.forEach((x) => problems.bare.add(`dialog: ${x}`));
+    ok += inDialog.ok;
+    await p.screenshot({ path: join(SHOTS, 'article-derivation-dialog-390.png') });
+    await p.keyboard.press('Escape');
     assert(widest <= 390, `the page itself is ${widest} px wide`);
     assert(!problems.cut.size, `cut off without a way to scroll: ${[...problems.cut].slice(0, 8).join('; ')}`);
     assert(!problems.bare.size, `scrolls without a visible cue: ${[...problems.bare].slice(0, 8).join('; ')}`);
