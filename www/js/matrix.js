@@ -210,10 +210,14 @@ export class MatrixView {
     setText(this.scaleLow, none ? '' : this.signed ? fmt(-maxAbs, digits) : fmt(0, digits));
     setText(this.scaleHigh, none ? '' : fmt(maxAbs, digits, this.signed));
     setText(this.scaleNone, none ? `all ${fmt(0, digits)}: no colour` : '');
-    this.scale.classList.toggle('none', none);
-    this.el.dataset.scaleMax = full(maxAbs);
-    this.el.dataset.scaleFloor = String(floor);
-    this.scale.hidden = false;
+    // Written only when they change: an edit repaints every matrix, most with the same scale.
+    const key = full(maxAbs);
+    if (this.el.dataset.scaleMax !== key) {
+      this.scale.classList.toggle('none', none);
+      this.el.dataset.scaleMax = key;
+      this.el.dataset.scaleFloor = String(floor);
+    }
+    if (this.scale.hidden) this.scale.hidden = false;
   }
 
   /** Large matrices: a canvas heatmap instead of one table cell per entry (heatmap.js). */
