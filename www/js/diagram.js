@@ -126,7 +126,8 @@ export class BpDiagram extends HTMLElement {
     });
     const arrows = svg('g', { class: 'dg-arrows' });
     const marker = `url(#dg-arrow-${this.mode})`;
-    for (let i = 1; i < blocks.length; i += 1) {
+    // Backwards, nothing flows into the token ids: the sweep ends at the embeddings.
+    for (let i = backward ? 2 : 1; i < blocks.length; i += 1) {
       const a = pos[i - 1];
       const b = pos[i];
       const d = a.x === b.x
