@@ -77,7 +77,6 @@ export class BpDiagram extends HTMLElement {
     this.svgEl.append(this.titleEl);
     this.append(this.svgEl);
     this.key = '';
-    this.columns = 0;
     const store = getStore(this.group);
     store.ready.then(() => {
       this.render(store.view);
