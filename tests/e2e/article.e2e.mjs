@@ -294,6 +294,10 @@ async function main() {
     }, null, { timeout: 5000 });
     const focused = await page.evaluate(() => document.querySelector('backprop-widget[stage="forward"]').shadowRoot.activeElement?.closest('figure')?.dataset.name);
     eq(focused, 'weight-wq', 'the click moves focus to the first matrix');
+    // The blocks whose matrices are on screen are marked: here Q, K and V's step.
+    await page.waitForFunction(() => (document.querySelector('bp-diagram[mode="forward"]').dataset.inview || '').split(' ').includes('qkv'), null, { timeout: 5000 });
+    const inview = await page.evaluate(() => document.querySelector('bp-diagram[mode="forward"]').dataset.inview.split(' '));
+    assert(!inview.includes('logits') && !inview.includes('probs'), `blocks marked in view that are not: ${inview}`);
     // Keyboard: focus a block of the backward diagram and press Enter.
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.focus('bp-diagram[mode="backward"] a[data-block="scores"]');

@@ -78,9 +78,16 @@ export class BpDiagram extends HTMLElement {
     this.append(this.svgEl);
     this.key = '';
     const store = getStore(this.group);
+    // Blocks whose matrices are on screen are marked (dg-inview): where the reader is in the model.
+    this.visible = new Set();
+    this.viewObserver = new IntersectionObserver((entries) => {
+      for (const e of entries) if (e.isIntersecting) this.visible.add(e.target); else this.visible.delete(e.target);
+      this.markInView();
+    });
     store.ready.then(() => {
       this.render(store.view);
-      store.subscribe((v) => this.render(v));
+      store.subscribe((v) => { this.render(v); this.watchFigures(); });
+      setTimeout(() => this.watchFigures(), 0); // the widgets mount after the store is ready
       new ResizeObserver(() => this.render(store.view)).observe(this);
     }, () => {});
   }
@@ -170,6 +177,24 @@ export class BpDiagram extends HTMLElement {
     link.addEventListener('blur', () => this.highlight(names, false));
     link.addEventListener('click', (e) => { if (this.jump(names)) e.preventDefault(); });
     return link;
+  }
+
+  /** Observe every figure a block stands for (figures come and go with the configuration). */
+  watchFigures() {
+    for (const link of this.svgEl.querySelectorAll('a.dg-block')) {
+      for (const f of this.figures(link.dataset.figures.split(' ').filter(Boolean))) this.viewObserver.observe(f);
+    }
+    for (const f of [...this.visible]) if (!f.isConnected) this.visible.delete(f);
+    this.markInView();
+  }
+
+  markInView() {
+    for (const link of this.svgEl.querySelectorAll('a.dg-block')) {
+      const names = new Set(link.dataset.figures.split(' '));
+      const on = [...this.visible].some((f) => names.has(f.dataset.name) && !f.closest('[hidden]'));
+      link.classList.toggle('dg-inview', on);
+    }
+    this.dataset.inview = [...this.svgEl.querySelectorAll('a.dg-inview')].map((a) => a.dataset.block).join(' ');
   }
 
   /** The figures of `names` in the widgets of this diagram's stage. */
