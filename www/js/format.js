@@ -62,8 +62,19 @@ export function parseNumber(raw) {
   return { value, note: commaNote ? `Read “${text}” as ${normalised}.` : null };
 }
 
-/** Relative magnitude 0…1 of v against the largest magnitude in a matrix. */
-export function magnitude(value, maxAbs) {
+/**
+ * Below this magnitude a number prints as 0.000 (with `digits` decimals), so it gets no colour:
+ * a cell must never look saturated beside a printed zero (1e-40 is not "a lot").
+ */
+export const colourFloor = (digits = DIGITS) => 0.5 * 10 ** -digits;
+
+/**
+ * Relative magnitude 0…1 of v against the largest magnitude in a matrix; 0 (neutral) below
+ * `floor`, and for every entry when the largest one is itself below it.
+ */
+export function magnitude(value, maxAbs, floor = 0) {
   if (value == null || !Number.isFinite(value) || !(maxAbs > 0)) return 0;
-  return Math.min(1, Math.abs(value) / maxAbs);
+  const a = Math.abs(value);
+  if (a < floor || maxAbs < floor) return 0;
+  return Math.min(1, a / maxAbs);
 }

@@ -4,7 +4,7 @@
 // (focus the map, move with the arrow keys), is shown in full precision in a readout line;
 // weight maps can be edited there, gradient maps open their derivation with Enter.
 import { h, setText } from './dom.js';
-import { full, parseNumber } from './format.js';
+import { colourFloor, full, parseNumber } from './format.js';
 
 /** Matrices with more entries than this (or a side longer than HEATMAP_SIDE) become heatmaps. */
 const HEATMAP_CELLS = 256;
@@ -133,7 +133,9 @@ export class Heatmap {
     if (!this.image) this.image = ctx.createImageData(C, R);
     const px = this.image.data;
     const kind = this.mv.kind;
-    const scale = maxAbs > 0 ? 1 / maxAbs : 0;
+    // As in the tables: what would print as 0.000 stays white (matrix.js, format.js colourFloor).
+    const floor = colourFloor();
+    const scale = maxAbs >= floor ? 1 / maxAbs : 0;
     let i = 0;
     for (let r = 0; r < R; r += 1) {
       const row = values[r];
@@ -143,7 +145,7 @@ export class Heatmap {
         let t;
         if (v == null || Number.isNaN(v) || (masked && masked(r, c))) { rgb = RGB.masked; t = 1; } else {
           rgb = kind === 'prob' || kind === 'onehot' ? RGB.prob : v >= 0 ? RGB.pos : RGB.neg;
-          t = Math.min(1, Math.abs(v) * scale);
+          t = Math.abs(v) < floor ? 0 : Math.min(1, Math.abs(v) * scale);
         }
         px[i] = 255 + (rgb[0] - 255) * t;
         px[i + 1] = 255 + (rgb[1] - 255) * t;

@@ -4,7 +4,7 @@
 // their derivation. Only one cell per table is in the Tab order (roving tabindex);
 // arrow keys move between cells.
 import { h, setText, uniqueId, whenIdle } from './dom.js';
-import { fmt, full, magnitude, parseNumber } from './format.js';
+import { colourFloor, fmt, full, magnitude, parseNumber } from './format.js';
 import { Heatmap, useHeatmap } from './heatmap.js';
 import { captionNodes } from './legend.js';
 
@@ -94,8 +94,16 @@ export class MatrixView {
     this.table = h('table', { class: `mat mat-${o.kind}`, 'aria-labelledby': this.captionId });
     this.scroller = h('div', { class: 'mat-scroll' }, this.table);
     this.msg = h('p', { class: 'mat-msg', id: this.msgId, role: 'status', 'aria-live': 'polite' });
+    // The colour scale's legend: the range that full colour stands for in this matrix (every
+    // matrix has its own scale; what prints as zero stays white, see the panels' help).
+    this.scaleLow = h('span', { class: 'mat-scale-end' });
+    this.scaleHigh = h('span', { class: 'mat-scale-end' });
+    this.scaleNone = h('span', { class: 'mat-scale-none' });
+    this.scale = h('p', { class: 'mat-scale', title: 'Colour scale of this matrix: white is 0, full colour is the end of the range; entries that print as 0.000 stay white.' },
+      h('span', { class: 'visually-hidden', text: 'Colour scale: ' }), this.scaleLow,
+      h('span', { class: `mat-swatch ${this.signed ? 'signed' : 'unsigned'}`, 'aria-hidden': 'true' }), this.scaleHigh, this.scaleNone);
     this.el = h('figure', { class: 'matrix', dataset: { name: o.name || '', kind: o.kind } },
-      this.caption, this.scroller, this.msg);
+      this.caption, this.scroller, this.scale, this.msg);
     if (this.editable) this.el.classList.add('editable');
 
     this.table.addEventListener('keydown', (e) => this.onKeyDown(e));
@@ -186,11 +194,30 @@ export class MatrixView {
 
     let maxAbs = 0;
     for (const row of values) for (const v of row) if (v != null && Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
+    const floor = colourFloor(this.opts.digits ?? undefined);
+    this.paintScale(maxAbs, floor);
     const active = this.el.getRootNode().activeElement;
     for (let r = 0; r < R; r += 1) {
       const row = values[r];
-      for (let c = 0; c < C; c += 1) this.paintCell(r, c, row[c], maxAbs, relabel, active);
+      for (let c = 0; c < C; c += 1) this.paintCell(r, c, row[c], maxAbs, relabel, active, floor);
     }
+  }
+
+  /** The legend: "−0.500 ▭ +0.500", or that nothing is coloured when every entry prints as 0. */
+  paintScale(maxAbs, floor) {
+    const digits = this.opts.digits ?? undefined;
+    const none = maxAbs < floor;
+    setText(this.scaleLow, none ? '' : this.signed ? fmt(-maxAbs, digits) : fmt(0, digits));
+    setText(this.scaleHigh, none ? '' : fmt(maxAbs, digits, this.signed));
+    setText(this.scaleNone, none ? `all ${fmt(0, digits)}: no colour` : '');
+    // Written only when they change: an edit repaints every matrix, most with the same scale.
+    const key = full(maxAbs);
+    if (this.el.dataset.scaleMax !== key) {
+      this.scale.classList.toggle('none', none);
+      this.el.dataset.scaleMax = key;
+      this.el.dataset.scaleFloor = String(floor);
+    }
+    if (this.scale.hidden) this.scale.hidden = false;
   }
 
   /** Large matrices: a canvas heatmap instead of one table cell per entry (heatmap.js). */
@@ -205,6 +232,7 @@ export class MatrixView {
     this.masked = masked;
     if (this.shapeKey) { this.shapeKey = ''; this.table.replaceChildren(); this.cells = []; }
     this.scroller.hidden = true;
+    this.scale.hidden = true; // the heatmap's readout gives every number in full
     this.heatmap.el.hidden = false;
     this.el.classList.add('as-heatmap');
     setText(this.shapeText, `${R}×${C}`);
@@ -275,7 +303,7 @@ export class MatrixView {
    * Paint one cell. Only what changed is written to the DOM (an edit changes some numbers of a
    * matrix, or none), so an unchanged cell costs a few comparisons and no style recalculation.
    */
-  paintCell(r, c, v, maxAbs, relabel = true, active = this.el.getRootNode().activeElement) {
+  paintCell(r, c, v, maxAbs, relabel = true, active = this.el.getRootNode().activeElement, floor = 0) {
     const cell = this.cells[r][c];
     const { td, focusEl, text, bar } = cell;
     const isMasked = v == null || (this.masked ? this.masked(r, c) : false);
@@ -305,7 +333,7 @@ export class MatrixView {
       }
     }
     cell.value = v;
-    const mag = isMasked ? 0 : magnitude(v, maxAbs);
+    const mag = isMasked ? 0 : magnitude(v, maxAbs, floor);
     if (cell.mag !== mag) {
       cell.mag = mag;
       td.style.setProperty('--mag', String(mag));
@@ -364,7 +392,10 @@ export class MatrixView {
         cell.focusEl.value = exact;
         cell.focusEl.select();
       }
-    } else {
+    } else if (cell.focusEl.matches(':focus-visible')) {
+      // Keyboard focus shows the full precision. A click's focus does not: the longer number
+      // would widen the table between press and release (a wrapped row of matrices reflows), the
+      // release would land elsewhere and the click would be lost; the title has the number.
       setText(cell.text, exact);
     }
   }

@@ -4,6 +4,7 @@ import { loadCore, CoreError } from './core.js';
 import { errorMessage } from './dom.js';
 import { isLarge, request, viewParts } from './compute.js';
 import { Engine } from './engine.js';
+import { articleFacts } from './facts.js';
 
 const STORAGE_PREFIX = 'how-llms-learn:v1:';
 const HISTORY_LIMIT = 300;
@@ -455,6 +456,7 @@ function derive(view) {
     targetSummary: targets ? targetSummary(state, targets) : null,
     logitGrad0: targets && targets[0] != null && view.backward
       ? view.backward.activations.logits[0][targets[0]] : null,
+    facts: articleFacts(view), // the article's state-dependent sentences (facts.js)
   };
 }
 

@@ -28,6 +28,7 @@ export function mount(container, ctx) {
 
   const steps = [
     step({
+      slot: 'backward-logits',
       title: `Start at the output: ∂${t('loss')}/∂${t('logits')}`,
       text: `Softmax followed by cross-entropy has a simple gradient: the predicted probabilities ${t('probs')} minus the one-hot target ${t('target')}, divided by ${t('count')}. Rows without a target are zero.`,
       formula: `${d('logits')} = \\frac{1}{${sym('count')}}\\left(${sym('probs')} - ${sym('target')}\\right)`,
@@ -39,6 +40,7 @@ export function mount(container, ctx) {
       items: [GA('logits')],
     }),
     step({
+      slot: 'backward-unembed',
       title: 'Unembedding',
       text: `Since ${t('logits')} = ${t('xf')} ${t('unembedding')}, the gradient of ${t('unembedding')} pairs each final vector with each logit gradient, and the gradient flows back to ${t('xf')} through ${t('unembedding')} transposed.`,
       formula: `${d('unembedding')} = ${tx`@xf^{\top}`}\\, ${d('logits')}, \\qquad ${d('xf')} = ${d('logits')}\\, ${tx`@unembedding^{\top}`}`,
@@ -49,12 +51,14 @@ export function mount(container, ctx) {
       items: [G('unembedding'), GA('xf')],
     }),
     step({
+      slot: 'backward-lnf',
       title: 'Final layer norm',
       formula: (v) => (ln(v) ? lnBack('xf', 'x2', 'lnfGain', 'lnfBias')
         : `\\text{No layer norm: } ${tx`@xf = @x2`}, \\text{ so } ${d('x2')} = ${d('xf')}`),
       items: [G('lnfGain'), G('lnfBias'), GA('x2')],
     }),
     step({
+      slot: 'backward-ff',
       title: 'Feed-forward block',
       text: `Backwards through ${t('w2')}, the activation (its slope at each entry of ${t('u')}), and ${t('w1')}. The biases collect the gradient of every position.`,
       formula: lines(
@@ -66,12 +70,14 @@ export function mount(container, ctx) {
       items: [GA('mlpOut'), G('w2'), G('b2'), GA('hidden'), GA('u'), G('w1'), G('b1'), GA('mlpIn')],
     }),
     step({
+      slot: 'backward-ln2',
       title: 'Layer norm before the feed-forward block',
       formula: lnBack('mlpIn', 'x1', 'ln2Gain', 'ln2Bias'),
       present: (v) => ln(v) && ff(v),
       items: [G('ln2Gain'), G('ln2Bias')],
     }),
     step({
+      slot: 'backward-x1',
       title: `The residual: two paths meet at ${t('x1')}`,
       text: `${t('x1')} reaches the loss directly (through the residual) and through the feed-forward block; the chain rule adds the two.`,
       formula: (v) => {
@@ -83,11 +89,13 @@ export function mount(container, ctx) {
       items: [GA('x1')],
     }),
     step({
+      slot: 'backward-attn-out',
       title: 'Attention output',
       formula: `${d('attnOut')} = ${d('x1')}, \\qquad ${d('wo')} = ${tx`@z^{\top}`} ${d('attnOut')}, \\qquad ${d('z')} = ${d('attnOut')}\\, ${tx`@wo^{\top}`}`,
       items: [GA('attnOut'), G('wo'), GA('z')],
     }),
     step({
+      slot: 'backward-attention',
       title: 'Through the attention weights, per head',
       text: 'The softmax couples the entries of a row: raising one weight lowers the others. Masked entries were never used, so they have no gradient.',
       formula: lines(
@@ -97,6 +105,7 @@ export function mount(container, ctx) {
       items: [GA('attention'), GA('scores')],
     }),
     step({
+      slot: 'backward-qkv',
       title: 'Queries, keys and values',
       text: 'Through the scores to the queries and keys, and through the weighted sum to the values. When only the first position has a target, as in the article’s example, the queries and keys get no gradient at all: position 0 can only attend to itself, so its attention weight is 1 whatever the scores are.',
       formula: lines(
@@ -106,6 +115,7 @@ export function mount(container, ctx) {
       items: [GA('q'), GA('k'), GA('v'), G('wq'), G('wk'), G('wv')],
     }),
     step({
+      slot: 'backward-attn-in',
       title: 'Into the attention input',
       formula: (v) => lines(
         `${d('attnIn')} &= ${d('q')}\\,${tx`@wq^{\top}`} + ${d('k')}\\,${tx`@wk^{\top}`} + ${d('v')}\\,${tx`@wv^{\top}`}`,
@@ -114,11 +124,13 @@ export function mount(container, ctx) {
       items: [GA('attnIn'), G('ln1Gain'), G('ln1Bias')],
     }),
     step({
+      slot: 'backward-x',
       title: `The first residual: back to ${t('x')}`,
       formula: (v) => `${d('x')} = ${d('x1')} + ${d('attnIn')}${ln(v) ? `\\,\\frac{\\partial ${sym('attnIn')}}{\\partial ${sym('x')}}` : ''}`,
       items: [GA('x')],
     }),
     step({
+      slot: 'backward-embed',
       title: 'Embeddings',
       text: `Each position’s gradient goes to the row of ${t('embedding')} of its token (added up when a token appears twice) and to its row of ${t('position')}. Tokens not in the input and positions beyond the input get zero.`,
       formula: `${dL(`${sym('embedding')}_j`)} = \\sum_{t\\,:\\,${sym('tokenId')} = j} ${dL(`${sym('x')}_t`)}, \\qquad ${dL(`${sym('position')}_t`)} = ${dL(`${sym('x')}_t`)}\\ \\ (t < ${sym('positions')}),\\ \\ 0 \\text{ otherwise}`,
@@ -128,7 +140,7 @@ export function mount(container, ctx) {
 
   container.append(
     h('h3', { class: 'panel-title', text: 'Back propagation' }),
-    h('p', { class: 'panel-help', text: 'Click a gradient (or focus it and press Enter) to see the sum that produces it, with the actual numbers, and a numerical check.' }),
+    h('p', { class: 'panel-help', text: 'Click a gradient (or focus it and press Enter) to see the sum that produces it, with the actual numbers, and a numerical check. Colour shows size on each matrix’s own scale, given under it (white is 0, full colour the end of the range); a number that prints as 0.000 stays white, however it compares with the rest.' }),
     why.el,
     ...steps.map((s) => s.el),
   );

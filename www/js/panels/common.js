@@ -122,17 +122,36 @@ function perHeadAware(name, make, title, pick, isMasked) {
  * A titled step: heading, prose (both with @key symbols, see legend.js richText), a static formula, a live formula (numbers substituted)
  * and a grid of matrices. `live(view)` returns LaTeX or null; `present(view)` hides the step.
  */
-export function step({ title, text, formula, live, items, present, level = 'h4' }) {
+export function step({ title, text, formula, live, items, present, slot = null, level = 'h4' }) {
   const liveEl = h('div', { class: 'formula live', 'aria-live': 'off' });
   const formulaEl = h('div', { class: 'formula' });
   if (typeof formula === 'string') renderTex(formulaEl, formula);
   const grid = h('div', { class: 'matrices' }, items.map((i) => i.el));
-  const el = h('section', { class: 'step' },
-    h(level, { class: 'step-title' }, ...richText(title)),
-    text ? (typeof text === 'string' ? h('p', { class: 'step-text' }, ...richText(text)) : text) : null,
-    formula ? formulaEl : null,
-    live ? liveEl : null,
-    grid);
+  // The host page's own passage about this step, if it gives one (<div slot="forward-qkv"> inside
+  // the element): shown beside the step's numbers on a wide widget and above them on a narrow one,
+  // so the prose that explains a matrix sits next to it. Without one the step looks as before.
+  const slotEl = slot ? h('slot', { name: slot }) : null;
+  const aside = slot ? h('div', { class: 'step-aside' }, slotEl) : null;
+  const el = h('section', { class: 'step', dataset: slot ? { slot } : null },
+    h('div', { class: 'step-body' },
+      aside,
+      h('div', { class: 'step-main' },
+        h(level, { class: 'step-title' }, ...richText(title)),
+        text ? (typeof text === 'string' ? h('p', { class: 'step-text' }, ...richText(text)) : text) : null,
+        formula ? formulaEl : null,
+        live ? liveEl : null,
+        grid,
+        // A longer passage (a derivation) can follow the numbers: <div slot="forward-qkv-more">.
+        slot ? h('slot', { name: `${slot}-more` }) : null)));
+  if (slotEl) {
+    const sync = () => {
+      const given = slotEl.assignedNodes().length > 0;
+      aside.hidden = !given;
+      el.classList.toggle('has-aside', given);
+    };
+    slotEl.addEventListener('slotchange', sync);
+    sync();
+  }
   return {
     el,
     update(v) {

@@ -5,6 +5,7 @@ import { tex } from '../format.js';
 import { dims } from '../labels.js';
 import { entry, tx } from '../notation.js';
 import { weightMatrix, activationMatrix, step } from './common.js';
+import { attachProvenance } from '../provenance.js';
 
 const n = (v) => tex(v, 3, true);
 const r = (v) => tex(v, 3, false);
@@ -24,6 +25,7 @@ export function mount(container, ctx) {
   const t = (key) => `@${key}`; // a symbol in a step's title or prose (common.js step)
   const steps = [
     step({
+      slot: 'forward-embed',
       title: `Embeddings: ${t('x')} = ${t('embedding')}[ids] + ${t('position')}`,
       text: `Each input token picks its row of ${t('embedding')} (the token embeddings); the row of ${t('position')} (the position embeddings) for its position is added.`,
       formula: tx`@x_t = @embedding_{@tokenId} + @position_t`,
@@ -36,6 +38,7 @@ export function mount(container, ctx) {
       items: [W('embedding'), W('position'), A('x')],
     }),
     step({
+      slot: 'forward-ln1',
       title: 'Layer norm before attention',
       text: `Each row of ${t('x')} is centred, scaled to unit variance, then multiplied by ${t('ln1Gain')} and shifted by ${t('ln1Bias')}: the result is ${t('attnIn')}.`,
       formula: tx`@attnIn_t = @ln1Gain \odot \frac{@x_t - @mean}{\sqrt{@std^2}} + @ln1Bias, \quad @std^2 = \operatorname{var}(@x_t) + 10^{-5}`,
@@ -43,6 +46,7 @@ export function mount(container, ctx) {
       items: [W('ln1Gain'), W('ln1Bias'), A('attnIn')],
     }),
     step({
+      slot: 'forward-qkv',
       title: 'Queries, keys and values',
       text: `${t('attnIn')} is the attention input: ${t('x')} itself, or ${t('x')} after layer norm when that is switched on. Three weight matrices turn each position’s vector into a query (what it looks for), a key (what it offers) and a value (what it passes on).`,
       formula: tx`@q = @attnIn @wq,\quad @k = @attnIn @wk,\quad @v = @attnIn @wv`,
@@ -54,6 +58,7 @@ export function mount(container, ctx) {
       items: [W('wq'), W('wk'), W('wv'), A('q'), A('k'), A('v')],
     }),
     step({
+      slot: 'forward-scores',
       title: 'Attention scores and weights, per head',
       text: `A position may only look at itself and earlier positions: later entries are masked (hatched) and get weight 0. Each row of weights is a softmax of the scores and sums to 1. Heads are counted from 0, like positions; ${t('headSize')} is the size of one head.`,
       formula: tx`@scores^{(h)}_{t,s} = \frac{@q^{(h)}_t \cdot @k^{(h)}_s}{\sqrt{@headSize}}\ (s \le t), \qquad @attention^{(h)}_{t,s} = \frac{e^{@scores^{(h)}_{t,s}}}{\sum_{r \le t} e^{@scores^{(h)}_{t,r}}}`,
@@ -70,6 +75,7 @@ export function mount(container, ctx) {
       items: [A('scores'), A('attention')],
     }),
     step({
+      slot: 'forward-attn-out',
       title: 'Attention output and the residual',
       text: `Each head mixes the value vectors with its weights; ${t('wo')} combines the heads into ${t('attnOut')}, and the result is added back to ${t('x')} (the residual connection).`,
       formula: tx`@z^{(h)} = @attention^{(h)} @v^{(h)},\qquad @attnOut = @z\,@wo,\qquad @x1 = @x + @attnOut`,
@@ -77,6 +83,7 @@ export function mount(container, ctx) {
       items: [A('z'), W('wo'), A('attnOut'), A('x1')],
     }),
     step({
+      slot: 'forward-ln2',
       title: 'Layer norm before the feed-forward block',
       text: `The same normalisation, on ${t('x1')}, with its own ${t('ln2Gain')} and ${t('ln2Bias')}: the result is ${t('mlpIn')}.`,
       formula: tx`@mlpIn_t = @ln2Gain \odot \frac{@x1_t - @mean}{\sqrt{@std^2}} + @ln2Bias`,
@@ -84,6 +91,7 @@ export function mount(container, ctx) {
       items: [W('ln2Gain'), W('ln2Bias'), A('mlpIn')],
     }),
     step({
+      slot: 'forward-ff',
       title: 'Feed-forward block and the second residual',
       text: `Each position on its own: widen ${t('mlpIn')} with ${t('w1')}, apply the activation, narrow back with ${t('w2')}, add to ${t('x1')}. Without layer norm, ${t('mlpIn')} is ${t('x1')} itself.`,
       formula: tx`@u = @mlpIn @w1 + @b1,\quad @hidden = @activation(@u),\quad @mlpOut = @hidden\,@w2 + @b2,\quad @x2 = @x1 + @mlpOut`,
@@ -95,6 +103,7 @@ export function mount(container, ctx) {
       items: [W('w1'), W('b1'), A('u'), A('hidden'), W('w2'), W('b2'), A('mlpOut'), A('x2')],
     }),
     step({
+      slot: 'forward-lnf',
       title: 'Final layer norm',
       text: `${t('xf')}, the final representation of each position, is ${t('x2')} normalised once more with ${t('lnfGain')} and ${t('lnfBias')}; without layer norm it is ${t('x2')} itself.`,
       formula: tx`@xf_t = @lnfGain \odot \frac{@x2_t - @mean}{\sqrt{@std^2}} + @lnfBias`,
@@ -102,6 +111,7 @@ export function mount(container, ctx) {
       items: [W('lnfGain'), W('lnfBias'), A('xf')],
     }),
     step({
+      slot: 'forward-logits',
       title: 'Logits and probabilities',
       text: `The unembedding ${t('unembedding')} gives one score (logit) per vocabulary token from the final representation ${t('xf')} (${t('x2')} itself when layer norm is off); a softmax over each row turns them into the probabilities ${t('probs')} of the next token.`,
       formula: tx`@logits = @xf\,@unembedding, \qquad @probs_{t,j} = \frac{e^{@logits_{t,j}}}{\sum_k e^{@logits_{t,k}}}`,
@@ -118,9 +128,10 @@ export function mount(container, ctx) {
 
   container.append(
     h('h3', { class: 'panel-title', text: 'Forward pass' }),
-    h('p', { class: 'panel-help', text: 'Weights (white cells) are editable: type a number and press Enter, use the arrow keys to move, Escape to cancel, Alt+↑/↓ or drag sideways to nudge. Hover or focus any number for its full precision.' }),
+    h('p', { class: 'panel-help', text: 'Weights (white cells) are editable: type a number and press Enter, use the arrow keys to move, Escape to cancel, Alt+↑/↓ or drag sideways to nudge. Hover or focus any number for its full precision; on a computed number, the numbers it comes from are outlined. Colour shows size on each matrix’s own scale, given under it (white is 0, full colour the end of the range); a number that prints as 0.000 stays white, however it compares with the rest.' }),
     ...steps.map((s) => s.el),
   );
+  attachProvenance(container, () => ctx.store.view.state);
   return {
     update(view) {
       if (!view.forward) return;
