@@ -1,3 +1,4 @@
+// @ts-check
 // <bp-diagram mode="forward|backward">: the model as an SVG drawn from the group's current
 // configuration (heads, layer norm, feed-forward), one block per step of the forward pass. A block
 // is a link: hovering or focusing it outlines its matrices in the widgets (class bp-highlight on
@@ -63,7 +64,7 @@ function symbolSpans(text) {
 /** Where a block's matrices are: the first widget of the group showing the mode's stage. */
 function widgetsFor(group, stage) {
   return [...document.querySelectorAll('backprop-widget')].filter((w) => (w.getAttribute('group') || 'default') === group
-    && (w.stages || []).includes(stage) && w.shadowRoot);
+    && (/** @type {any} */ (w).stages || []).includes(stage) && w.shadowRoot);
 }
 
 export class BpDiagram extends HTMLElement {

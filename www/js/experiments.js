@@ -1,3 +1,4 @@
+// @ts-check
 // <bp-try action="eos">Add an end-of-sequence token</bp-try>: a guided experiment in the
 // article's text. One click changes the group's state through the store's ordinary commit (so
 // Undo restores it) and a line under the button says what happened, with numbers from the core.

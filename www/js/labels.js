@@ -20,7 +20,7 @@ export function dims(state) {
 const range = (n, f) => Array.from({ length: n }, (_, i) => f(i));
 
 function dimLabels(n) { return range(n, (i) => `d${i}`); }
-function unitLabels(n) { return range(n, (i) => `h${i}`); }
+export function unitLabels(n) { return range(n, (i) => `h${i}`); }
 export function positionLabels(state) { return state.tokens.map((tok, t) => `${t} ${tok}`); }
 
 /** Per weight and activation: its caption title, plain-text symbol and LaTeX (from notation.js). */

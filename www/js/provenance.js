@@ -1,3 +1,4 @@
+// @ts-check
 // Where a forward-pass number comes from: pointing at (or focusing) a cell of an activation in
 // the forward panel outlines the cells it was computed from, in the matrices of the same panel
 // (Q₀,₁ comes from row 0 of X̃ and column 1 of W_Q). Index bookkeeping only: which rows and

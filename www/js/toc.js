@@ -1,3 +1,4 @@
+// @ts-check
 // The table of contents at the top of the article (index.html's nav.toc): marks the link of the
 // section being read (aria-current) and fills a thin bar with how far down the page the reader is.
 // On a phone the list scrolls sideways, so the marked link is scrolled into the list's view.
@@ -5,11 +6,11 @@
 const CURRENT_LINE = 0.3; // the section that crosses 30 % of the window's height is the one read
 
 function start() {
-  const nav = document.querySelector('nav.toc');
+  const nav = /** @type {HTMLElement | null} */ (document.querySelector('nav.toc'));
   if (!nav) return;
   const links = [...nav.querySelectorAll('a[href^="#"]')];
   const sections = links.map((a) => document.getElementById(a.getAttribute('href').slice(1))).filter(Boolean);
-  const bar = nav.querySelector('.toc-progress-bar');
+  const bar = /** @type {HTMLElement | null} */ (nav.querySelector('.toc-progress-bar'));
   const list = nav.querySelector('ol');
   let current = null;
   let queued = false;
@@ -40,7 +41,7 @@ function start() {
   // so the first jump past them can land off by the difference once they are drawn: the jump is
   // repeated over a few frames until the heading stays where it was put.
   nav.addEventListener('click', (e) => {
-    const a = e.target.closest('a[href^="#"]');
+    const a = /** @type {Element} */ (e.target).closest('a[href^="#"]');
     const target = a && document.getElementById(a.getAttribute('href').slice(1));
     if (!target) return;
     e.preventDefault();
