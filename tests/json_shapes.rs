@@ -212,3 +212,75 @@ fn derivations_and_finite_differences_have_the_page_s_shape() {
         ]
     );
 }
+
+/// The shape of a JSON matrix, or of a stack of per-head matrices.
+fn json_shape(v: &Value) -> Vec<usize> {
+    let rows = v.as_array().unwrap();
+    match rows.first() {
+        Some(Value::Array(r)) if matches!(r.first(), Some(Value::Array(_))) => {
+            vec![rows.len(), r.len(), r[0].as_array().unwrap().len()]
+        }
+        Some(Value::Array(r)) => vec![rows.len(), r.len()],
+        _ => vec![1, rows.len()], // a vector
+    }
+}
+
+/// `schema` is the registry applied to a state: it must name exactly the weights and
+/// activations the core's results hold, at their shapes, for every combination of switches.
+#[test]
+fn schema_names_every_result_at_its_shape() {
+    use how_llms_learn::{schema, Activation, Config};
+    for (d_ff, layer_norm, heads) in [(0, false, 1), (3, false, 2), (0, true, 2), (5, true, 1)] {
+        let base = article_example();
+        let change = Resize {
+            vocab: Some(vec!["AI".into(), "rocks".into(), "!".into()]),
+            config: Some(Config {
+                d_model: 4,
+                n_heads: heads,
+                d_ff,
+                layer_norm,
+                activation: Activation::Gelu,
+                context: 5,
+            }),
+        };
+        let mut state = resize(&base, &change).unwrap();
+        state.tokens = vec!["AI".into(), "rocks".into(), "!".into()];
+        let s = schema(&state);
+        let what = format!("dFf {d_ff}, layer norm {layer_norm}, {heads} heads");
+        let weights = serde_json::to_value(&state).unwrap()["weights"].clone();
+        let b = serde_json::to_value(backward(&state).unwrap()).unwrap();
+        let f = serde_json::to_value(forward(&state).unwrap()).unwrap();
+        let names =
+            |es: &[how_llms_learn::SchemaEntry]| sorted(es.iter().map(|e| e.name).collect());
+        assert_eq!(names(&s.weights), keys(&weights), "{what}: weights");
+        assert_eq!(
+            names(&s.weights),
+            keys(&b["weights"]),
+            "{what}: weight gradients"
+        );
+        assert_eq!(names(&s.activations), keys(&f), "{what}: activations");
+        assert_eq!(
+            names(&s.activations),
+            keys(&b["activations"]),
+            "{what}: activation gradients"
+        );
+        for e in &s.weights {
+            assert_eq!(json_shape(&weights[e.name]), e.shape, "{what}: {}", e.name);
+            assert_eq!(
+                e.vector,
+                !weights[e.name][0].is_array(),
+                "{what}: {} vector",
+                e.name
+            );
+        }
+        for e in &s.activations {
+            assert_eq!(json_shape(&f[e.name]), e.shape, "{what}: {}", e.name);
+            assert_eq!(
+                json_shape(&b["activations"][e.name]),
+                e.shape,
+                "{what}: ∂{}",
+                e.name
+            );
+        }
+    }
+}

@@ -5,6 +5,7 @@ use crate::json::{Causal, Rows, Stack};
 use crate::mat::{all_finite, Mat};
 use crate::state::State;
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use ActivationRef::{Heads, Matrix};
 
 /// The feed-forward block's activations, present when F > 0.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,27 +44,131 @@ pub enum ActivationRef<'a> {
     Heads(&'a [Mat]),
 }
 
-/// Contract names of all activations, in the contract's order.
-pub const ACTIVATION_NAMES: [&str; 18] = [
-    "x",
-    "attnIn",
-    "q",
-    "k",
-    "v",
-    "scores",
-    "attention",
-    "z",
-    "attnOut",
-    "x1",
-    "mlpIn",
-    "u",
-    "hidden",
-    "mlpOut",
-    "x2",
-    "xf",
-    "logits",
-    "probs",
+/// The size of an activation's rows or columns: positions, a configuration size, or the
+/// vocabulary. Scores and attention are one T×T matrix per head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ADim {
+    Positions,
+    Model,
+    Ff,
+    Vocab,
+}
+
+impl ADim {
+    pub fn name(self) -> &'static str {
+        match self {
+            ADim::Positions => "T",
+            ADim::Model => "dModel",
+            ADim::Ff => "dFf",
+            ADim::Vocab => "vocab size",
+        }
+    }
+
+    fn size(self, d: &Dims) -> usize {
+        match self {
+            ADim::Positions => d.t,
+            ADim::Model => d.c,
+            ADim::Ff => d.f,
+            ADim::Vocab => d.v,
+        }
+    }
+}
+
+/// One activation of the forward pass: the registry's row.
+pub struct ActivationDef {
+    pub name: &'static str,
+    pub rows: ADim,
+    pub cols: ADim,
+    /// One matrix per head (scores, attention).
+    pub per_head: bool,
+    /// Only with a feed-forward block.
+    pub feed_forward: bool,
+    /// The module whose forward pass writes it.
+    pub layer: &'static str,
+    get: for<'a> fn(&'a Activations) -> Option<ActivationRef<'a>>,
+}
+
+impl ActivationDef {
+    /// [heads, rows, cols] or [rows, cols] for a model of these sizes.
+    pub(crate) fn shape(&self, d: &Dims) -> Vec<usize> {
+        let (r, c) = (self.rows.size(d), self.cols.size(d));
+        if self.per_head {
+            vec![d.h, r, c]
+        } else {
+            vec![r, c]
+        }
+    }
+}
+
+macro_rules! activation {
+    ($name:literal, $rows:ident by $cols:ident, $layer:literal, |$a:ident| $get:expr) => {
+        ActivationDef {
+            name: $name,
+            rows: ADim::$rows,
+            cols: ADim::$cols,
+            per_head: false,
+            feed_forward: false,
+            layer: $layer,
+            get: |$a| $get,
+        }
+    };
+    ($name:literal, heads of $rows:ident by $cols:ident, $layer:literal, |$a:ident| $get:expr) => {
+        ActivationDef {
+            name: $name,
+            rows: ADim::$rows,
+            cols: ADim::$cols,
+            per_head: true,
+            feed_forward: false,
+            layer: $layer,
+            get: |$a| $get,
+        }
+    };
+    ($name:literal, feed-forward $rows:ident by $cols:ident, $layer:literal, |$a:ident| $get:expr) => {
+        ActivationDef {
+            name: $name,
+            rows: ADim::$rows,
+            cols: ADim::$cols,
+            per_head: false,
+            feed_forward: true,
+            layer: $layer,
+            get: |$a| $get,
+        }
+    };
+}
+
+/// Every activation, in the order the forward pass computes them: the one list of their names,
+/// shapes and owners.
+pub const ACTIVATIONS: [ActivationDef; 18] = [
+    activation!("x", Positions by Model, "embedding", |a| Some(Matrix(&a.x))),
+    activation!("attnIn", Positions by Model, "layernorm", |a| Some(Matrix(&a.attn_in))),
+    activation!("q", Positions by Model, "attention", |a| Some(Matrix(&a.q))),
+    activation!("k", Positions by Model, "attention", |a| Some(Matrix(&a.k))),
+    activation!("v", Positions by Model, "attention", |a| Some(Matrix(&a.v))),
+    activation!("scores", heads of Positions by Positions, "attention", |a| Some(Heads(&a.scores))),
+    activation!("attention", heads of Positions by Positions, "attention", |a| Some(Heads(&a.attention))),
+    activation!("z", Positions by Model, "attention", |a| Some(Matrix(&a.z))),
+    activation!("attnOut", Positions by Model, "attention", |a| Some(Matrix(&a.attn_out))),
+    activation!("x1", Positions by Model, "residual", |a| Some(Matrix(&a.x1))),
+    activation!("mlpIn", feed-forward Positions by Model, "layernorm", |a| a.mlp.as_ref().map(|m| Matrix(&m.mlp_in))),
+    activation!("u", feed-forward Positions by Ff, "feedforward", |a| a.mlp.as_ref().map(|m| Matrix(&m.u))),
+    activation!("hidden", feed-forward Positions by Ff, "feedforward", |a| a.mlp.as_ref().map(|m| Matrix(&m.hidden))),
+    activation!("mlpOut", feed-forward Positions by Model, "feedforward", |a| a.mlp.as_ref().map(|m| Matrix(&m.mlp_out))),
+    activation!("x2", Positions by Model, "residual", |a| Some(Matrix(&a.x2))),
+    activation!("xf", Positions by Model, "layernorm", |a| Some(Matrix(&a.xf))),
+    activation!("logits", Positions by Vocab, "unembedding", |a| Some(Matrix(&a.logits))),
+    activation!("probs", Positions by Vocab, "unembedding", |a| Some(Matrix(&a.probs))),
 ];
+
+/// Contract names of all activations, in the contract's order (from `ACTIVATIONS`).
+pub const ACTIVATION_NAMES: [&str; 18] = {
+    let mut names = [""; 18];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = ACTIVATIONS[i].name;
+        i += 1;
+    }
+    names
+};
 
 impl Activations {
     /// Zero-filled buffers for a model of these sizes.
@@ -95,32 +200,11 @@ impl Activations {
     }
 
     /// The activations present in this model with their contract names, in order. (An iterator
-    /// over a fixed array: walking it allocates nothing.)
+    /// over the registry: walking it allocates nothing.)
     pub fn entries(&self) -> impl Iterator<Item = (&'static str, ActivationRef<'_>)> {
-        use ActivationRef::{Heads, Matrix};
-        let m = self.mlp.as_ref();
-        [
-            Some(("x", Matrix(&self.x))),
-            Some(("attnIn", Matrix(&self.attn_in))),
-            Some(("q", Matrix(&self.q))),
-            Some(("k", Matrix(&self.k))),
-            Some(("v", Matrix(&self.v))),
-            Some(("scores", Heads(&self.scores))),
-            Some(("attention", Heads(&self.attention))),
-            Some(("z", Matrix(&self.z))),
-            Some(("attnOut", Matrix(&self.attn_out))),
-            Some(("x1", Matrix(&self.x1))),
-            m.map(|m| ("mlpIn", Matrix(&m.mlp_in))),
-            m.map(|m| ("u", Matrix(&m.u))),
-            m.map(|m| ("hidden", Matrix(&m.hidden))),
-            m.map(|m| ("mlpOut", Matrix(&m.mlp_out))),
-            Some(("x2", Matrix(&self.x2))),
-            Some(("xf", Matrix(&self.xf))),
-            Some(("logits", Matrix(&self.logits))),
-            Some(("probs", Matrix(&self.probs))),
-        ]
-        .into_iter()
-        .flatten()
+        ACTIVATIONS
+            .iter()
+            .filter_map(move |d| (d.get)(self).map(|a| (d.name, a)))
     }
 
     pub fn get(&self, name: &str) -> Option<ActivationRef<'_>> {

@@ -34,6 +34,7 @@ mod optimizer;
 mod pyexport;
 mod residual;
 mod resize;
+mod schema;
 mod session;
 mod state;
 mod unembedding;
@@ -55,9 +56,16 @@ pub use model::Backward;
 pub use optimizer::{Optimizer, StepOptions, StepResult};
 pub use pyexport::Framework;
 pub use resize::Resize;
+pub use schema::{Entry as SchemaEntry, Schema};
 pub use session::{Session, Training};
 pub use state::{check_token_name, OptimizerState, State, MAX_TOKEN_CHARS, MAX_VOCAB};
 pub use weights::{FeedForwardWeights, LayerNormWeights, Weights, WEIGHT_NAMES};
+
+/// Every weight and activation this state's model has, with shapes and owners (the registry
+/// applied to the state; `schema(state)` in the contract).
+pub fn schema(state: &State) -> Schema {
+    schema::of(state)
+}
 
 /// Every intermediate of the forward pass (`forward(state)` in the contract).
 pub fn forward(state: &State) -> Result<Activations, ModelError> {

@@ -6,7 +6,6 @@ use crate::json::{self, Flat, Rows};
 use crate::mat::{all_finite, Mat};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
-use std::collections::HashMap;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerNormWeights {
@@ -39,59 +38,175 @@ pub struct Weights {
     pub unembedding: Mat, // C×V
 }
 
-/// Contract names of all weights, in the order the contract lists them.
-pub const WEIGHT_NAMES: [&str; 17] = [
-    "embedding",
-    "position",
-    "wq",
-    "wk",
-    "wv",
-    "wo",
-    "w1",
-    "b1",
-    "w2",
-    "b2",
-    "ln1Gain",
-    "ln1Bias",
-    "ln2Gain",
-    "ln2Bias",
-    "lnfGain",
-    "lnfBias",
-    "unembedding",
+/// Which size of the configuration a weight's rows or columns have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dim {
+    Vocab,
+    Context,
+    Model,
+    Ff,
+    /// A vector: one row (written to JSON as a flat array).
+    One,
+}
+
+impl Dim {
+    pub fn size(self, config: &Config, vocab_size: usize) -> usize {
+        match self {
+            Dim::Vocab => vocab_size,
+            Dim::Context => config.context,
+            Dim::Model => config.d_model,
+            Dim::Ff => config.d_ff,
+            Dim::One => 1,
+        }
+    }
+
+    /// The size's name in messages and in `schema`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dim::Vocab => "vocab size",
+            Dim::Context => "context",
+            Dim::Model => "dModel",
+            Dim::Ff => "dFf",
+            Dim::One => "1",
+        }
+    }
+}
+
+/// When a configuration has a weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    Always,
+    /// config.dFf > 0.
+    FeedForward,
+    /// config.layerNorm.
+    LayerNorm,
+    /// Both: layer norm 2 sits in front of the feed-forward block.
+    LayerNormAndFeedForward,
+}
+
+impl Presence {
+    pub fn holds(self, config: &Config) -> bool {
+        let (ffn, ln) = (config.d_ff > 0, config.layer_norm);
+        match self {
+            Presence::Always => true,
+            Presence::FeedForward => ffn,
+            Presence::LayerNorm => ln,
+            Presence::LayerNormAndFeedForward => ln && ffn,
+        }
+    }
+
+    /// Why a configuration leaves the weight out (when `holds` is false).
+    fn absent_reason(self, config: &Config) -> &'static str {
+        let no_ffn = "config.dFf is 0 (no feed-forward block)";
+        match self {
+            Presence::FeedForward => no_ffn,
+            Presence::LayerNormAndFeedForward if config.layer_norm => no_ffn,
+            _ => "config.layerNorm is false",
+        }
+    }
+}
+
+/// One weight of the model: the registry's row.
+pub struct WeightDef {
+    pub name: &'static str,
+    pub rows: Dim,
+    pub cols: Dim,
+    pub presence: Presence,
+    /// The module whose forward pass reads it (and whose backward pass writes its gradient).
+    pub layer: &'static str,
+    get: fn(&Weights) -> Option<&Mat>,
+    get_mut: fn(&mut Weights) -> Option<&mut Mat>,
+}
+
+impl WeightDef {
+    pub fn is_vector(&self) -> bool {
+        self.rows == Dim::One
+    }
+
+    /// "dModel × dFf", or "dFf" for a vector.
+    pub fn shape_words(&self) -> String {
+        if self.is_vector() {
+            self.cols.name().to_string()
+        } else {
+            format!("{} × {}", self.rows.name(), self.cols.name())
+        }
+    }
+}
+
+macro_rules! weight {
+    ($name:literal, $rows:ident by $cols:ident, $presence:ident, $layer:literal, |$w:ident| $field:expr, |$m:ident| $field_mut:expr) => {
+        WeightDef {
+            name: $name,
+            rows: Dim::$rows,
+            cols: Dim::$cols,
+            presence: Presence::$presence,
+            layer: $layer,
+            get: |$w| $field,
+            get_mut: |$m| $field_mut,
+        }
+    };
+}
+
+/// Every weight, in the contract's order: the one list of their names, shapes and owners. The
+/// JSON reader and writer, validation, `Model`'s accessors and `schema` all read it.
+pub const WEIGHTS: [WeightDef; 17] = [
+    weight!("embedding", Vocab by Model, Always, "embedding", |w| Some(&w.embedding), |w| Some(&mut w.embedding)),
+    weight!("position", Context by Model, Always, "embedding", |w| Some(&w.position), |w| Some(&mut w.position)),
+    weight!("wq", Model by Model, Always, "attention", |w| Some(&w.wq), |w| Some(&mut w.wq)),
+    weight!("wk", Model by Model, Always, "attention", |w| Some(&w.wk), |w| Some(&mut w.wk)),
+    weight!("wv", Model by Model, Always, "attention", |w| Some(&w.wv), |w| Some(&mut w.wv)),
+    weight!("wo", Model by Model, Always, "attention", |w| Some(&w.wo), |w| Some(&mut w.wo)),
+    weight!("w1", Model by Ff, FeedForward, "feedforward", |w| w.ffn.as_ref().map(|f| &f.w1), |w| w.ffn.as_mut().map(|f| &mut f.w1)),
+    weight!("b1", One by Ff, FeedForward, "feedforward", |w| w.ffn.as_ref().map(|f| &f.b1), |w| w.ffn.as_mut().map(|f| &mut f.b1)),
+    weight!("w2", Ff by Model, FeedForward, "feedforward", |w| w.ffn.as_ref().map(|f| &f.w2), |w| w.ffn.as_mut().map(|f| &mut f.w2)),
+    weight!("b2", One by Model, FeedForward, "feedforward", |w| w.ffn.as_ref().map(|f| &f.b2), |w| w.ffn.as_mut().map(|f| &mut f.b2)),
+    weight!("ln1Gain", One by Model, LayerNorm, "layernorm", |w| w.ln1.as_ref().map(|l| &l.gain), |w| w.ln1.as_mut().map(|l| &mut l.gain)),
+    weight!("ln1Bias", One by Model, LayerNorm, "layernorm", |w| w.ln1.as_ref().map(|l| &l.bias), |w| w.ln1.as_mut().map(|l| &mut l.bias)),
+    weight!("ln2Gain", One by Model, LayerNormAndFeedForward, "layernorm", |w| w.ln2.as_ref().map(|l| &l.gain), |w| w.ln2.as_mut().map(|l| &mut l.gain)),
+    weight!("ln2Bias", One by Model, LayerNormAndFeedForward, "layernorm", |w| w.ln2.as_ref().map(|l| &l.bias), |w| w.ln2.as_mut().map(|l| &mut l.bias)),
+    weight!("lnfGain", One by Model, LayerNorm, "layernorm", |w| w.lnf.as_ref().map(|l| &l.gain), |w| w.lnf.as_mut().map(|l| &mut l.gain)),
+    weight!("lnfBias", One by Model, LayerNorm, "layernorm", |w| w.lnf.as_ref().map(|l| &l.bias), |w| w.lnf.as_mut().map(|l| &mut l.bias)),
+    weight!("unembedding", Model by Vocab, Always, "unembedding", |w| Some(&w.unembedding), |w| Some(&mut w.unembedding)),
 ];
+
+/// Contract names of all weights, in the order the contract lists them (from `WEIGHTS`).
+pub const WEIGHT_NAMES: [&str; 17] = {
+    let mut names = [""; 17];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = WEIGHTS[i].name;
+        i += 1;
+    }
+    names
+};
+
+/// The registry's row for a weight name.
+pub fn def(name: &str) -> Option<&'static WeightDef> {
+    WEIGHTS.iter().find(|d| d.name == name)
+}
 
 /// Vectors are stored as 1×n matrices but written to JSON as flat arrays.
 pub fn is_vector(name: &str) -> bool {
-    name.starts_with('b') || name.starts_with("ln")
+    def(name).is_some_and(WeightDef::is_vector)
 }
 
 impl Weights {
     /// The weights present in this model, with their contract names, in contract order. (An
-    /// iterator over a fixed array, so walking the weights in a training step allocates nothing.)
+    /// iterator over the registry, so walking the weights in a training step allocates nothing.)
     pub fn params(&self) -> impl Iterator<Item = (&'static str, &Mat)> {
-        let f = self.ffn.as_ref();
-        let (l1, l2, lf) = (self.ln1.as_ref(), self.ln2.as_ref(), self.lnf.as_ref());
-        [
-            Some(("embedding", &self.embedding)),
-            Some(("position", &self.position)),
-            Some(("wq", &self.wq)),
-            Some(("wk", &self.wk)),
-            Some(("wv", &self.wv)),
-            Some(("wo", &self.wo)),
-            f.map(|f| ("w1", &f.w1)),
-            f.map(|f| ("b1", &f.b1)),
-            f.map(|f| ("w2", &f.w2)),
-            f.map(|f| ("b2", &f.b2)),
-            l1.map(|l| ("ln1Gain", &l.gain)),
-            l1.map(|l| ("ln1Bias", &l.bias)),
-            l2.map(|l| ("ln2Gain", &l.gain)),
-            l2.map(|l| ("ln2Bias", &l.bias)),
-            lf.map(|l| ("lnfGain", &l.gain)),
-            lf.map(|l| ("lnfBias", &l.bias)),
-            Some(("unembedding", &self.unembedding)),
-        ]
-        .into_iter()
-        .flatten()
+        WEIGHTS
+            .iter()
+            .filter_map(move |d| (d.get)(self).map(|m| (d.name, m)))
+    }
+
+    /// Each present weight of `self` with the same weight of `other` (same structure), mutably:
+    /// an update, a gradient step, a copy.
+    pub fn zip_mut(&mut self, other: &Weights, mut f: impl FnMut(&'static str, &mut Mat, &Mat)) {
+        for d in &WEIGHTS {
+            if let (Some(a), Some(b)) = ((d.get_mut)(self), (d.get)(other)) {
+                f(d.name, a, b);
+            }
+        }
     }
 
     /// Mutable twin of [`Weights::params`], same order.
@@ -149,17 +264,11 @@ impl Weights {
     }
 
     pub fn get(&self, name: &str) -> Option<&Mat> {
-        self.params()
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, m)| m)
+        def(name).and_then(|d| (d.get)(self))
     }
 
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Mat> {
-        self.params_mut()
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, m)| m)
+        def(name).and_then(|d| (d.get_mut)(self))
     }
 
     /// Same structure, every entry 0: the starting gradient and Adam's starting moments.
@@ -189,63 +298,21 @@ pub(crate) struct Spec {
     pub name: &'static str,
     pub rows: usize,
     pub cols: usize,
-    pub meaning: &'static str,
+    pub meaning: String,
 }
 
-/// The weights a configuration requires, with their shapes.
+/// The weights a configuration requires, with their shapes, in contract order.
 pub(crate) fn weight_specs(config: &Config, vocab_size: usize) -> Vec<Spec> {
-    let (c, f, v) = (config.d_model, config.d_ff, vocab_size);
-    let spec = |name, rows, cols, meaning| Spec {
-        name,
-        rows,
-        cols,
-        meaning,
-    };
-    let mut out = vec![
-        spec("embedding", v, c, "vocab size × dModel"),
-        spec("position", config.context, c, "context × dModel"),
-        spec("wq", c, c, "dModel × dModel"),
-        spec("wk", c, c, "dModel × dModel"),
-        spec("wv", c, c, "dModel × dModel"),
-        spec("wo", c, c, "dModel × dModel"),
-    ];
-    if f > 0 {
-        out.extend([
-            spec("w1", c, f, "dModel × dFf"),
-            spec("b1", 1, f, "dFf"),
-            spec("w2", f, c, "dFf × dModel"),
-            spec("b2", 1, c, "dModel"),
-        ]);
-    }
-    if config.layer_norm {
-        out.extend([
-            spec("ln1Gain", 1, c, "dModel"),
-            spec("ln1Bias", 1, c, "dModel"),
-        ]);
-        if f > 0 {
-            out.extend([
-                spec("ln2Gain", 1, c, "dModel"),
-                spec("ln2Bias", 1, c, "dModel"),
-            ]);
-        }
-        out.extend([
-            spec("lnfGain", 1, c, "dModel"),
-            spec("lnfBias", 1, c, "dModel"),
-        ]);
-    }
-    out.push(spec("unembedding", c, v, "dModel × vocab size"));
-    out
-}
-
-/// Why a known weight name is not allowed for this configuration.
-fn absent_reason(name: &str, config: &Config) -> String {
-    let ffn = matches!(name, "w1" | "b1" | "w2" | "b2");
-    let ln2 = name.starts_with("ln2");
-    if ffn || (ln2 && config.d_ff == 0 && config.layer_norm) {
-        "config.dFf is 0 (no feed-forward block)".to_string()
-    } else {
-        "config.layerNorm is false".to_string()
-    }
+    WEIGHTS
+        .iter()
+        .filter(|d| d.presence.holds(config))
+        .map(|d| Spec {
+            name: d.name,
+            rows: d.rows.size(config, vocab_size),
+            cols: d.cols.size(config, vocab_size),
+            meaning: d.shape_words(),
+        })
+        .collect()
 }
 
 impl Weights {
@@ -263,7 +330,10 @@ impl Weights {
             if obj.contains_key(name) && !specs.iter().any(|s| s.name == name) {
                 fail!(
                     "{path}.{name} is present but {}; remove it",
-                    absent_reason(name, config)
+                    WEIGHTS
+                        .iter()
+                        .find(|d| d.name == name)
+                        .map_or("", |d| d.presence.absent_reason(config))
                 );
             }
         }
@@ -274,70 +344,56 @@ impl Weights {
                 specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
             );
         }
-        let mut parsed: HashMap<&'static str, Mat> = HashMap::new();
+        let mut weights = Weights::zeros(config, vocab_size);
         for s in &specs {
             let field = format!("{path}.{}", s.name);
-            let expected = if is_vector(s.name) {
+            let vector = is_vector(s.name);
+            let expected = if vector {
                 format!("{} numbers ({})", s.cols, s.meaning)
             } else {
                 format!("a {}×{} matrix ({})", s.rows, s.cols, s.meaning)
             };
             let v = json::required(obj, s.name, &field, &expected)?;
-            let m = if is_vector(s.name) {
-                json::vector(v, &field, s.cols, s.meaning)?
+            let m = if vector {
+                json::vector(v, &field, s.cols, &s.meaning)?
             } else {
-                json::matrix(v, &field, s.rows, s.cols, s.meaning)?
+                json::matrix(v, &field, s.rows, s.cols, &s.meaning)?
             };
-            parsed.insert(s.name, m);
+            // `zeros` made every weight `weight_specs` lists, so this only fails on a bug.
+            let slot = weights
+                .get_mut(s.name)
+                .ok_or_else(|| ModelError::new(format!("internal error: {field} has no place")))?;
+            *slot = m;
         }
-        // Every name below was required by `weight_specs`, so `take` only fails on a bug.
-        let mut take = |name: &str| {
-            parsed
-                .remove(name)
-                .ok_or_else(|| ModelError::new(format!("internal error: {path}.{name} not parsed")))
+        Ok(weights)
+    }
+
+    /// Every weight `config` has, at its shape, filled with 0.
+    pub fn zeros(config: &Config, vocab_size: usize) -> Weights {
+        let (v, c, f) = (vocab_size, config.d_model, config.d_ff);
+        let ln = || LayerNormWeights {
+            gain: Mat::zeros(1, c),
+            bias: Mat::zeros(1, c),
         };
-        let ln = |take: &mut dyn FnMut(&str) -> Result<Mat, ModelError>, g: &str, b: &str| {
-            Ok::<_, ModelError>(LayerNormWeights {
-                gain: take(g)?,
-                bias: take(b)?,
-            })
-        };
-        let has_ffn = config.d_ff > 0;
         let has_ln = config.layer_norm;
-        Ok(Weights {
-            embedding: take("embedding")?,
-            position: take("position")?,
-            wq: take("wq")?,
-            wk: take("wk")?,
-            wv: take("wv")?,
-            wo: take("wo")?,
-            ffn: if has_ffn {
-                Some(FeedForwardWeights {
-                    w1: take("w1")?,
-                    b1: take("b1")?,
-                    w2: take("w2")?,
-                    b2: take("b2")?,
-                })
-            } else {
-                None
-            },
-            ln1: if has_ln {
-                Some(ln(&mut take, "ln1Gain", "ln1Bias")?)
-            } else {
-                None
-            },
-            ln2: if has_ln && has_ffn {
-                Some(ln(&mut take, "ln2Gain", "ln2Bias")?)
-            } else {
-                None
-            },
-            lnf: if has_ln {
-                Some(ln(&mut take, "lnfGain", "lnfBias")?)
-            } else {
-                None
-            },
-            unembedding: take("unembedding")?,
-        })
+        Weights {
+            embedding: Mat::zeros(v, c),
+            position: Mat::zeros(config.context, c),
+            wq: Mat::zeros(c, c),
+            wk: Mat::zeros(c, c),
+            wv: Mat::zeros(c, c),
+            wo: Mat::zeros(c, c),
+            ffn: (f > 0).then(|| FeedForwardWeights {
+                w1: Mat::zeros(c, f),
+                b1: Mat::zeros(1, f),
+                w2: Mat::zeros(f, c),
+                b2: Mat::zeros(1, c),
+            }),
+            ln1: has_ln.then(ln),
+            ln2: (has_ln && f > 0).then(ln),
+            lnf: has_ln.then(ln),
+            unembedding: Mat::zeros(c, v),
+        }
     }
 }
 
@@ -355,5 +411,40 @@ impl Serialize for WeightsJson<'_> {
             }
         }
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn config(d_ff: usize, layer_norm: bool) -> Config {
+        Config {
+            d_model: 3,
+            n_heads: 1,
+            d_ff,
+            layer_norm,
+            activation: crate::config::Activation::Relu,
+            context: 5,
+        }
+    }
+
+    #[test]
+    fn zeros_has_exactly_the_registry_s_weights_at_their_shapes() {
+        for (d_ff, ln) in [(0, false), (0, true), (4, false), (4, true)] {
+            let cfg = config(d_ff, ln);
+            let w = Weights::zeros(&cfg, 7);
+            let got: Vec<_> = w.params().map(|(n, m)| (n, m.shape())).collect();
+            let want: Vec<_> = weight_specs(&cfg, 7)
+                .iter()
+                .map(|s| (s.name, (s.rows, s.cols)))
+                .collect();
+            assert_eq!(got, want, "dFf {d_ff}, layer norm {ln}");
+            let mut w = w;
+            let names: Vec<_> = w.params_mut().map(|(n, _)| n).collect();
+            assert_eq!(names, want.iter().map(|(n, _)| *n).collect::<Vec<_>>());
+        }
     }
 }
