@@ -45,7 +45,7 @@ pub use model::{ActivationRef, Activations, Backward, MlpActivations, ACTIVATION
 pub use optimizer::{Optimizer, StepOptions, StepResult};
 pub use pyexport::Framework;
 pub use resize::Resize;
-pub use session::{Session, Training};
+pub use session::{train_steps, Session, Training, MAX_TRAIN_STEPS};
 pub use state::{
     check_token_name, Activation, Config, FeedForwardWeights, LayerNormWeights, Mat,
     OptimizerState, State, Weights, MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL, MAX_TOKEN_CHARS, MAX_VOCAB,
