@@ -26,6 +26,7 @@ mod layernorm;
 mod loss;
 mod matmul;
 mod model;
+mod names;
 mod optimizer;
 mod pyexport;
 mod resize;
@@ -42,14 +43,14 @@ pub use derivation::{Derivation, Factor, FiniteDifference, Idx, Kind, Ref, Term}
 pub use error::ModelError;
 pub use loss::LossReport;
 pub use model::{ActivationRef, Activations, Backward, MlpActivations, ACTIVATION_NAMES};
+pub use names::{check_token_name, token_name};
 pub use optimizer::{Optimizer, StepOptions, StepResult};
 pub use pyexport::Framework;
 pub use resize::Resize;
 pub use session::{train_steps, Session, Training, MAX_TRAIN_STEPS};
 pub use state::{
-    check_token_name, Activation, Config, FeedForwardWeights, LayerNormWeights, Mat,
-    OptimizerState, State, Weights, MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL, MAX_TOKEN_CHARS, MAX_VOCAB,
-    WEIGHT_NAMES,
+    Activation, Config, FeedForwardWeights, LayerNormWeights, Mat, OptimizerState, State, Weights,
+    MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL, MAX_TOKEN_CHARS, MAX_VOCAB, WEIGHT_NAMES,
 };
 
 /// Every intermediate of the forward pass (`forward(state)` in the contract).
