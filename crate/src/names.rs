@@ -13,7 +13,26 @@ use crate::json::{self, quote};
 use crate::state::{MAX_TOKEN_CHARS, MAX_VOCAB};
 use serde_json::Value;
 use std::collections::HashMap;
-use unicode_normalization::UnicodeNormalization;
+
+/// `name` in Unicode NFC. ASCII text is already in NFC. In wasm the browser's own tables do it
+/// (the same ones it uses to draw the text); natively the `unicode-normalization` crate does.
+pub(crate) fn nfc(name: &str) -> String {
+    if name.is_ascii() {
+        return name.to_string();
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::JsString::from(name)
+            .normalize("NFC")
+            .as_string()
+            .unwrap_or_else(|| name.to_string())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use unicode_normalization::UnicodeNormalization;
+        name.nfc().collect()
+    }
+}
 
 const ZWNJ: char = '\u{200C}';
 const ZWJ: char = '\u{200D}';
@@ -89,7 +108,7 @@ fn describe(c: char) -> &'static str {
 
 /// Checks one token name and returns it in NFC. `path` names the field in messages.
 pub fn token_name(name: &str, path: &str) -> Result<String, ModelError> {
-    let name: String = name.nfc().collect();
+    let name = nfc(name);
     let chars: Vec<char> = name.chars().collect();
     if !chars.iter().copied().any(shows) {
         fail!("{path} is empty; a token needs at least one visible character");
@@ -185,7 +204,7 @@ impl Vocab {
     /// `None` when it is not one of its tokens. Such a name is not checked by itself: whatever
     /// is wrong with it, "not in vocab" is the message (the vocabulary's names are checked).
     pub(crate) fn find(&self, name: &str) -> Option<&str> {
-        let name: String = name.nfc().collect();
+        let name = nfc(name);
         self.index.get(&key(&name)).map(|&i| self.names[i].as_str())
     }
 }

@@ -26,8 +26,9 @@ extern "C" {
     fn is_array(value: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
     fn object_keys(value: &JsValue) -> Result<JsValue, JsValue>;
+    // Keys are passed as JS strings: a `&str` would be decoded from wasm memory on every call.
     #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
-    fn get_key(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+    fn get_key(target: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
     fn get_index(target: &JsValue, index: u32) -> Result<JsValue, JsValue>;
     // Never throws and runs no user code (it reads an internal slot, not a property).
@@ -67,6 +68,17 @@ const MAX_WEIGHT_VALUES: usize = {
 /// Values read per call: the largest valid state (its weights and Adam's two moments, the
 /// vocabulary and the input) and a little room. Anything beyond cannot be valid.
 pub(crate) const MAX_VALUES: usize = 3 * MAX_WEIGHT_VALUES + MAX_VOCAB + MAX_CONTEXT + 1024;
+
+thread_local! {
+    static LENGTH: JsValue = JsValue::from_str("length");
+}
+
+fn length(value: &JsValue) -> Option<f64> {
+    LENGTH
+        .with(|key| get_key(value, key))
+        .ok()
+        .and_then(|n| n.as_f64())
+}
 
 enum Seg {
     Key(String),
@@ -150,7 +162,7 @@ impl Reader {
         read: impl FnOnce(&mut Self, &JsValue) -> Result<T, JsError>,
     ) -> Result<Option<T>, JsError> {
         self.path.push(Seg::Key(key.to_string()));
-        let out = match get_key(obj, key) {
+        let out = match get_key(obj, &JsValue::from_str(key)) {
             Err(_) => Err(self.unreadable()),
             // An absent key and `undefined` mean the same in JS: the parser's "missing" applies.
             Ok(v) if v.is_undefined() => Ok(None),
@@ -244,10 +256,7 @@ impl Reader {
     }
 
     fn list(&mut self, value: &JsValue, depth: u8, text: Text) -> Result<Value, JsError> {
-        let len = get_key(value, "length")
-            .ok()
-            .and_then(|n| n.as_f64())
-            .ok_or_else(|| self.unreadable())?;
+        let len = length(value).ok_or_else(|| self.unreadable())?;
         if !(0.0..=MAX_LIST as f64).contains(&len) {
             let root = self.path.len() == 1 && self.root.is_empty();
             return Err(match &self.path[..] {
@@ -275,10 +284,7 @@ impl Reader {
 
     fn object(&mut self, value: &JsValue, depth: u8, text: Text) -> Result<Value, JsError> {
         let keys = object_keys(value).map_err(|_| self.unreadable())?;
-        let count = get_key(&keys, "length")
-            .ok()
-            .and_then(|n| n.as_f64())
-            .ok_or_else(|| self.unreadable())?;
+        let count = length(&keys).ok_or_else(|| self.unreadable())?;
         if count > MAX_KEYS as f64 {
             return Err(self.refuse(format!(
                 "has {count} keys; no object here may have more than {MAX_KEYS}"
@@ -286,13 +292,13 @@ impl Reader {
         }
         let mut map = Map::new();
         for i in 0..count as u32 {
-            let key = get_index(&keys, i).map_err(|_| self.unreadable())?;
-            let Some(key) = key.dyn_ref::<JsString>() else {
+            let js_key = get_index(&keys, i).map_err(|_| self.unreadable())?;
+            let Some(key) = js_key.dyn_ref::<JsString>() else {
                 return Err(self.unreadable());
             };
             let key = self.text(key, Text::Key)?;
             self.path.push(Seg::Key(key.clone()));
-            let item = get_key(value, &key)
+            let item = get_key(value, &js_key)
                 .map_err(|_| self.unreadable())
                 .and_then(|v| self.any(&v, depth - 1, text));
             self.path.pop();
