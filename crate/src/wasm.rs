@@ -91,12 +91,13 @@ pub fn derivation(state_in: JsValue, cell: JsValue) -> Result<JsValue, JsError> 
 pub fn finite_difference(
     state_in: JsValue,
     cell: JsValue,
-    epsilon: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "number")] epsilon: JsValue,
 ) -> Result<JsValue, JsError> {
     let cell = self::cell(&cell)?;
-    let epsilon = match epsilon.is_null() || epsilon.is_undefined() {
-        true => None,
-        false => Some(convert::number(&epsilon, "epsilon")?),
+    let epsilon = if epsilon.is_null() || epsilon.is_undefined() {
+        None
+    } else {
+        Some(convert::number(&epsilon, "epsilon")?)
     };
     js(crate::finite_difference(&state(&state_in)?, &cell, epsilon))
 }
@@ -202,10 +203,10 @@ impl Model {
     #[wasm_bindgen(js_name = setWeight)]
     pub fn set_weight(
         &self,
-        name: JsValue,
-        row: JsValue,
-        col: JsValue,
-        value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] row: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] col: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] value: JsValue,
     ) -> Result<(), JsError> {
         let name = convert::name(&name, "the weight's name")?;
         let row = index(&row, "row")?;
@@ -252,7 +253,11 @@ impl Model {
     /// `train(options, steps)`: up to `steps` steps (at most `MAX_TRAIN_STEPS` per call);
     /// `{ losses: Float64Array, stopped: string | null }` where `stopped` says why training ended
     /// early (the state is then the last good one).
-    pub fn train(&self, options: JsValue, steps: JsValue) -> Result<JsValue, JsError> {
+    pub fn train(
+        &self,
+        options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] steps: JsValue,
+    ) -> Result<JsValue, JsError> {
         let options = self::options(&options)?;
         let steps = crate::train_steps(convert::number(&steps, "steps")?).map_err(error)?;
         let run = self.session()?.train(&options, steps);
@@ -267,7 +272,10 @@ impl Model {
     }
 
     /// `weight(name)`: one weight's values, row-major.
-    pub fn weight(&self, name: JsValue) -> Result<Float64Array, JsError> {
+    pub fn weight(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Float64Array, JsError> {
         let name = convert::name(&name, "the weight's name")?;
         self.session()?
             .state()
@@ -279,7 +287,10 @@ impl Model {
 
     /// `weightGradient(name)`: ∂L/∂(that weight), row-major.
     #[wasm_bindgen(js_name = weightGradient)]
-    pub fn weight_gradient(&self, name: JsValue) -> Result<Float64Array, JsError> {
+    pub fn weight_gradient(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Float64Array, JsError> {
         let name = convert::name(&name, "the weight's name")?;
         let mut session = self.session()?;
         let g = session.backward().map_err(error)?;
@@ -290,7 +301,10 @@ impl Model {
     }
 
     /// `activation(name)`: one activation, row-major (scores and attention: head after head).
-    pub fn activation(&self, name: JsValue) -> Result<Float64Array, JsError> {
+    pub fn activation(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Float64Array, JsError> {
         let name = convert::name(&name, "the activation's name")?;
         let mut session = self.session()?;
         let acts = session.forward().map_err(error)?;
@@ -299,7 +313,10 @@ impl Model {
 
     /// `activationGradient(name)`: ∂L/∂(that activation), laid out like `activation(name)`.
     #[wasm_bindgen(js_name = activationGradient)]
-    pub fn activation_gradient(&self, name: JsValue) -> Result<Float64Array, JsError> {
+    pub fn activation_gradient(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Float64Array, JsError> {
         let name = convert::name(&name, "the activation's name")?;
         let mut session = self.session()?;
         let g = session.backward().map_err(error)?;
