@@ -72,7 +72,7 @@ fn hides(c: char) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(20_000))]
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
 
     #[test]
     fn accepted_names_are_nfc_visible_and_stable(name in tricky_name()) {
