@@ -82,9 +82,12 @@ fn shows(c: char) -> bool {
     !(c.is_whitespace() || c.is_control() || is_format(c) || is_blank(c) || is_selector(c))
 }
 
-/// Whether a character is shown in a message as a code (`U+200B`) rather than as itself.
+/// Whether a character is shown in a message as a code (`\u{200B}`) rather than as itself. The
+/// joiners, selectors and tags of emoji stay as they are: they cannot reorder or break a message,
+/// and escaping them would spell 👩‍💻 as `👩\u{200D}💻`.
 pub(crate) fn is_hidden(c: char) -> bool {
-    (c.is_whitespace() && c != ' ') || c.is_control() || is_format(c) || is_blank(c)
+    let emoji = c == ZWJ || c == ZWNJ || is_selector(c) || is_tag(c);
+    !emoji && ((c.is_whitespace() && c != ' ') || c.is_control() || is_format(c) || is_blank(c))
 }
 
 /// A plain name for the invisible characters readers are most likely to meet.
@@ -280,6 +283,12 @@ mod tests {
                 "{empty:?}"
             );
         }
+    }
+
+    #[test]
+    fn messages_write_hidden_characters_as_codes() {
+        assert_eq!(quote("a\u{202E}b\n"), "\"a\\u{202E}b\\u{000A}\"");
+        assert_eq!(quote("👩\u{200D}💻 x"), "\"👩\u{200D}💻 x\"");
     }
 
     #[test]
