@@ -51,6 +51,9 @@ stage "build wasm package" node .ci/build.mjs
 # (tsconfig.json), with the built wasm package's .d.ts.
 stage "lint and type-check JavaScript" npm run --silent lint
 stage "build settings and notation tests" node --test tests/build_config.test.mjs tests/notation.test.mjs
+# 50,000 calls of every export and Model method with adversarial JS values (deep, shared, cyclic,
+# Proxies, lone surrogates, …): none may trap the module. FUZZ_SEED=n replays a printed seed.
+stage "wasm API fuzz (node)" node --test tests/fuzz_wasm.test.mjs
 # The exported JAX files under real JAX (.venv, from setup.sh); PyTorch: npm run test:pytorch.
 stage "Python export under JAX" node --test tests/pyexport.test.mjs
 stage "browser tests (wasm-pack test)" node .ci/browser-test.mjs

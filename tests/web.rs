@@ -173,10 +173,12 @@ fn derivation_and_finite_difference_match_the_core() {
     let want = core_json(core::derivation(&example_state(), &core_cell).unwrap());
     assert_same(&got, &want, "derivation");
 
-    let got = from_js(wasm::finite_difference(js(&example()), js(&cell), None).unwrap());
+    let got =
+        from_js(wasm::finite_difference(js(&example()), js(&cell), JsValue::UNDEFINED).unwrap());
     let want = core_json(core::finite_difference(&example_state(), &core_cell, None).unwrap());
     assert_same(&got, &want, "finiteDifference");
-    let got = from_js(wasm::finite_difference(js(&example()), js(&cell), Some(1e-4)).unwrap());
+    let got =
+        from_js(wasm::finite_difference(js(&example()), js(&cell), JsValue::from(1e-4)).unwrap());
     let want =
         core_json(core::finite_difference(&example_state(), &core_cell, Some(1e-4)).unwrap());
     assert_same(&got, &want, "finiteDifference(epsilon 1e-4)");
@@ -249,7 +251,12 @@ fn bad_options_cells_and_changes_are_named() {
     let cell = json!({ "group": "gradients", "name": "wq", "index": [0, 0] });
     assert!(thrown(wasm::derivation(js(&state), js(&cell))).contains("cell.group"));
     let cell = json!({ "group": "weights", "name": "wq", "index": [5, 0] });
-    assert!(thrown(wasm::finite_difference(js(&state), js(&cell), None)).contains("wq"));
+    assert!(thrown(wasm::finite_difference(
+        js(&state),
+        js(&cell),
+        JsValue::UNDEFINED
+    ))
+    .contains("wq"));
 
     let change = json!({ "config": { "dModel": 3, "nHeads": 2, "dFf": 4, "layerNorm": false,
                                      "activation": "relu", "context": 4 } });
@@ -274,7 +281,7 @@ fn float64(array: js_sys::Float64Array) -> Vec<f64> {
 
 #[wasm_bindgen_test]
 fn the_model_handle_gives_the_contract_functions_numbers() {
-    let mut model = wasm::Model::new(js(&example())).unwrap();
+    let model = wasm::Model::new(js(&example())).unwrap();
     assert_same(
         &from_js(model.forward().unwrap()),
         &core_json(core::forward(&example_state()).unwrap()),
@@ -287,18 +294,20 @@ fn the_model_handle_gives_the_contract_functions_numbers() {
     );
     // Typed arrays are row-major.
     assert_eq!(
-        float64(model.weight("wo").unwrap()),
+        float64(model.weight("wo".into()).unwrap()),
         vec![1.0, -0.5, 0.3, 0.7]
     );
     assert_eq!(
-        float64(model.activation("x").unwrap()),
+        float64(model.activation("x".into()).unwrap()),
         vec![1.1, 0.0, 0.0, 1.1]
     );
-    let dlogits = float64(model.activation_gradient("logits").unwrap());
+    let dlogits = float64(model.activation_gradient("logits".into()).unwrap());
     assert_eq!(dlogits[2..], [0.0, 0.0]);
 
     // An edit in place gives exactly what the contract's backward gives for the edited state.
-    model.set_weight("wo", 0, 1, -0.25).unwrap();
+    model
+        .set_weight("wo".into(), 0.into(), 1.into(), JsValue::from(-0.25))
+        .unwrap();
     let mut edited = example();
     edited["weights"]["wo"][0][1] = json!(-0.25);
     let want = core_json(core::backward(&State::from_json(&edited).unwrap()).unwrap());
@@ -313,7 +322,7 @@ fn the_model_handle_gives_the_contract_functions_numbers() {
         "Model.getState",
     );
     assert_eq!(
-        float64(model.weight_gradient("wo").unwrap())[1],
+        float64(model.weight_gradient("wo".into()).unwrap())[1],
         want["weights"]["wo"][0][1].as_f64().unwrap()
     );
 
@@ -335,16 +344,16 @@ fn the_model_handle_gives_the_contract_functions_numbers() {
 
 #[wasm_bindgen_test]
 fn the_model_handle_refuses_bad_edits_and_stops_diverging_training() {
-    let mut model = wasm::Model::new(js(&example())).unwrap();
+    let model = wasm::Model::new(js(&example())).unwrap();
     let message = thrown(
         model
-            .set_weight("wo", 5, 0, 1.0)
+            .set_weight("wo".into(), 5.into(), 0.into(), 1.0.into())
             .map(|_| JsValue::UNDEFINED),
     );
     assert!(message.contains("weights.wo[5][0] is outside"), "{message}");
     let message = thrown(
         model
-            .set_weight("wo", 0, 0, f64::NAN)
+            .set_weight("wo".into(), 0.into(), 0.into(), f64::NAN.into())
             .map(|_| JsValue::UNDEFINED),
     );
     assert!(message.contains("finite"), "{message}");
@@ -352,7 +361,7 @@ fn the_model_handle_refuses_bad_edits_and_stops_diverging_training() {
     assert_same(&before, &example(), "state after refused edits");
 
     let run = model
-        .train(js(&json!({ "learningRate": 1e308 })), 5)
+        .train(js(&json!({ "learningRate": 1e308 })), 5.into())
         .unwrap();
     let stopped = Reflect::get(&run, &"stopped".into())
         .unwrap()
@@ -370,7 +379,7 @@ fn the_model_handle_refuses_bad_edits_and_stops_diverging_training() {
     );
 
     let run = model
-        .train(js(&json!({ "learningRate": 0.1 })), 20)
+        .train(js(&json!({ "learningRate": 0.1 })), 20.into())
         .unwrap();
     let losses: js_sys::Float64Array = Reflect::get(&run, &"losses".into())
         .unwrap()
@@ -468,7 +477,7 @@ fn the_bad_input_catalogue_is_refused_with_a_message_through_the_api() {
             "the forward pass overflowed",
         ),
     ];
-    let mut model = wasm::Model::new(js(&example())).unwrap();
+    let model = wasm::Model::new(js(&example())).unwrap();
     for (what, edit, want) in &cases {
         let mut state = example();
         edit(&mut state);
@@ -502,7 +511,7 @@ fn the_bad_input_catalogue_is_refused_with_a_message_through_the_api() {
     ] {
         let message = thrown(
             model
-                .set_weight("wo", 0, 1, value)
+                .set_weight("wo".into(), 0.into(), 1.into(), value.into())
                 .map(|_| JsValue::UNDEFINED),
         );
         assert!(message.contains("finite"), "{value}: {message}");
@@ -523,7 +532,7 @@ fn the_bad_input_catalogue_is_refused_with_a_message_through_the_api() {
     // Learning rate 1000 diverges: train stops with a message at the last finite state.
     model.set_state(js(&example())).unwrap();
     let run = model
-        .train(js(&json!({ "learningRate": 1000 })), 50)
+        .train(js(&json!({ "learningRate": 1000 })), 50.into())
         .unwrap();
     let stopped = Reflect::get(&run, &"stopped".into())
         .unwrap()

@@ -25,14 +25,24 @@ pub(crate) fn kind(value: &Value) -> &'static str {
 }
 
 /// Quotes user text for a message, shortened so a huge string cannot flood the page.
+/// Characters that do not show (a zero-width space, a text-direction override, a line break) are
+/// written as `\u{200B}`, so that a message cannot hide, reorder or break its own text.
 pub(crate) fn quote(text: &str) -> String {
     const SHOWN: usize = 24;
-    if text.chars().count() <= SHOWN {
-        format!("\"{text}\"")
-    } else {
-        let head: String = text.chars().take(SHOWN).collect();
-        format!("\"{head}…\"")
+    let mut out = String::from("\"");
+    for (i, c) in text.chars().enumerate() {
+        if i == SHOWN {
+            out.push('…');
+            break;
+        }
+        if crate::names::is_hidden(c) {
+            out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
     }
+    out.push('"');
+    out
 }
 
 pub(crate) fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Object, ModelError> {

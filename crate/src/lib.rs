@@ -30,6 +30,7 @@ mod loss;
 mod mat;
 mod matmul;
 mod model;
+mod names;
 mod optimizer;
 mod pyexport;
 mod residual;
@@ -53,12 +54,13 @@ pub use explain::{Factor, Idx, Kind, Ref, Term};
 pub use loss::LossReport;
 pub use mat::Mat;
 pub use model::Backward;
+pub use names::{check_token_name, token_name};
 pub use optimizer::{Optimizer, StepOptions, StepResult};
 pub use pyexport::Framework;
 pub use resize::Resize;
 pub use schema::{Entry as SchemaEntry, Schema};
-pub use session::{Session, Training};
-pub use state::{check_token_name, OptimizerState, State, MAX_TOKEN_CHARS, MAX_VOCAB};
+pub use session::{train_steps, Session, Training, MAX_TRAIN_STEPS};
+pub use state::{OptimizerState, State, MAX_TOKEN_CHARS, MAX_VOCAB};
 pub use weights::{FeedForwardWeights, LayerNormWeights, Weights, WEIGHT_NAMES};
 
 /// Every weight and activation this state's model has, with shapes and owners (the registry

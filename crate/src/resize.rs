@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::error::ModelError;
 use crate::json;
 use crate::mat::Mat;
+use crate::names::Vocab;
 use crate::state::State;
 use crate::weights::{FeedForwardWeights, LayerNormWeights, Weights};
 use serde_json::Value;
@@ -24,13 +25,8 @@ impl Resize {
         let obj = json::object(value, "the change")?;
         let vocab = match obj.get("vocab") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(
-                json::array(v, "vocab")?
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| json::string(t, &format!("vocab[{i}]")).map(str::to_string))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
+            // Checked here, before any matrix is sized by it.
+            Some(v) => Some(Vocab::parse(v)?.names),
         };
         let config = match obj.get("config") {
             None | Some(Value::Null) => None,

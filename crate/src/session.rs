@@ -33,6 +33,25 @@ pub struct Session {
     spare_moments: Option<OptimizerState>,
 }
 
+/// The most steps one `train` call takes. Training blocks the thread it runs on (the page's
+/// worker), so the page trains in chunks and repaints between them; a larger count is refused
+/// rather than left to run for minutes. At the article's size this is about half a second.
+pub const MAX_TRAIN_STEPS: usize = 10_000;
+
+/// A step count from outside (a JS number): a whole number from 0 to [`MAX_TRAIN_STEPS`].
+pub fn train_steps(value: f64) -> Result<usize, ModelError> {
+    if value.fract() != 0.0 || value < 0.0 {
+        fail!("steps must be a whole number from 0 to {MAX_TRAIN_STEPS}, found {value}");
+    }
+    if value > MAX_TRAIN_STEPS as f64 {
+        fail!(
+            "steps is {value}; one call trains at most {MAX_TRAIN_STEPS} steps (call train again \
+             to go on)"
+        );
+    }
+    Ok(value as usize)
+}
+
 /// What a run of training steps did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Training {
@@ -197,7 +216,8 @@ impl Session {
 
     /// Up to `steps` steps, stopping at the first error (the state stays at the last good step).
     pub fn train(&mut self, options: &StepOptions, steps: usize) -> Training {
-        let mut losses = Vec::with_capacity(steps);
+        // The count is the caller's: reserving it all could overflow or exhaust memory.
+        let mut losses = Vec::with_capacity(steps.min(MAX_TRAIN_STEPS));
         for _ in 0..steps {
             match self.step(options) {
                 Ok((_, after)) => losses.push(after),

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::error::{fail, ModelError};
 use crate::json;
+use crate::names::Vocab;
 use crate::weights::{weight_specs, Weights, WeightsJson};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde::{Deserialize, Deserializer};
@@ -36,7 +37,7 @@ impl State {
     /// `State` that exists is always one the model can run.
     pub fn from_json(value: &Value) -> Result<State, ModelError> {
         let obj = json::object(value, "the state")?;
-        let vocab = parse_vocab(json::required(
+        let vocab = Vocab::parse(json::required(
             obj,
             "vocab",
             "vocab",
@@ -46,13 +47,13 @@ impl State {
             None | Some(Value::Null) => None,
             Some(v) => {
                 let name = json::string(v, "eos")?;
-                if !vocab.iter().any(|t| t == name) {
-                    fail!(
+                match vocab.find(name) {
+                    Some(known) => Some(known.to_string()),
+                    None => fail!(
                         "eos is {}, which is not in vocab; the end-of-sequence token must be a vocabulary token (or null)",
                         json::quote(name)
-                    );
+                    ),
                 }
-                Some(name.to_string())
             }
         };
         let config = Config::from_json(json::required(obj, "config", "config", "an object")?)?;
@@ -67,14 +68,14 @@ impl State {
             )?,
             "weights",
             &config,
-            vocab.len(),
+            vocab.names.len(),
         )?;
         let optimizer = match obj.get("optimizer") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(parse_optimizer(v, &config, &weights, vocab.len())?),
+            Some(v) => Some(parse_optimizer(v, &config, &weights, vocab.names.len())?),
         };
         Ok(State {
-            vocab,
+            vocab: vocab.names,
             eos,
             tokens,
             config,
@@ -170,48 +171,7 @@ impl State {
     }
 }
 
-fn parse_vocab(value: &Value) -> Result<Vec<String>, ModelError> {
-    let items = json::array(value, "vocab")?;
-    if items.is_empty() || items.len() > MAX_VOCAB {
-        fail!(
-            "vocab has {} tokens; it must have 1 to {MAX_VOCAB}",
-            items.len()
-        );
-    }
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let path = format!("vocab[{i}]");
-        let name = json::string(item, &path)?;
-        check_token_name(name, &path)?;
-        if let Some(first) = seen.insert(name, i) {
-            fail!(
-                "{path} is {}, the same as vocab[{first}]; vocabulary tokens must be distinct",
-                json::quote(name)
-            );
-        }
-        out.push(name.to_string());
-    }
-    Ok(out)
-}
-
-/// The rules for one token name, shared by the parser and the page's rename box.
-pub fn check_token_name(name: &str, path: &str) -> Result<(), ModelError> {
-    if name.trim().is_empty() {
-        fail!("{path} is empty; a token needs at least one visible character");
-    }
-    let chars = name.chars().count();
-    if chars > MAX_TOKEN_CHARS {
-        fail!("{path} has {chars} characters; a token may have at most {MAX_TOKEN_CHARS}");
-    }
-    Ok(())
-}
-
-fn parse_tokens(
-    value: &Value,
-    vocab: &[String],
-    context: usize,
-) -> Result<Vec<String>, ModelError> {
+fn parse_tokens(value: &Value, vocab: &Vocab, context: usize) -> Result<Vec<String>, ModelError> {
     let items = json::array(value, "tokens")?;
     if items.is_empty() {
         fail!("tokens is empty; the input needs at least one token");
@@ -226,10 +186,11 @@ fn parse_tokens(
     for (i, item) in items.iter().enumerate() {
         let path = format!("tokens[{i}]");
         let name = json::string(item, &path)?;
-        if !vocab.iter().any(|t| t == name) {
-            fail!("{path} is {}, which is not in vocab", json::quote(name));
+        // Stored as the vocabulary spells it, so later lookups can compare names as they are.
+        match vocab.find(name) {
+            Some(known) => out.push(known.to_string()),
+            None => fail!("{path} is {}, which is not in vocab", json::quote(name)),
         }
-        out.push(name.to_string());
     }
     Ok(out)
 }

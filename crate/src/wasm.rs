@@ -1,11 +1,19 @@
 //! The WebAssembly API: a thin facade over the core, compiled only for wasm32.
 //!
-//! Every export takes plain JS objects, turns them into `serde_json::Value`, lets the core's own
-//! parser validate them, calls the core, and returns plain JS objects (maps become objects,
-//! `None` becomes `null`). A `ModelError` becomes a thrown JS `Error` with the core's message.
+//! Every export reads its JS arguments with `convert` (bounded: no input can exhaust the stack or
+//! the memory, or run for long, before the core's parser sees it), lets the core's own parser
+//! validate them, calls the core, and returns plain JS objects (maps become objects, `None`
+//! becomes `null`). A `ModelError` becomes a thrown JS `Error` with the core's message.
+//!
+//! Arguments are taken as `JsValue` even where a number or a string is meant: wasm-bindgen's own
+//! conversions coerce (`"2"` becomes 2, 2^32 becomes 0, an object's `valueOf` runs) and copy a
+//! string of any length into wasm memory before the core could refuse it.
+
+mod convert;
+
+use std::cell::{RefCell, RefMut};
 
 use serde::Serialize;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::{ActivationRef, Cell, Framework, Mat, ModelError, Resize, Session, State, StepOptions};
@@ -17,13 +25,16 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-fn json(value: JsValue, what: &str) -> Result<Value, JsError> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| JsError::new(&format!("{what}: not a plain JSON value ({e})")))
+fn state(value: &JsValue) -> Result<State, JsError> {
+    State::from_json(&convert::state(value)?).map_err(error)
 }
 
-fn state(value: JsValue) -> Result<State, JsError> {
-    State::from_json(&json(value, "state")?).map_err(error)
+fn options(value: &JsValue) -> Result<StepOptions, JsError> {
+    StepOptions::from_json(&convert::options(value)?).map_err(error)
+}
+
+fn cell(value: &JsValue) -> Result<Cell, JsError> {
+    Cell::from_json(&convert::cell(value)?).map_err(error)
 }
 
 fn error(e: ModelError) -> JsError {
@@ -46,33 +57,33 @@ pub fn article_example() -> Result<JsValue, JsError> {
 /// `forward(state)`: every intermediate of the forward pass.
 #[wasm_bindgen(js_name = forward)]
 pub fn forward(state_in: JsValue) -> Result<JsValue, JsError> {
-    js(crate::forward(&state(state_in)?))
+    js(crate::forward(&state(&state_in)?))
 }
 
 /// `loss(state)`: targets, per-position terms and the mean loss.
 #[wasm_bindgen(js_name = loss)]
 pub fn loss(state_in: JsValue) -> Result<JsValue, JsError> {
-    js(crate::loss(&state(state_in)?))
+    js(crate::loss(&state(&state_in)?))
 }
 
 /// `backward(state)`: the gradient of the loss for every weight and activation.
 #[wasm_bindgen(js_name = backward)]
 pub fn backward(state_in: JsValue) -> Result<JsValue, JsError> {
-    js(crate::backward(&state(state_in)?))
+    js(crate::backward(&state(&state_in)?))
 }
 
 /// `step(state, options)`: one SGD or Adam update, with the loss before and after.
 #[wasm_bindgen(js_name = step)]
 pub fn step(state_in: JsValue, options: JsValue) -> Result<JsValue, JsError> {
-    let options = StepOptions::from_json(&json(options, "options")?).map_err(error)?;
-    js(crate::step(&state(state_in)?, &options))
+    let options = self::options(&options)?;
+    js(crate::step(&state(&state_in)?, &options))
 }
 
 /// `derivation(state, cell)`: the chain-rule sum behind one gradient entry.
 #[wasm_bindgen(js_name = derivation)]
 pub fn derivation(state_in: JsValue, cell: JsValue) -> Result<JsValue, JsError> {
-    let cell = Cell::from_json(&json(cell, "cell")?).map_err(error)?;
-    js(crate::derivation(&state(state_in)?, &cell))
+    let cell = self::cell(&cell)?;
+    js(crate::derivation(&state(&state_in)?, &cell))
 }
 
 /// `finiteDifference(state, cell, epsilon?)`: a numerical check of one gradient entry.
@@ -80,22 +91,27 @@ pub fn derivation(state_in: JsValue, cell: JsValue) -> Result<JsValue, JsError> 
 pub fn finite_difference(
     state_in: JsValue,
     cell: JsValue,
-    epsilon: Option<f64>,
+    #[wasm_bindgen(unchecked_optional_param_type = "number")] epsilon: JsValue,
 ) -> Result<JsValue, JsError> {
-    let cell = Cell::from_json(&json(cell, "cell")?).map_err(error)?;
-    js(crate::finite_difference(&state(state_in)?, &cell, epsilon))
+    let cell = self::cell(&cell)?;
+    let epsilon = if epsilon.is_null() || epsilon.is_undefined() {
+        None
+    } else {
+        Some(convert::number(&epsilon, "epsilon")?)
+    };
+    js(crate::finite_difference(&state(&state_in)?, &cell, epsilon))
 }
 
 /// `resize(state, change)`: the state with a new vocabulary and/or configuration.
 #[wasm_bindgen(js_name = resize)]
 pub fn resize(state_in: JsValue, change: JsValue) -> Result<JsValue, JsError> {
-    let change = Resize::from_json(&json(change, "change")?).map_err(error)?;
-    js(crate::resize(&state(state_in)?, &change))
+    let change = Resize::from_json(&convert::change(&change)?).map_err(error)?;
+    js(crate::resize(&state(&state_in)?, &change))
 }
 
 fn export(state_in: JsValue, options: JsValue, framework: Framework) -> Result<String, JsError> {
-    let options = StepOptions::from_json(&json(options, "options")?).map_err(error)?;
-    crate::export_python(&state(state_in)?, &options, framework).map_err(error)
+    let options = self::options(&options)?;
+    crate::export_python(&state(&state_in)?, &options, framework).map_err(error)
 }
 
 /// `exportJax(state, options)`: a Python file that redoes this state's step in JAX and checks
@@ -114,17 +130,21 @@ pub fn export_pytorch(state_in: JsValue, options: JsValue) -> Result<String, JsE
 /// `validate(state)`: the state as the core reads it (defaults filled in); throws like the others.
 #[wasm_bindgen(js_name = validate)]
 pub fn validate(state_in: JsValue) -> Result<JsValue, JsError> {
-    js(Ok(state(state_in)?))
+    js(Ok(state(&state_in)?))
 }
 
 /// `new Model(state)`: a model kept in wasm memory between calls, for pages that edit and train.
 /// An edit changes one number in place instead of re-sending the whole state, and training runs
 /// many steps per call reusing every buffer. Its results are the contract functions' numbers.
+///
+/// Every method takes `&self` and borrows the session only after its arguments are read: reading
+/// them can run the caller's code (a getter, a Proxy), which may call this same model again, and
+/// a `&mut self` method would then be refused by wasm-bindgen in a way that leaves the model
+/// unusable. Here the nested call simply works, or is told the model is busy.
 #[wasm_bindgen]
 pub struct Model {
-    session: Session,
+    session: RefCell<Session>,
 }
-
 /// A matrix as a flat row-major `Float64Array` (nalgebra stores columns).
 fn flat(m: &Mat) -> Float64Array {
     Float64Array::from(m.transpose().as_slice())
@@ -148,79 +168,99 @@ fn activation_flat(a: Option<ActivationRef<'_>>, name: &str) -> Result<Float64Ar
     }
 }
 
+impl Model {
+    fn session(&self) -> Result<RefMut<'_, Session>, JsError> {
+        self.session.try_borrow_mut().map_err(|_| {
+            JsError::new("the model is busy with another call on it (made from inside this one)")
+        })
+    }
+}
+
 #[wasm_bindgen]
 impl Model {
     #[wasm_bindgen(constructor)]
     pub fn new(state_in: JsValue) -> Result<Model, JsError> {
+        let session = Session::new(state(&state_in)?).map_err(error)?;
         Ok(Model {
-            session: Session::new(state(state_in)?).map_err(error)?,
+            session: RefCell::new(session),
         })
     }
 
     /// `setState(state)`: replaces the whole state (validated like every other call).
     #[wasm_bindgen(js_name = setState)]
-    pub fn set_state(&mut self, state_in: JsValue) -> Result<(), JsError> {
-        self.session.set_state(state(state_in)?).map_err(error)
+    pub fn set_state(&self, state_in: JsValue) -> Result<(), JsError> {
+        let next = state(&state_in)?;
+        self.session()?.set_state(next).map_err(error)
     }
 
     /// `getState()`: the current state in the contract's schema.
     #[wasm_bindgen(js_name = getState)]
     pub fn get_state(&self) -> Result<JsValue, JsError> {
-        js(Ok(self.session.state()))
+        js(Ok(self.session()?.state()))
     }
 
     /// `setWeight(name, row, col, value)`; vectors use row 0.
     #[wasm_bindgen(js_name = setWeight)]
     pub fn set_weight(
-        &mut self,
-        name: &str,
-        row: usize,
-        col: usize,
-        value: f64,
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] row: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] col: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] value: JsValue,
     ) -> Result<(), JsError> {
-        self.session
-            .set_weight_at(name, row, col, value)
+        let name = convert::name(&name, "the weight's name")?;
+        let row = index(&row, "row")?;
+        let col = index(&col, "col")?;
+        let value = convert::number(&value, "the value")?;
+        self.session()?
+            .set_weight_at(&name, row, col, value)
             .map_err(error)
     }
 
-    pub fn forward(&mut self) -> Result<JsValue, JsError> {
-        js(self.session.forward())
+    pub fn forward(&self) -> Result<JsValue, JsError> {
+        js(self.session()?.forward())
     }
 
-    pub fn loss(&mut self) -> Result<JsValue, JsError> {
-        js(self.session.loss())
+    pub fn loss(&self) -> Result<JsValue, JsError> {
+        js(self.session()?.loss())
     }
 
-    pub fn backward(&mut self) -> Result<JsValue, JsError> {
-        js(self.session.backward())
+    pub fn backward(&self) -> Result<JsValue, JsError> {
+        js(self.session()?.backward())
     }
 
     /// `run()`: brings forward, loss and backward up to date (only what an edit made stale) and
     /// returns L. The cheapest way to time or pre-compute a model without copying results out.
-    pub fn run(&mut self) -> Result<f64, JsError> {
-        Ok(self.session.backward().map_err(error)?.loss)
+    pub fn run(&self) -> Result<f64, JsError> {
+        Ok(self.session()?.backward().map_err(error)?.loss)
     }
 
     /// `lossValue()`: just L, as a number.
     #[wasm_bindgen(js_name = lossValue)]
-    pub fn loss_value(&mut self) -> Result<f64, JsError> {
-        self.session.loss_value().map_err(error)
+    pub fn loss_value(&self) -> Result<f64, JsError> {
+        self.session()?.loss_value().map_err(error)
     }
 
     /// `step(options)` in place: `{ lossBefore, lossAfter }`. On an error the state is unchanged.
-    pub fn step(&mut self, options: JsValue) -> Result<JsValue, JsError> {
-        let options = StepOptions::from_json(&json(options, "options")?).map_err(error)?;
-        let (before, after) = self.session.step(&options).map_err(error)?;
+    pub fn step(&self, options: JsValue) -> Result<JsValue, JsError> {
+        let options = self::options(&options)?;
+        let (before, after) = self.session()?.step(&options).map_err(error)?;
         js(Ok(
             serde_json::json!({ "lossBefore": before, "lossAfter": after }),
         ))
     }
 
-    /// `train(options, steps)`: up to `steps` steps; `{ losses: Float64Array, stopped: string | null }`
-    /// where `stopped` says why training ended early (the state is then the last good one).
-    pub fn train(&mut self, options: JsValue, steps: usize) -> Result<JsValue, JsError> {
-        let options = StepOptions::from_json(&json(options, "options")?).map_err(error)?;
-        let run = self.session.train(&options, steps);
+    /// `train(options, steps)`: up to `steps` steps (at most `MAX_TRAIN_STEPS` per call);
+    /// `{ losses: Float64Array, stopped: string | null }` where `stopped` says why training ended
+    /// early (the state is then the last good one).
+    pub fn train(
+        &self,
+        options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] steps: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let options = self::options(&options)?;
+        let steps = crate::train_steps(convert::number(&steps, "steps")?).map_err(error)?;
+        let run = self.session()?.train(&options, steps);
         let out = js_sys::Object::new();
         let stopped = run
             .stopped
@@ -232,35 +272,66 @@ impl Model {
     }
 
     /// `weight(name)`: one weight's values, row-major.
-    pub fn weight(&self, name: &str) -> Result<Float64Array, JsError> {
-        self.session
+    pub fn weight(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Float64Array, JsError> {
+        let name = convert::name(&name, "the weight's name")?;
+        self.session()?
             .state()
             .weights
-            .get(name)
+            .get(&name)
             .map(flat)
             .ok_or_else(|| JsError::new(&format!("weights.{name} does not exist in this model")))
     }
 
     /// `weightGradient(name)`: ∂L/∂(that weight), row-major.
     #[wasm_bindgen(js_name = weightGradient)]
-    pub fn weight_gradient(&mut self, name: &str) -> Result<Float64Array, JsError> {
-        let g = self.session.backward().map_err(error)?;
+    pub fn weight_gradient(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Float64Array, JsError> {
+        let name = convert::name(&name, "the weight's name")?;
+        let mut session = self.session()?;
+        let g = session.backward().map_err(error)?;
         g.weights
-            .get(name)
+            .get(&name)
             .map(flat)
             .ok_or_else(|| JsError::new(&format!("weights.{name} does not exist in this model")))
     }
 
     /// `activation(name)`: one activation, row-major (scores and attention: head after head).
-    pub fn activation(&mut self, name: &str) -> Result<Float64Array, JsError> {
-        let acts = self.session.forward().map_err(error)?;
-        activation_flat(acts.get(name), name)
+    pub fn activation(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Float64Array, JsError> {
+        let name = convert::name(&name, "the activation's name")?;
+        let mut session = self.session()?;
+        let acts = session.forward().map_err(error)?;
+        activation_flat(acts.get(&name), &name)
     }
 
     /// `activationGradient(name)`: ∂L/∂(that activation), laid out like `activation(name)`.
     #[wasm_bindgen(js_name = activationGradient)]
-    pub fn activation_gradient(&mut self, name: &str) -> Result<Float64Array, JsError> {
-        let g = self.session.backward().map_err(error)?;
-        activation_flat(g.activations.get(name), name)
+    pub fn activation_gradient(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Float64Array, JsError> {
+        let name = convert::name(&name, "the activation's name")?;
+        let mut session = self.session()?;
+        let g = session.backward().map_err(error)?;
+        activation_flat(g.activations.get(&name), &name)
     }
+}
+
+/// A row or column argument: a whole number that fits the core's indices (range is checked there).
+fn index(value: &JsValue, what: &'static str) -> Result<usize, JsError> {
+    let x = convert::number(value, what)?;
+    if x.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&x) {
+        return Err(JsError::new(&format!(
+            "{what} must be a whole number from 0 to {}, found {x}",
+            u32::MAX
+        )));
+    }
+    Ok(x as usize)
 }

@@ -99,10 +99,13 @@ const HELPERS = `
       const m = new core.Model(state);
       m.train({ optimizer: 'sgd', learningRate: 1e-4 }, 10);
       const t0 = performance.now();
-      const r = m.train({ optimizer: 'sgd', learningRate: 1e-4 }, steps);
+      // One train call takes at most 10,000 steps (the core's cap), so longer runs are chunked.
+      for (let left = steps; left > 0; left -= 10000) {
+        const r = m.train({ optimizer: 'sgd', learningRate: 1e-4 }, Math.min(left, 10000));
+        if (r.stopped) { m.free(); throw new Error(r.stopped); }
+      }
       const ms = performance.now() - t0;
       m.free();
-      if (r.stopped) throw new Error(r.stopped);
       return (steps / ms) * 1000;
     }
     function timeContract(state, minMs = 300) {
