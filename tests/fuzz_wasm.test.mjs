@@ -220,7 +220,7 @@ function reentrant() {
           () => { m.freedInside = true; m.free(); },
         ])();
       } catch (e) {
-        if (!(e instanceof Error)) throw new Error(`reentrant call threw a non-Error: ${String(e)}`);
+        if (!(e instanceof Error)) throw new Error(`reentrant call threw a non-Error: ${String(e)}`, { cause: e });
       }
       return "sgd";
     },
