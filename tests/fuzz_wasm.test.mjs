@@ -232,6 +232,7 @@ const EXPORTS = {
   // The start function (it installs the panic hook) may be called again from outside.
   start: () => core.start(...(chance(0.5) ? [anyArg()] : [])),
   articleExample: () => core.articleExample(...(chance(0.5) ? [anyArg()] : [])),
+  schema: () => core.schema(stateArg()),
   forward: () => core.forward(stateArg()),
   loss: () => core.loss(stateArg()),
   backward: () => core.backward(stateArg()),
@@ -258,6 +259,7 @@ const METHODS = {
     chance(0.8) ? int(5) : pick(NUMBERS.concat([value()])),
     chance(0.7) ? random() * 2 - 1 : pick(NUMBERS.concat([value()])),
   ),
+  schema: () => model().schema(...(chance(0.2) ? [anyArg()] : [])),
   forward: () => model().forward(),
   loss: () => model().loss(),
   backward: () => model().backward(),

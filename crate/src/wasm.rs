@@ -54,6 +54,14 @@ pub fn article_example() -> Result<JsValue, JsError> {
     js(Ok(crate::article_example()))
 }
 
+/// `schema(state)`: every weight and activation of the state's model with its shape, whether it
+/// is a vector or one matrix per head, and the layer that owns it, so a page lists no name and
+/// computes no shape itself.
+#[wasm_bindgen(js_name = schema)]
+pub fn schema(state_in: JsValue) -> Result<JsValue, JsError> {
+    js(Ok(crate::schema(&state(&state_in)?)))
+}
+
 /// `forward(state)`: every intermediate of the forward pass.
 #[wasm_bindgen(js_name = forward)]
 pub fn forward(state_in: JsValue) -> Result<JsValue, JsError> {
@@ -215,6 +223,11 @@ impl Model {
         self.session()?
             .set_weight_at(&name, row, col, value)
             .map_err(error)
+    }
+
+    /// `schema()`: `schema(state)` for the model's current state.
+    pub fn schema(&self) -> Result<JsValue, JsError> {
+        js(Ok(crate::schema(self.session()?.state())))
     }
 
     pub fn forward(&self) -> Result<JsValue, JsError> {

@@ -7,60 +7,27 @@
 // rows); every number in them was computed by the core.
 import { errorMessage } from './dom.js';
 
-const FORWARD = ['x', 'attnIn', 'q', 'k', 'v', 'scores', 'attention', 'z', 'attnOut', 'x1',
-  'mlpIn', 'u', 'hidden', 'mlpOut', 'x2', 'xf', 'logits', 'probs'];
-const WEIGHTS = ['embedding', 'position', 'wq', 'wk', 'wv', 'wo', 'w1', 'b1', 'w2', 'b2',
-  'ln1Gain', 'ln1Bias', 'ln2Gain', 'ln2Bias', 'lnfGain', 'lnfBias', 'unembedding'];
-const VECTORS = new Set(['b1', 'b2', 'ln1Gain', 'ln1Bias', 'ln2Gain', 'ln2Bias', 'lnfGain', 'lnfBias']);
-
+/** A schema entry's shape as the flat arrays carry it: a vector has one dimension. */
+const shapeOf = (e) => (e.vector ? [e.shape[1]] : e.shape);
 
 export class Engine {
   /** `core`: the wasm package's module (its `Model` class and contract functions). */
   constructor(core) {
     this.core = core;
     this.model = null;
-    this.config = null; // config, T and V of the state in `model`
+    this.schema = null; // the core's schema of the state in `model`
     this.stateCache = null; // the state as a plain object, or null when the model moved on
   }
 
+  /** After the model took `state`: its schema (the core's registry: names, shapes, presence). */
   remember(state) {
-    this.config = { ...state.config, T: state.tokens.length, V: state.vocab.length };
+    this.schema = this.model.schema();
     this.stateCache = state;
   }
 
   currentState() {
     if (!this.stateCache) this.stateCache = this.model.getState();
     return this.stateCache;
-  }
-
-  activationShape(name) {
-    const { T, V, dModel: C, nHeads: H, dFf: F } = this.config;
-    if (name === 'scores' || name === 'attention') return [H, T, T];
-    if (name === 'u' || name === 'hidden') return [T, F];
-    if (name === 'logits' || name === 'probs') return [T, V];
-    return [T, C];
-  }
-
-  weightShape(name) {
-    const { V, dModel: C, dFf: F, context } = this.config;
-    switch (name) {
-      case 'embedding': return [V, C];
-      case 'position': return [context, C];
-      case 'w1': return [C, F];
-      case 'w2': return [F, C];
-      case 'b1': return [F];
-      case 'unembedding': return [C, V];
-      default: return VECTORS.has(name) ? [C] : [C, C];
-    }
-  }
-
-  present(name) {
-    const ff = this.config.dFf > 0;
-    const ln = Boolean(this.config.layerNorm);
-    if (['mlpIn', 'u', 'hidden', 'mlpOut', 'w1', 'b1', 'w2', 'b2'].includes(name)) return ff;
-    if (name.startsWith('ln1') || name.startsWith('lnf')) return ln;
-    if (name.startsWith('ln2')) return ln && ff;
-    return true;
   }
 
   /**
@@ -73,7 +40,7 @@ export class Engine {
     const pack = (data, shape) => { if (transfer) transfer.push(data.buffer); return { data, shape }; };
     try {
       const forward = {};
-      for (const name of FORWARD) if (this.present(name)) forward[name] = pack(model.activation(name), this.activationShape(name));
+      for (const e of this.schema.activations) forward[e.name] = pack(model.activation(e.name), shapeOf(e));
       out.forward = forward;
     } catch (err) { out.forwardError = errorMessage(err); }
     if (!out.forward) { out.lossError = out.forwardError; out.backwardError = out.forwardError; return out; }
@@ -82,8 +49,8 @@ export class Engine {
     try {
       const weights = {};
       const activations = {};
-      for (const name of WEIGHTS) if (this.present(name)) weights[name] = pack(model.weightGradient(name), this.weightShape(name));
-      for (const name of FORWARD) if (this.present(name)) activations[name] = pack(model.activationGradient(name), this.activationShape(name));
+      for (const e of this.schema.weights) weights[e.name] = pack(model.weightGradient(e.name), shapeOf(e));
+      for (const e of this.schema.activations) activations[e.name] = pack(model.activationGradient(e.name), shapeOf(e));
       out.backward = { loss: out.loss.value, weights, activations };
     } catch (err) { out.backwardError = errorMessage(err); }
     return out;
