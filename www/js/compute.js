@@ -161,6 +161,7 @@ function unpackAll(obj, maskScores) {
 /** The worker's snapshot in the shape of Store.compute()'s view (masked scores are NaN). */
 export function viewParts(snapshot) {
   return {
+    schema: snapshot.schema,
     forward: unpackAll(snapshot.forward, true),
     forwardError: snapshot.forwardError,
     loss: snapshot.loss,

@@ -77,8 +77,7 @@ export class DerivationDialog {
 
   show(focus, fetched = null) {
     const { cell } = this.history[this.history.length - 1];
-    const { state } = this.view;
-    this.renderHead(cell, state);
+    this.renderHead(cell, this.view);
     if (this.view.large && !fetched) {
       this.body.replaceChildren(h('p', { class: 'deriv-wait', role: 'status', text: 'Computing in the background…' }));
       this.reveal(focus);
@@ -93,12 +92,12 @@ export class DerivationDialog {
     this.reveal(focus);
   }
 
-  renderHead(cell, state) {
+  renderHead(cell, view) {
     const g = cellGradient(cell);
     Object.assign(this.dialog.dataset, { group: cell.group, name: cell.name, index: cell.index.join(',') });
     this.title.replaceChildren('How ', inlineTex(g.tex, 'deriv-sym'), ' ',
-      h('span', { class: 'deriv-where', text: describeCell(cell, state) }), ' is computed');
-    this.title.setAttribute('aria-label', `How ${spoken(g.text)} ${describeCell(cell, state)} is computed`);
+      h('span', { class: 'deriv-where', text: describeCell(cell, view) }), ' is computed');
+    this.title.setAttribute('aria-label', `How ${spoken(g.text)} ${describeCell(cell, view)} is computed`);
     const deep = this.history.length > 1;
     this.backBtn.hidden = !deep;
     this.backBtn.setAttribute('aria-label', deep ? `Back to ${spoken(cellGradient(this.history[this.history.length - 2].cell).text)}` : 'Back');
@@ -219,13 +218,13 @@ function pickGradient(view, cell) {
 }
 
 /** "[row AI, column d1]" with token names as plain text; heads counted from 0 as in S^(0). */
-function describeCell(cell, state) {
+function describeCell(cell, view) {
   if (cell.group === 'weights') {
-    const L = weightLabels(cell.name, state);
+    const L = weightLabels(cell.name, view);
     if (cell.index.length === 1) return `[${L.cols[cell.index[0]]}]`;
     return `[${L.rows[cell.index[0]]}, ${L.cols[cell.index[1]]}]`;
   }
-  const L = activationLabels(cell.name, state);
+  const L = activationLabels(cell.name, view);
   if (cell.index.length === 3) return `[head ${cell.index[0]}: ${L.rows[cell.index[1]]}, ${L.cols[cell.index[2]]}]`;
   return `[${L.rows[cell.index[0]]}, ${L.cols[cell.index[1]]}]`;
 }

@@ -36,7 +36,7 @@ export class Engine {
    */
   snapshot(transfer = null) {
     const model = this.model;
-    const out = { forward: null, forwardError: null, loss: null, lossError: null, backward: null, backwardError: null };
+    const out = { schema: this.schema, forward: null, forwardError: null, loss: null, lossError: null, backward: null, backwardError: null };
     const pack = (data, shape) => { if (transfer) transfer.push(data.buffer); return { data, shape }; };
     try {
       const forward = {};

@@ -2,11 +2,10 @@
 // Export: any matrix of the current view as TSV, CSV or a LaTeX bmatrix, the whole state as a
 // JSON file; import a JSON state file. Only formatting happens here: every number is one the
 // wasm core produced, written at full precision (the shortest text that gives back the float64).
-import { WEIGHT_INFO, WEIGHT_ORDER, ACTIVATION_INFO, weightLabels, activationLabels } from './labels.js';
+import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels, namesOf } from './labels.js';
 import { dLText } from './notation.js';
 import { exactJson, parseStateText, MAX_STATE_BYTES, ShareError } from './share.js';
 
-const ACTIVATION_ORDER = Object.keys(ACTIVATION_INFO);
 // Rows may be arrays or typed-array views (large states computed in the worker).
 const isRow = (x) => Array.isArray(x) || ArrayBuffer.isView(x);
 const cells = (row) => Array.from(row);
@@ -28,10 +27,10 @@ export function matrixCatalogue(view) {
   };
   const activations = (source, group, prefix, titleOf) => {
     if (!source) return;
-    for (const name of ACTIVATION_ORDER) {
+    for (const name of namesOf(view, 'activations')) {
       const value = source[name];
       if (!value) continue;
-      const labels = activationLabels(name, state);
+      const labels = activationLabels(name, view);
       if (labels.perHead) {
         value.forEach((head, h) => add(`${prefix}${name}.${h}`, group, `${titleOf(name)}, head ${h}`, labels, head));
       } else {
@@ -39,14 +38,14 @@ export function matrixCatalogue(view) {
       }
     }
   };
-  for (const name of WEIGHT_ORDER) {
-    if (state.weights[name]) add(`w:${name}`, 'Weights', WEIGHT_INFO[name].title, weightLabels(name, state), state.weights[name]);
+  for (const name of namesOf(view, 'weights')) {
+    if (state.weights[name]) add(`w:${name}`, 'Weights', WEIGHT_INFO[name].title, weightLabels(name, view), state.weights[name]);
   }
   activations(view.forward, 'Forward pass', 'a:', (n) => ACTIVATION_INFO[n].title);
   if (view.backward) {
-    for (const name of WEIGHT_ORDER) {
+    for (const name of namesOf(view, 'weights')) {
       const g = view.backward.weights?.[name];
-      if (g) add(`gw:${name}`, 'Gradients of the weights', dLText(name), weightLabels(name, state), g);
+      if (g) add(`gw:${name}`, 'Gradients of the weights', dLText(name), weightLabels(name, view), g);
     }
   }
   activations(view.backward?.activations, 'Gradients of the activations', 'ga:', dLText);

@@ -26,34 +26,43 @@ export function positionLabels(state) { return state.tokens.map((tok, t) => `${t
 /** Per weight and activation: its caption title, plain-text symbol and LaTeX (from notation.js). */
 const info = (table) => Object.fromEntries(Object.entries(table).map(([key, s]) => [key, { title: titleOf(key), sym: s.text, tex: s.tex }]));
 export const WEIGHT_INFO = info(WEIGHTS);
-export const WEIGHT_ORDER = Object.keys(WEIGHTS);
 export const ACTIVATION_INFO = info(ACTIVATIONS);
 
-/** Labels for a weight: { rows, cols, vector }. */
-export function weightLabels(name, state) {
+/**
+ * Labels for each size the core's schema names (`dims` of a schema entry): vocabulary tokens,
+ * learned positions, model columns d0…, feed-forward units h0…, input positions "0 AI".
+ */
+function labelsOf(dim, state, symbol) {
   const d = dims(state);
-  const dl = dimLabels(d.C);
-  switch (name) {
-    case 'embedding': return { rows: state.vocab.slice(), cols: dl };
-    case 'position': return { rows: range(d.context, (i) => `pos ${i}`), cols: dl };
-    case 'wq': case 'wk': case 'wv': case 'wo': return { rows: dl, cols: dl };
-    case 'w1': return { rows: dl, cols: unitLabels(d.F) };
-    case 'b1': return { rows: [WEIGHTS.b1.text], cols: unitLabels(d.F), vector: true };
-    case 'w2': return { rows: unitLabels(d.F), cols: dl };
-    case 'b2': return { rows: [WEIGHTS.b2.text], cols: dl, vector: true };
-    case 'unembedding': return { rows: dl, cols: state.vocab.slice() };
-    default: return { rows: [WEIGHTS[name].text], cols: dl, vector: true }; // layer norm gains and biases
+  switch (dim) {
+    case 'vocab size': return state.vocab.slice();
+    case 'context': return range(d.context, (i) => `pos ${i}`);
+    case 'dModel': return dimLabels(d.C);
+    case 'dFf': return unitLabels(d.F);
+    case 'T': return positionLabels(state);
+    default: return [symbol]; // "1": a vector's one row, named by its symbol
   }
 }
 
-/** Labels for an activation (per head for scores/attention). */
-export function activationLabels(name, state) {
-  const d = dims(state);
-  const pos = positionLabels(state);
-  switch (name) {
-    case 'u': case 'hidden': return { rows: pos, cols: unitLabels(d.F) };
-    case 'logits': case 'probs': return { rows: pos, cols: state.vocab.slice() };
-    case 'scores': case 'attention': return { rows: pos, cols: pos, perHead: true };
-    default: return { rows: pos, cols: dimLabels(d.C) };
-  }
+/** The core's schema entry for `name` in `view` (see docs/API.md, schema). */
+function entryOf(view, group, name) {
+  const e = view.schema?.[group]?.find((x) => x.name === name);
+  if (!e) throw new Error(`the core's schema has no ${group} entry ${name}`);
+  return e;
 }
+
+/** Labels for a weight of `view`'s model: { rows, cols, vector }. */
+export function weightLabels(name, view) {
+  const e = entryOf(view, 'weights', name);
+  const rows = labelsOf(e.dims[0], view.state, WEIGHTS[name].text);
+  return { rows, cols: labelsOf(e.dims[1], view.state, WEIGHTS[name].text), vector: e.vector };
+}
+
+/** Labels for an activation of `view`'s model (per head for scores and attention). */
+export function activationLabels(name, view) {
+  const e = entryOf(view, 'activations', name);
+  return { rows: labelsOf(e.dims[0], view.state, name), cols: labelsOf(e.dims[1], view.state, name), perHead: e.perHead };
+}
+
+/** The names of `view`'s weights (or activations), in the core's order. */
+export const namesOf = (view, group) => (view.schema?.[group] || []).map((e) => e.name);

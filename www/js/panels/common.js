@@ -35,7 +35,7 @@ export function weightMatrix(ctx, name, { note } = {}) {
       const w = v.state.weights[name];
       view.el.hidden = !w;
       if (!w) return;
-      const L = weightLabels(name, v.state);
+      const L = weightLabels(name, v);
       const headCols = ['wq', 'wk', 'wv'].includes(name) ? dims(v.state).D : 0;
       view.opts.groupCols = headCols && dims(v.state).H > 1 ? headCols : 0;
       view.update({ values: L.vector ? [w] : w, rows: L.rows, cols: L.cols, lazy: Boolean(v.large) });
@@ -70,7 +70,7 @@ export function gradientMatrix(ctx, group, name) {
         view.el.hidden = !g;
         if (!g) return;
         vector = typeof g[0] === 'number'; // rows may be Float64Array views (large models)
-        const L = weightLabels(name, v.state);
+        const L = weightLabels(name, v);
         view.update({ values: vector ? [g] : g, rows: L.rows, cols: L.cols, lazy: Boolean(v.large) });
       },
     };
@@ -96,7 +96,7 @@ function perHeadAware(name, make, title, pick, isMasked) {
       const values = pick(v);
       wrap.hidden = !values;
       if (!values) return;
-      const L = activationLabels(name, v.state);
+      const L = activationLabels(name, v);
       const blocks = perHead ? values : [values];
       while (views.length > blocks.length) views.pop().el.remove();
       while (views.length < blocks.length) {

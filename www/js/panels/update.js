@@ -6,7 +6,7 @@ import { h, svg, setText, errorMessage } from '../dom.js';
 import { fmt, full, tex, parseNumber } from '../format.js';
 import { renderTex } from '../katex.js';
 import { MatrixView } from '../matrix.js';
-import { WEIGHT_INFO, WEIGHT_ORDER, weightLabels } from '../labels.js';
+import { WEIGHT_INFO, weightLabels, namesOf } from '../labels.js';
 import { whyEmpty, noTargetMessage, panelMessage } from './common.js';
 import { dL, dLText, entry, sym, symText, tx } from '../notation.js';
 import { isDivergence, divergenceText, sentence } from '../messages.js';
@@ -311,7 +311,7 @@ export function mount(container, ctx) {
     const grad = last.beforeView.backward.weights[name];
     const update = last.result.update[name];
     if (!before || !after || !grad || !update) { stepView.hidden = true; return; }
-    const L = weightLabels(name, view.state);
+    const L = weightLabels(name, view);
     const wrap = (m) => (L.vector ? [m] : m);
     const info = WEIGHT_INFO[name];
     // The change W′ − W as the core applied it (step() returns it as `update`).
@@ -372,7 +372,7 @@ export function mount(container, ctx) {
   return {
     update(view) {
       if (stale(view.state) && !timer) say('');
-      const names = WEIGHT_ORDER.filter((k) => view.state.weights[k]);
+      const names = namesOf(view, 'weights');
       const key = names.join(',');
       if (key !== weightKey) {
         weightKey = key;
