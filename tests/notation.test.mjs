@@ -86,3 +86,15 @@ test('the Python exports report each number under the page\'s symbol for it', ()
   }
   for (const key of Object.keys({ ...WEIGHTS, ...ACTIVATIONS })) assert.ok(pairs.some(([, k]) => k === key), `check.py has no symbol for ${key}`);
 });
+
+test('the symbol table covers exactly the core\'s registry (schema of a model with every switch on)', async () => {
+  const core = await import(join(ROOT, 'www/pkg/how_llms_learn.js'));
+  core.initSync({ module: readFileSync(join(ROOT, 'www/pkg/how_llms_learn_bg.wasm')) });
+  const base = core.articleExample();
+  const all = core.resize(base, { config: { ...base.config, layerNorm: true, dFf: 2 } });
+  const schema = core.schema(all);
+  // The legend lists symbols in reading order (layer norm 1 before W_Q), the core in its contract's.
+  const sorted = (xs) => [...xs].sort();
+  assert.deepEqual(sorted(Object.keys(WEIGHTS)), sorted(schema.weights.map((e) => e.name)));
+  assert.deepEqual(sorted(Object.keys(ACTIVATIONS)), sorted(schema.activations.map((e) => e.name)));
+});

@@ -7,7 +7,10 @@
 // Conventions: a sequence is a matrix with one row per position; rows t, s, r are positions,
 // i, j are columns, k runs over the vocabulary. Positions, columns and heads count from 0.
 
-/** Weights, in the core's order (crate/src/state.rs): key -> { text, tex, meaning }. */
+/**
+ * Weights in reading order (the legend's): key -> { text, tex, meaning }. The keys are the core's
+ * names (its registry, crate/src/weights.rs; tests/notation.test.mjs checks they match).
+ */
 export const WEIGHTS = {
   embedding: { text: 'E', tex: 'E', meaning: 'Token embeddings', shape: 'n_vocab × d_model' },
   position: { text: 'P', tex: 'P', meaning: 'Position embeddings', shape: 'n_ctx × d_model' },
