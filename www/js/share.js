@@ -9,13 +9,24 @@
 // the update panel's settings, so an Adam run reopens as Adam with its rate. It is taken out
 // before the core sees the state; a link without it (every older link) opens exactly as before,
 // with the page's own settings, and a damaged "training" is ignored field by field.
-// Reading a link never runs anything: the text is decompressed with a size cap, parsed with
-// JSON.parse, and the core's `validate` decides whether it is a state. Token names then reach
-// the DOM only as text, like everything else.
+// Reading a link never runs anything: the text is decompressed with a size and a time cap,
+// parsed with JSON.parse (both in the background worker, worker.js, so no link can freeze the
+// page), and the core's `validate` decides whether it is a state. Token names then reach the
+// DOM only as text, like everything else. A link that cannot be used changes nothing: the
+// reader's state stays as it was, and the notice says why.
+
+import { request, WorkerError } from './compute.js';
+import { groupAccess } from './groups.js';
 
 export const LINK_VERSION = '1';
-/** Longest fragment value accepted (browsers cap URLs at about 2 MB anyway). */
+/**
+ * Longest fragment value accepted, and so the longest the share dialog makes: Chromium refuses
+ * URLs over 2 MiB (2,097,152 characters), which leaves room for the page's own address.
+ * Beyond it the dialog offers the JSON file instead.
+ */
 export const MAX_LINK_CHARS = 2_000_000;
+/** Unpacking a link stops after this long (a link that takes longer is not one this page made). */
+export const MAX_UNPACK_MS = 5000;
 /** Largest decompressed state accepted from a link or a file (a state at every limit fits). */
 export const MAX_STATE_BYTES = 48 * 1024 * 1024;
 
@@ -75,13 +86,17 @@ export function parseStateText(text, what = 'The text') {
 
 // ---------- compression and base64url ----------
 
-async function pump(stream, limit) {
+async function pump(stream, limit, deadline = Infinity) {
   const reader = stream.getReader();
   const chunks = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    if (performance.now() > deadline) {
+      reader.cancel().catch(() => {});
+      throw new ShareError('The link’s state took too long to unpack; it was not made by this page.');
+    }
     size += value.byteLength;
     if (size > limit) {
       reader.cancel().catch(() => {});
@@ -151,11 +166,12 @@ export async function decodeState(value) {
   if (version !== LINK_VERSION) {
     throw new ShareError('The link was not made by this page (unknown format); it may have been cut off or edited.');
   }
+  const deadline = performance.now() + MAX_UNPACK_MS;
   const bytes = fromBase64url(value.slice(dot + 1));
   let raw;
   try {
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-    raw = await pump(stream, MAX_STATE_BYTES);
+    raw = await pump(stream, MAX_STATE_BYTES, deadline);
   } catch (err) {
     if (err instanceof ShareError) throw err;
     throw new ShareError('The link is incomplete or damaged (it may have been cut off when it was copied).');
@@ -212,20 +228,22 @@ export function forgetLink(group) {
 }
 
 /**
- * Read the group's state from the page's fragment. Resolves to null (no link for this group),
- * { state, training } (parsed, not yet validated; training null when the link has none) or
- * { error } (a message for the reader).
+ * Unpack a fragment value in the background worker. Resolves to { state, training } (parsed,
+ * not yet validated; training null when the link has none); rejects with a ShareError (the
+ * link cannot be read) or a WorkerError (the worker failed or stalled: not the link's fault).
  */
-export async function readLink(group, hash = location.hash) {
-  const value = linkValue(group, hash);
-  if (value == null) return null;
+export async function unpackLink(value) {
   try {
-    const { training, ...state } = await decodeState(value);
-    return { state, training: trainingSettings(training) };
+    const result = await request('unpack', { value }, { view: false, timeout: UNPACK_WAIT_MS });
+    return { state: result.state, training: trainingSettings(result.training) };
   } catch (err) {
-    return { error: err instanceof ShareError ? err.message : 'The link could not be read.' };
+    if (err instanceof WorkerError) throw err;
+    throw new ShareError(err?.kind === 'ShareError' ? err.message : `The link could not be read (${err?.message || err}).`);
   }
 }
+
+/** How long the page waits for a link to be unpacked (the worker's start included). */
+const UNPACK_WAIT_MS = MAX_UNPACK_MS + 4000;
 
 // ---------- opening a link ----------
 
@@ -233,9 +251,10 @@ const opened = new WeakMap();
 
 /**
  * Once per store (after store.ready): if the page's fragment holds a state for the store's group,
- * commit it (undoable: Undo returns to what the reader had). A link that cannot be used shows
- * its reason in the store's notice and the page's default state (the inline state, else the
- * article's example). Later fragment changes (a pasted link) are applied the same way.
+ * commit it (undoable: Undo returns to what the reader had, also after a reload, see store.js).
+ * A link that cannot be used changes nothing and says why in the store's notice. A group the
+ * reader cannot edit ignores links; one without a toolbar (no Undo or Reset button) asks first.
+ * Later fragment changes (a pasted link) are applied the same way.
  */
 export function openLink(store) {
   let done = opened.get(store);
@@ -250,30 +269,61 @@ export function openLink(store) {
 }
 
 async function applyLink(store) {
-  const link = await readLink(store.group);
-  if (!link) return;
+  const value = linkValue(store.group);
+  if (value == null) return;
   forgetLink(store.group);
-  let problem = link.error;
-  if (link.state) {
-    try {
-      await store.commit(link.state);
-      if (link.training) store.setTraining(link.training);
-      store.setNotice('This is the state from the link you opened. Undo returns to what you had before.');
-      return;
-    } catch (err) {
-      problem = `The link’s state is not a valid model: ${err && err.message ? err.message : String(err)}`;
-    }
+  const access = groupAccess(store.group);
+  if (access === 'readonly') {
+    store.setNotice('The link you opened holds a state for this model, but the page shows it read-only, so the link was not applied.');
+    return;
   }
-  let fallback = store.core.articleExample();
-  let what = 'the article’s example';
-  if (store.initialText != null) {
-    try { fallback = parseStateText(store.initialText); what = 'this page’s example'; } catch { /* use the article's */ }
-  }
-  try {
-    await store.commit(fallback);
-  } catch {
-    await store.commit(store.core.articleExample());
-    what = 'the article’s example';
-  }
-  store.setNotice(`${String(problem).replace(/[.!?]?$/, '.')} Showing ${what} instead.`);
+  await openValue(store, value, access === 'ask');
 }
+
+/** The reader's current state, in words, for "nothing was changed: …". */
+function stillShown(store) {
+  if (store.hasOwnWork) return 'your own work is still here';
+  return store.source === 'inline' ? 'this page’s example is still shown' : 'the article’s example is still shown';
+}
+
+async function openValue(store, value, ask) {
+  const retry = { label: 'Try again', run: () => openValue(store, value, ask) };
+  let link;
+  try {
+    link = await unpackLink(value);
+  } catch (err) {
+    const why = err instanceof WorkerError
+      ? `This link could not be opened: ${sentence(err.message)} This is not a fault of the link.`
+      : `This link could not be opened. ${sentence(err.message)}`;
+    store.setNotice(`${why} Nothing was changed: ${stillShown(store)}.`, err instanceof WorkerError ? retry : null);
+    return;
+  }
+  if (ask) {
+    store.setNotice('The link you opened holds a state for this model. Opening it replaces what is shown here (one Undo, Ctrl+Z, brings it back).',
+      { label: 'Open the link’s state', run: () => adoptLink(store, link, value, retry) });
+    return;
+  }
+  await adoptLink(store, link, value, retry);
+}
+
+async function adoptLink(store, link, value, retry) {
+  const had = store.hasOwnWork;
+  try {
+    // `link`: a large state is kept across reloads as its link (store.js).
+    await store.commit(link.state, { link: value });
+  } catch (err) {
+    if (err instanceof WorkerError) {
+      store.setNotice(`The link’s state could not be opened: ${sentence(err.message)} Nothing was changed: ${stillShown(store)}.`, retry);
+    } else {
+      store.setNotice(`The link’s state is not a valid model: ${sentence(err?.message || err)} Nothing was changed: ${stillShown(store)}.`);
+    }
+    return;
+  }
+  if (link.training) store.setTraining(link.training);
+  store.setNotice(had
+    ? 'This is the state from the link you opened. What you had before is one Undo away (also after a reload).'
+    : 'This is the state from the link you opened. Undo returns to the page’s example.',
+  { label: 'Undo', run: () => store.undo() });
+}
+
+const sentence = (text) => `${String(text).trim().replace(/[.\s]+$/, '')}.`;

@@ -3,7 +3,7 @@
 // state. The initial state comes from a <script type="application/json"> child or the `src` URL.
 // <bp-value key="loss.value"> shows one live number as text; <bp-when key="…"> shows its content
 // only while that value is present.
-import { h, setText, errorMessage } from './dom.js';
+import { h, setText, errorMessage, renderNotice } from './dom.js';
 import { fmt, full } from './format.js';
 import { getStore, installShortcuts } from './store.js';
 import { katexRoot } from './katex.js';
@@ -100,10 +100,8 @@ export class BackpropWidget extends HTMLElement {
     }
     // Messages about the whole state (a link or file that could not be used) show in the
     // group's toolbar; a group without one shows them in its first widget.
-    this.store.onNotice((message) => {
-      const show = Boolean(message) && this.isNoticeWidget();
-      setText(this.notice, show ? message : '');
-      this.notice.hidden = !show;
+    this.store.onNotice((message, action) => {
+      renderNotice(this.notice, this.isNoticeWidget() ? message : null, action);
     });
     this.status.remove();
     this.body.hidden = false;

@@ -1,25 +1,42 @@
 // Module worker that keeps a large model off the main thread: one Engine (engine.js, the core's
 // in-place Model) answering requests from compute.js. Every number it sends back was computed by
-// the core; states and matrices travel as transferred Float64Arrays.
+// the core; states and matrices travel as transferred Float64Arrays. It also unpacks share links
+// (share.js's decodeState): a link may unpack to tens of megabytes, and inflating and parsing
+// them here keeps the page responsive whatever the link holds.
 import init, * as core from '../pkg/how_llms_learn.js';
 import { packState, unpackState } from './compute.js';
 import { Engine } from './engine.js';
 import { errorMessage } from './dom.js';
+import { decodeState } from './share.js';
 
 const ready = init({ module_or_path: new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url) });
 const engine = new Engine(core);
+// compute.js waits for this before it trusts the worker (a worker that never says so is stalled).
+ready.then(() => self.postMessage({ started: true }), (err) => self.postMessage({ started: false, error: errorMessage(err) }));
+
+/** A link's fragment value → { state (packed), training }, without the core. */
+async function unpack({ value }, transfer) {
+  const { training, ...state } = await decodeState(value);
+  return { state: packState(state, transfer), training: training ?? null };
+}
 
 self.addEventListener('message', async (event) => {
   const { id, op, args = {}, view = true, withState = false } = event.data;
   try {
+    const transfer = [];
+    if (op === 'unpack') {
+      const result = await unpack(args, transfer);
+      self.postMessage({ id, ok: true, result }, transfer);
+      return;
+    }
     await ready;
     if (args.state) args.state = unpackState(args.state);
-    const transfer = [];
     const result = engine.handle(op, args, { view, withState, transfer });
     if (result.state) result.state = packState(result.state, transfer);
     if (result.update) result.update = packState({ weights: result.update }, transfer).weights;
     self.postMessage({ id, ok: true, result }, transfer);
   } catch (err) {
-    self.postMessage({ id, ok: false, error: errorMessage(err) });
+    const kind = err instanceof WebAssembly.RuntimeError ? 'RuntimeError' : err?.name;
+    self.postMessage({ id, ok: false, error: errorMessage(err), kind });
   }
 });
