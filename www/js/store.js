@@ -55,6 +55,7 @@ class Store {
     this.trainingError = null;
     this.trainingListeners = new Set();
     this.resetListeners = new Set();
+    this.editListeners = new Set();
     this.version = 0;
     this.frame = 0;
     this.saveTimer = 0;
@@ -403,6 +404,16 @@ class Store {
   stepOptions() {
     if (this.trainingError) return { error: this.trainingError };
     return this.training ?? { optimizer: 'sgd', learningRate: 0.1 };
+  }
+
+  /** The reader began typing into a weight cell: listeners (a running training) stop. */
+  editStarted() {
+    for (const fn of this.editListeners) fn();
+  }
+
+  onEditStart(fn) {
+    this.editListeners.add(fn);
+    return () => this.editListeners.delete(fn);
   }
 
   onTraining(fn) {
