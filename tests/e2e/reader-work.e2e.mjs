@@ -350,12 +350,13 @@ async function main() {
     // Let training repaint the focused cell a few times before the reader types.
     await page.waitForTimeout(400);
     await page.keyboard.type('5');
+    const msg = await page.evaluate(() => document.querySelector('backprop-widget[stage="update"]').shadowRoot.querySelector('.panel-msg').textContent);
+    assert(/Training paused after \d+ steps? while you type into a cell/.test(msg), `update panel: ${msg}`);
     await page.keyboard.press('Enter');
     await frames(page, 3);
     await page.waitForTimeout(300);
     eq(await wo01(page), 5, 'W_O[0][1] after typing 5 during training');
-    const msg = await page.evaluate(() => document.querySelector('backprop-widget[stage="update"]').shadowRoot.querySelector('.panel-msg').textContent);
-    assert(/Training paused .* while you type into a cell/.test(msg), `update panel: ${msg}`);
+    eq(await page.locator(`${W('update')} button[aria-pressed]`).getAttribute('aria-pressed'), 'false', 'the Play button shows training paused');
     await ctx.close();
     return msg;
   });
@@ -398,7 +399,6 @@ async function main() {
     await waitSaved(b, 0.75);
     const c = await newTab(ctx);
     eq(await wo01(c), 0.75, 'a new tab shows the last change');
-    await b.click(`${W('toolbar')} .toolbar-notice button:has-text("Show the other tab")`).catch(() => {});
     await a.click(`${W('toolbar')} .toolbar-notice button:has-text("Show the other tab")`);
     await frames(a, 3);
     eq(await wo01(a), 0.75, 'tab A takes tab B’s state on request');
@@ -412,17 +412,18 @@ async function main() {
   await check('a saved entry nested a million levels deep does not stop the page', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
-    const key = await page.evaluate(() => {
-      const k = Object.keys(localStorage).find((x) => x.endsWith(':default')) || `how-llms-learn:v1:${location.pathname}:default`;
-      localStorage.setItem(k, `{"vocab":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`);
+    const deep = `{"vocab":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`;
+    const key = await page.evaluate((text) => {
+      const k = `how-llms-learn:v1:${location.pathname}:default`;
+      localStorage.setItem(k, text);
       return k;
-    });
+    }, deep);
     await page.reload();
     await waitReady(page);
     const said = await waitNotice(page, /saved work could not be opened/);
     eq(await wo01(page), -0.5, 'the article’s example is shown');
     const kept = await page.evaluate((k) => localStorage.getItem(k).length, key);
-    eq(kept, 2_000_011, 'the saved entry is not overwritten before the reader changes something');
+    eq(kept, deep.length, 'the saved entry is not overwritten before the reader changes something');
     await typeInCell(page, 'weight-wo', 0, 1, '0.25');
     await waitSaved(page, 0.25);
     await ctx.close();

@@ -1,6 +1,6 @@
 // One shared model state per group, with undo/redo, persistence and derived
 // core results. Every number in `view` was computed by the wasm core.
-import { loadCore, CoreError } from './core.js';
+import { loadCore, CoreError, coreReady, isTrap, onCoreRestart, restartCore } from './core.js';
 import { errorMessage } from './dom.js';
 import { isLarge, request, viewParts, onWorkerReset, WorkerError } from './compute.js';
 import { Engine } from './engine.js';
@@ -82,6 +82,8 @@ class Store {
   async init() {
     this.core = await loadCore();
     this.engine = new Engine(this.core.module);
+    // After a trap the core is a new instance (core.js): the old Model handle is gone.
+    onCoreRestart(() => { this.engine = new Engine(this.core.module); this.engineState = null; });
     // An element's `src` attribute offers its state as a promise of text (widget.js).
     if (this.initialText != null && typeof this.initialText !== 'string') {
       try {
@@ -115,6 +117,7 @@ class Store {
         if (problem) this.setNotice(problem.text, problem.action);
         return this;
       } catch (err) {
+        await coreReady(); // a state that made the core trap: go on with a fresh core
         if (source !== 'saved') {
           problem = { text: `The state given in the page could not be used (${errorMessage(err)}), so the article’s example is shown.` };
           continue;
@@ -124,7 +127,7 @@ class Store {
         this.keepSaved = true;
         const transient = err instanceof WorkerError;
         problem = {
-          text: `Your saved work could not be opened (${sentence(errorMessage(err))}) It is still kept in this browser${transient ? ': reload the page to try again' : ''}; changing anything here replaces it.`,
+          text: `Your saved work could not be opened. ${sentence(errorMessage(err))} It is still kept in this browser${transient ? ': reload the page to try again' : ''}; changing anything here replaces it.`,
           action: transient ? { label: 'Reload the page', run: () => location.reload() } : null,
         };
       }
@@ -174,6 +177,10 @@ class Store {
       result = this.engine.handle(op, args);
     } catch (err) {
       this.engineState = null;
+      if (isTrap(err)) {
+        restartCore();
+        throw new CoreError(`The model core stopped on an internal error (${errorMessage(err)}) and is being restarted`);
+      }
       throw new CoreError(errorMessage(err));
     }
     const next = result.state || state;
