@@ -149,11 +149,16 @@ export class BackpropWidget extends HTMLElement {
 /** Fetch a state's JSON text for the `src` attribute (resolved against the page's address). */
 function fetchState(src) {
   const url = new URL(src, document.baseURI);
-  return fetch(url, { credentials: 'same-origin' }).then((r) => {
+  // A server that never answers would leave the widget "Loading the model…" for ever.
+  const signal = AbortSignal.timeout?.(SRC_TIMEOUT_MS);
+  return fetch(url, { credentials: 'same-origin', signal }).then((r) => {
     if (!r.ok) throw new Error(`${url.href} answered ${r.status} ${r.statusText}`.trim());
     return r.text();
+  }, (err) => {
+    throw err?.name === 'TimeoutError' ? new Error(`${url.href} did not answer within ${SRC_TIMEOUT_MS / 1000} seconds`) : err;
   });
 }
+const SRC_TIMEOUT_MS = 15000;
 
 /** The value at a dotted key ("loss.value", "derived.targetProbs.0") of a view, or undefined. */
 function valueAt(view, key) {

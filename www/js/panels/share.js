@@ -118,7 +118,7 @@ export function mount(container, ctx) {
     if (!file) return;
     try {
       const state = await readStateFile(file);
-      store.commit(state);
+      await store.commit(state); // a large state is checked in the worker: wait for its verdict
       say(fileMsg, `Loaded “${file.name}”. Undo goes back to the state before.`);
     } catch (err) {
       say(fileMsg, `“${file.name}” was not loaded: ${errorMessage(err)} Your current state is unchanged.`, true);
