@@ -88,6 +88,13 @@ function linkWith(page, value) {
 }
 
 const shot = (page, name) => page.screenshot({ path: join(SHOTS, `reader-work-${name}.png`) });
+/** The same at a phone's width, with the toolbar and its notice scrolled into view. */
+async function shot390(page, name) {
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.evaluate(() => document.querySelector('backprop-widget[stage="toolbar"]').scrollIntoView({ block: 'start' }));
+  await frames(page, 2);
+  await shot(page, name);
+}
 
 // ---------- the cases ----------
 async function main() {
@@ -123,7 +130,7 @@ async function main() {
       const said = await waitNotice(tab, /could not be opened|not a valid model/);
       assert(/Nothing was changed: your own work is still here/.test(said), `${what}: the notice does not say the work is kept: ${said}`);
       eq(await wo01(tab), 0.25, `${what}: W_O[0][1] after the link`);
-      if (what === 'truncated') { await shot(tab, 'bad-link-1280'); await tab.setViewportSize({ width: 390, height: 800 }); await shot(tab, 'bad-link-390'); }
+      if (what === 'truncated') { await shot(tab, 'bad-link-1280'); await shot390(tab, 'bad-link-390'); }
       await tab.reload();
       await waitReady(tab);
       eq(await wo01(tab), 0.25, `${what}: W_O[0][1] after a reload`);
@@ -167,6 +174,7 @@ async function main() {
     assert(/QuotaExceededError/.test(said) && /Download JSON/.test(said), `notice: ${said}`);
     eq(await wo01(page), 0.25, 'the edit itself is kept on the page');
     await shot(page, 'quota-1280');
+    await shot390(page, 'quota-390');
     await ctx.close();
   });
 
@@ -331,8 +339,7 @@ async function main() {
     await waitReady(tab);
     eq(await wo01(tab), -0.5, 'the article’s example is still shown');
     await shot(tab, 'stalled-1280');
-    await tab.setViewportSize({ width: 390, height: 800 });
-    await shot(tab, 'stalled-390');
+    await shot390(tab, 'stalled-390');
     stall = false;
     await tab.click(`${W('toolbar')} .toolbar-notice button:has-text("Try again")`);
     await waitNotice(tab, /state from the link/);
@@ -394,6 +401,8 @@ async function main() {
     const said = await waitNotice(b, /also open in another tab/);
     eq(await wo01(b), -0.5, 'tab B keeps what it shows');
     await shot(b, 'two-tabs-1280');
+    await shot390(b, 'two-tabs-390');
+    await b.setViewportSize({ width: 1280, height: 900 });
     await typeInCell(b, 'weight-wo', 0, 1, '0.75');
     await waitNotice(a, /also open in another tab/);
     await waitSaved(b, 0.75);

@@ -293,7 +293,7 @@ async function openValue(store, value, ask) {
     link = await unpackLink(value);
   } catch (err) {
     const why = err instanceof WorkerError
-      ? `This link could not be opened: ${sentence(err.message)} This is not a fault of the link.`
+      ? `This link could not be opened because ${lowerFirst(sentence(err.message))} This is not a fault of the link.`
       : `This link could not be opened. ${sentence(err.message)}`;
     store.setNotice(`${why} Nothing was changed: ${stillShown(store)}.`, err instanceof WorkerError ? retry : null);
     return;
@@ -326,4 +326,5 @@ async function adoptLink(store, link, value, retry) {
   { label: 'Undo', run: () => store.undo() });
 }
 
+const lowerFirst = (text) => text.charAt(0).toLowerCase() + text.slice(1);
 const sentence = (text) => `${String(text).trim().replace(/[.\s]+$/, '')}.`;
