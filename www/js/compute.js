@@ -55,15 +55,20 @@ function workerUrl() {
   return URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};\n`], { type: 'text/javascript' }));
 }
 
-/** Stop the worker and fail every open request with `message`; the next request starts a new one. */
-function dropWorker(message) {
+/**
+ * Stop the worker and fail every open request with `message` (`timedOut`: request `id` is the
+ * one that took too long); the next request starts a new one.
+ */
+function dropWorker(message, timedOut = null) {
   const w = worker;
   if (!w) return;
   worker = null;
   clearTimeout(w.startTimer);
   try { w.terminate(); } catch { /* already gone */ }
-  const err = new WorkerError(message);
-  for (const p of pending.values()) { clearTimeout(p.timer); p.reject(err); }
+  for (const [id, p] of pending) {
+    clearTimeout(p.timer);
+    p.reject(Object.assign(new WorkerError(message), { timedOut: id === timedOut }));
+  }
   pending.clear();
   for (const fn of resetListeners) fn();
 }
@@ -179,7 +184,7 @@ export function request(op, args = {}, { view = true, withState = false, timeout
   return new Promise((resolve, reject) => {
     const w = getWorker();
     const timer = setTimeout(() => {
-      if (pending.has(id)) dropWorker(`The page’s background worker did not answer within ${Math.round(timeout / 1000)} seconds.`);
+      if (pending.has(id)) dropWorker(`The page’s background worker did not answer within ${Math.round(timeout / 1000)} seconds.`, id);
     }, timeout);
     pending.set(id, { resolve, reject, timer });
     w.postMessage({ id, op, args: sent, view, withState }, transfer);

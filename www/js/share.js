@@ -228,9 +228,10 @@ export function forgetLink(group) {
 }
 
 /**
- * Unpack a fragment value in the background worker. Resolves to { state, training } (parsed,
- * not yet validated; training null when the link has none); rejects with a ShareError (the
- * link cannot be read) or a WorkerError (the worker failed or stalled: not the link's fault).
+ * Unpack a fragment value in the background worker. Resolves to { state, training } (a state
+ * the core accepts; training null when the link has none); rejects with a ShareError (the link
+ * cannot be read, or its state is not valid) or a WorkerError (the worker failed or stalled:
+ * not the link's fault).
  */
 export async function unpackLink(value) {
   try {
@@ -238,12 +239,18 @@ export async function unpackLink(value) {
     return { state: result.state, training: trainingSettings(result.training) };
   } catch (err) {
     if (err instanceof WorkerError) throw err;
-    throw new ShareError(err?.kind === 'ShareError' ? err.message : `The link could not be read (${err?.message || err}).`);
+    if (err?.kind === 'ShareError') throw new ShareError(err.message);
+    if (err?.kind === 'InvalidState') throw new ShareError(`The link’s state is not a valid model: ${sentence(err.message)}`);
+    throw new ShareError(`The link could not be read (${err?.message || err}).`);
   }
 }
 
-/** How long the page waits for a link to be unpacked (the worker's start included). */
-const UNPACK_WAIT_MS = MAX_UNPACK_MS + 4000;
+/**
+ * How long the page waits for a link to be unpacked and checked (the worker's start included;
+ * a worker that never starts is reported after compute.js's WORKER_START_MS). A link this page
+ * made takes a second or two.
+ */
+const UNPACK_WAIT_MS = 15000;
 
 // ---------- opening a link ----------
 
@@ -292,9 +299,10 @@ async function openValue(store, value, ask) {
   try {
     link = await unpackLink(value);
   } catch (err) {
-    const why = err instanceof WorkerError
-      ? `This link could not be opened because ${lowerFirst(sentence(err.message))} This is not a fault of the link.`
-      : `This link could not be opened. ${sentence(err.message)}`;
+    const why = !(err instanceof WorkerError) ? `This link could not be opened. ${sentence(err.message)}`
+      // The worker started but did not finish: most likely the link holds far more than a state.
+      : err.timedOut ? `This link could not be opened: unpacking and checking it took longer than ${UNPACK_WAIT_MS / 1000} seconds (a link made by this page takes a second or two).`
+        : `This link could not be opened because ${lowerFirst(sentence(err.message))} This is not a fault of the link.`;
     store.setNotice(`${why} Nothing was changed: ${stillShown(store)}.`, err instanceof WorkerError ? retry : null);
     return;
   }

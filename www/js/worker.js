@@ -14,9 +14,20 @@ const engine = new Engine(core);
 // compute.js waits for this before it trusts the worker (a worker that never says so is stalled).
 ready.then(() => self.postMessage({ started: true }), (err) => self.postMessage({ started: false, error: errorMessage(err) }));
 
-/** A link's fragment value → { state (packed), training }, without the core. */
+/**
+ * A link's fragment value → { state (packed), training }. The core's `validate` runs here too,
+ * so whatever the link unpacks to, only a state within the core's limits travels to the page
+ * (an invalid one, however big, comes back as one message).
+ */
 async function unpack({ value }, transfer) {
   const { training, ...state } = await decodeState(value);
+  await ready;
+  try {
+    core.validate(state);
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) throw err;
+    throw Object.assign(new Error(errorMessage(err)), { name: 'InvalidState' });
+  }
   return { state: packState(state, transfer), training: training ?? null };
 }
 
