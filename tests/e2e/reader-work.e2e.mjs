@@ -249,6 +249,40 @@ async function main() {
     await ctx.close();
   });
 
+  await check('a large state opened from a link is still there after a reload', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await newTab(ctx);
+    // Large enough to be computed in the worker (compute.js's LARGE_WORK), small enough for a link.
+    const hash = await page.evaluate(async () => {
+      let seed = 5;
+      const rnd = () => { seed = (seed * 16807) % 2147483647; return Math.round((seed / 2147483647 - 0.5) * 1000) / 1000; };
+      const V = 64, C = 64, F = 128, T = 32;
+      const M = (r, k) => Array.from({ length: r }, () => Array.from({ length: k }, rnd));
+      const vocab = Array.from({ length: V }, (_, i) => `w${i}`);
+      const s = {
+        vocab, eos: null, tokens: vocab.slice(0, T),
+        config: { dModel: C, nHeads: 4, dFf: F, layerNorm: false, activation: 'relu', context: T },
+        weights: { embedding: M(V, C), position: M(T, C), wq: M(C, C), wk: M(C, C), wv: M(C, C), wo: M(C, C),
+          w1: M(C, F), b1: Array(F).fill(0), w2: M(F, C), b2: Array(C).fill(0), unembedding: M(C, V) },
+      };
+      const { shareUrl } = await import('./js/share.js');
+      return new URL(await shareUrl(s)).hash;
+    });
+    await page.close();
+    const tab = await ctx.newPage();
+    await tab.goto(`${BASE}/index.html${hash}`);
+    await waitReady(tab);
+    await waitNotice(tab, /state from the link/, { timeout: 60000 });
+    const vocabSize = () => tab.evaluate(() => document.querySelector('backprop-widget[stage="forward"]').getState().vocab.length);
+    eq(await vocabSize(), 64, 'the link’s large state');
+    await tab.waitForTimeout(600); // the save's debounce
+    await tab.reload();
+    await waitReady(tab);
+    await tab.waitForFunction(() => document.querySelector('backprop-widget[stage="forward"]').getState().vocab.length === 64, null, { timeout: 60000 });
+    eq(await vocabSize(), 64, 'after a reload');
+    await ctx.close();
+  });
+
   await check('a state too large for a link: the share dialog offers the file instead and says why', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
