@@ -111,6 +111,7 @@ async function main() {
       truncated: valid.slice(0, Math.floor(valid.length / 2)),
       'unknown version': '#bp=9.AAAA',
       'too long': `#bp=1.${'A'.repeat(2_000_100)}`,
+      'nested a million deep': `#bp=1.${deflateRawSync(Buffer.from(`{"vocab":${'['.repeat(1e6)}${']'.repeat(1e6)}}`)).toString('base64url')}`,
       'invalid state': await (async () => {
         const h = await page.evaluate(async () => {
           const core = await import('./pkg/how_llms_learn.js');

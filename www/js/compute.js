@@ -97,7 +97,7 @@ function getWorker() {
     if (ok) { p.resolve(result); return; }
     // A trap (WebAssembly.RuntimeError) may leave the core's memory in any state: start afresh.
     if (kind === 'RuntimeError') {
-      p.reject(new WorkerError(`The model core stopped on an internal error (${error}) and was restarted.`));
+      p.reject(Object.assign(new WorkerError(`The model core stopped on an internal error (${error}) and was restarted.`), { trap: true }));
       dropWorker('The model core was restarted after an internal error.');
       return;
     }

@@ -238,6 +238,8 @@ export async function unpackLink(value) {
     const result = await request('unpack', { value }, { view: false, timeout: UNPACK_WAIT_MS });
     return { state: result.state, training: trainingSettings(result.training) };
   } catch (err) {
+    // The core stopped while checking what the link holds: the link's fault, not the worker's.
+    if (err instanceof WorkerError && err.trap) throw new ShareError(`The link’s state could not be checked: ${lowerFirst(sentence(err.message))}`);
     if (err instanceof WorkerError) throw err;
     if (err?.kind === 'ShareError') throw new ShareError(err.message);
     if (err?.kind === 'InvalidState') throw new ShareError(`The link’s state is not a valid model: ${sentence(err.message)}`);
@@ -296,6 +298,8 @@ function stillShown(store) {
 async function openValue(store, value, ask) {
   const retry = { label: 'Try again', run: () => openValue(store, value, ask) };
   let link;
+  // Unpacking runs in the background and may take a few seconds: say what is going on.
+  store.setNotice('Opening the link…');
   try {
     link = await unpackLink(value);
   } catch (err) {

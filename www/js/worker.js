@@ -26,7 +26,9 @@ async function unpack({ value }, transfer) {
     core.validate(state);
   } catch (err) {
     if (err instanceof WebAssembly.RuntimeError) throw err;
-    throw Object.assign(new Error(errorMessage(err)), { name: 'InvalidState' });
+    // A stack overflow while reading it: arrays inside arrays far deeper than any state has.
+    const message = err instanceof RangeError ? 'it is nested far deeper than a model state can be' : errorMessage(err);
+    throw Object.assign(new Error(message), { name: 'InvalidState' });
   }
   return { state: packState(state, transfer), training: training ?? null };
 }
