@@ -58,23 +58,41 @@ export function writeSaved(key, entry, history = []) {
     return null;
   }
   try {
-    storage.setItem(key, entry.link ? JSON.stringify({ link: entry.link }) : JSON.stringify(entry.state));
+    storage.setItem(key, entry.link ? JSON.stringify({ link: entry.link }) : jsonOf(entry.state));
   } catch (err) {
     return err;
   }
-  let kept = history.filter((s) => !isLarge(s)).slice(-HISTORY_KEEP);
-  let text = JSON.stringify(kept);
-  while (kept.length && text.length > HISTORY_CHARS) { kept = kept.slice(1); text = JSON.stringify(kept); }
+  // The newest entries that fit, each written once: an undo entry was the current state before.
+  let texts = [];
+  let size = 0;
+  for (let i = history.length - 1; i >= 0 && texts.length < HISTORY_KEEP; i -= 1) {
+    if (isLarge(history[i])) continue;
+    const text = jsonOf(history[i]);
+    if (size + text.length > HISTORY_CHARS) break;
+    texts.push(text);
+    size += text.length + 1;
+  }
   for (;;) {
     try {
-      storage.setItem(historyKey(key), text);
+      storage.setItem(historyKey(key), `[${texts.slice().reverse().join(',')}]`);
       return null;
     } catch {
-      if (!kept.length) return null;
-      kept = kept.slice(Math.ceil(kept.length / 2));
-      text = JSON.stringify(kept);
+      // Short of space: keep the state, give up the oldest undo entries first.
+      if (!texts.length) return null;
+      texts = texts.slice(0, Math.floor(texts.length / 2));
     }
   }
+}
+
+// States are immutable once adopted (store.js copies before editing), so their JSON can be kept.
+const jsonCache = new WeakMap();
+function jsonOf(state) {
+  let text = jsonCache.get(state);
+  if (text === undefined) {
+    text = JSON.stringify(state);
+    jsonCache.set(state, text);
+  }
+  return text;
 }
 
 /** `fn(entry)` whenever another tab writes this key ({ state } or { link }; null when removed). */
