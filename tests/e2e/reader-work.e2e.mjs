@@ -472,6 +472,13 @@ async function main() {
     eq(kept, deep.length, 'the saved entry is not overwritten before the reader changes something');
     await typeInCell(page, 'weight-wo', 0, 1, '0.25');
     await waitSaved(page, 0.25);
+    // The same poison in the kept undo history: the state opens, the entry is dropped.
+    await page.evaluate(({ k, text }) => localStorage.setItem(`${k}:history`, `[${text}]`), { k: key, text: deep });
+    await page.reload();
+    await waitReady(page);
+    eq(await wo01(page), 0.25, 'the saved state with a poisoned history');
+    await typeInCell(page, 'weight-wo', 0, 1, '0.5');
+    eq(await wo01(page), 0.5, 'an edit after that');
     await ctx.close();
     return said;
   });

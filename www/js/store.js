@@ -113,7 +113,7 @@ class Store {
           if (this.view.forwardError) throw new CoreError(this.view.forwardError);
         }
         this.source = source;
-        if (source === 'saved') this.undoStack = this.usable(history).map((state) => ({ state, coalesce: null, time: 0 }));
+        if (source === 'saved') this.undoStack = (await this.usable(history)).map((state) => ({ state, coalesce: null, time: 0 }));
         if (problem) this.setNotice(problem.text, problem.action);
         return this;
       } catch (err) {
@@ -138,10 +138,10 @@ class Store {
   }
 
   /** The entries of a kept history the core accepts (a damaged one is dropped, not shown). */
-  usable(history) {
+  async usable(history) {
     const out = [];
     for (const state of history) {
-      try { out.push(isLarge(state) ? state : this.core.validate(state)); } catch { /* dropped */ }
+      try { out.push(isLarge(state) ? state : this.core.validate(state)); } catch { await coreReady(); /* dropped */ }
     }
     return out;
   }
