@@ -385,6 +385,20 @@ async function main() {
     return `${said} (after ${took} ms)`;
   });
 
+  await check('a core file that never arrives: after 20 s the reader is told and offered a reload', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    await page.route('**/*.wasm', () => { /* never answered */ });
+    await page.goto(`${BASE}/index.html`, { waitUntil: 'domcontentloaded' });
+    const status = () => page.evaluate(() => document.querySelector('backprop-widget[stage="toolbar"]').shadowRoot?.querySelector('.bp-status')?.textContent ?? '');
+    eq(await status(), 'Loading the model…', 'at first');
+    await page.waitForFunction(() => /still loading after 20 seconds/.test(document.querySelector('backprop-widget[stage="toolbar"]').shadowRoot.querySelector('.bp-status').textContent), null, { timeout: 30000 });
+    assert(await page.locator(`${W('toolbar')} .bp-status button:has-text("Reload the page")`).isVisible(), 'a reload button');
+    const said = await status();
+    await ctx.close();
+    return said;
+  });
+
   await check('typing into a cell while training runs: training pauses and exactly the typed number is committed', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);

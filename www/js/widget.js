@@ -18,6 +18,8 @@ import * as update from './panels/update.js';
 import * as share from './panels/share.js';
 import { openLink } from './share.js';
 
+/** How long the widget waits for its files before telling the reader. */
+const LOAD_PATIENCE_MS = 20000;
 const PANELS = { toolbar, model, forward, target, loss, backward, update, share };
 const ALL = ['model', 'forward', 'target', 'loss', 'backward', 'update'];
 // Bundled, the build's minified copy next to the bundle (.ci/bundle.mjs defines the name).
@@ -58,13 +60,24 @@ export class BackpropWidget extends HTMLElement {
     const src = this.getAttribute('src');
     this.store = getStore(group, inline ? inline.textContent : src ? fetchState(src) : null);
     // KaTeX is not waited for: it loads when the first formula comes near the viewport (katex.js).
+    // A file that never arrives (the core, a stylesheet) would leave "Loading the model…" for
+    // ever: after a while the reader is told, and offered a reload, while the page keeps waiting.
+    const slow = setTimeout(() => this.showStatus(
+      `The model is still loading after ${LOAD_PATIENCE_MS / 1000} seconds: a file the page needs has not arrived yet.`, true), LOAD_PATIENCE_MS);
     Promise.all([this.store.ready, openLink(this.store), katexRoot(root), ...sheets.map((s) => s.loaded)])
-      .then(() => this.mount())
+      .then(() => { clearTimeout(slow); this.mount(); })
       .catch((err) => {
-        this.status.textContent = err?.name === 'UnsupportedBrowser' ? err.message
-          : `The model core could not be loaded (${errorMessage(err)}). Check that the page was built with npm run build.`;
-        this.status.classList.add('error');
+        clearTimeout(slow);
+        this.showStatus(err?.name === 'UnsupportedBrowser' ? err.message
+          : `The model core could not be loaded (${errorMessage(err)}). Check that the page was built with npm run build.`,
+        err?.name !== 'UnsupportedBrowser');
       });
+  }
+
+  /** A loading problem in the status line, with a reload button when reloading may help. */
+  showStatus(message, reload) {
+    renderNotice(this.status, message, reload ? { label: 'Reload the page', run: () => location.reload() } : null);
+    this.status.classList.add('error');
   }
 
   disconnectedCallback() {
