@@ -209,10 +209,13 @@ export function linkValue(group, hash = location.hash) {
   return part ? part.value : null;
 }
 
-/** A link to this page that reproduces `state` in `group` (and the optimiser settings `training`). */
-export async function shareUrl(state, group = 'default', base = location.href, training = null) {
+/**
+ * A link to this page that reproduces `state` in `group` (and the optimiser settings `training`).
+ * `encoded`: the fragment value when it was made elsewhere (Store.encodeLink, in the worker).
+ */
+export async function shareUrl(state, group = 'default', base = location.href, training = null, encoded = null) {
   const url = new URL(base);
-  url.hash = `${encodeURIComponent(linkKey(group))}=${await encodeState(state, training)}`;
+  url.hash = `${encodeURIComponent(linkKey(group))}=${encoded ?? await encodeState(state, training)}`;
   return url.href;
 }
 

@@ -308,6 +308,25 @@ class Store {
     return view;
   }
 
+  /**
+   * The current state's share-link value (share.js's encodeState) and the state it encodes. A
+   * large state is written and compressed in the worker, in turn with the edits before it.
+   */
+  async encodeLink(training) {
+    if (!this.view.large) {
+      const { encodeState } = await import('./share.js');
+      return { state: this.view.state, value: await encodeState(this.view.state, training) };
+    }
+    const run = async () => {
+      const state = this.view.state;
+      const args = this.workerCurrent ? { training } : { training, state };
+      return { state, value: (await request('encode', args, { view: false })).value };
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => {});
+    return p;
+  }
+
   /** Whether the worker holds exactly the current state (so it can be edited in place). */
   get workerCurrent() {
     return Boolean(this.view?.large) && this.workerState === this.view.state;

@@ -7,7 +7,7 @@ import init, * as core from '../pkg/how_llms_learn.js';
 import { packState, unpackState } from './compute.js';
 import { Engine } from './engine.js';
 import { errorMessage } from './dom.js';
-import { decodeState } from './share.js';
+import { decodeState, encodeState } from './share.js';
 
 const ready = init({ module_or_path: new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url) });
 const engine = new Engine(core);
@@ -40,6 +40,13 @@ self.addEventListener('message', async (event) => {
     if (op === 'unpack') {
       const result = await unpack(args, transfer);
       self.postMessage({ id, ok: true, result }, transfer);
+      return;
+    }
+    if (op === 'encode') {
+      // A large model's share link: its JSON alone is tens of megabytes of text to write.
+      await ready;
+      const state = args.state ? unpackState(args.state) : engine.currentState();
+      self.postMessage({ id, ok: true, result: { value: await encodeState(state, args.training) } });
       return;
     }
     await ready;

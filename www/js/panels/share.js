@@ -62,7 +62,8 @@ export function mount(container, ctx) {
   copyLink.addEventListener('click', async () => {
     say(linkMsg, 'Making the link…');
     try {
-      const url = await shareUrl(store.view.state, store.group, undefined, store.training);
+      const { state, value } = await store.encodeLink(store.training);
+      const url = await shareUrl(state, store.group, undefined, null, value);
       // A link longer than the page itself accepts would only fail for whoever opens it.
       const fragment = url.slice(url.indexOf('#') + 1);
       const length = fragment.length - fragment.indexOf('=') - 1;
