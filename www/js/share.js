@@ -237,16 +237,26 @@ export function forgetLink(group) {
  * not the link's fault).
  */
 export async function unpackLink(value) {
+  return unpack({ value }, 'The link’s state');
+}
+
+/** The same for a state file's text (`what`: the file, as messages name it). */
+export function unpackText(text, what) {
+  return unpack({ text, what }, what);
+}
+
+async function unpack(args, what) {
   try {
-    const result = await request('unpack', { value }, { view: false, timeout: UNPACK_WAIT_MS });
+    const result = await request('unpack', args, { view: false, timeout: UNPACK_WAIT_MS });
     return { state: result.state, training: trainingSettings(result.training) };
   } catch (err) {
     // The core stopped while checking what the link holds: the link's fault, not the worker's.
-    if (err instanceof WorkerError && err.trap) throw new ShareError(`The link’s state could not be checked: ${lowerFirst(sentence(err.message))}`);
+    if (err instanceof WorkerError && err.trap) throw new ShareError(`${what} could not be checked: ${lowerFirst(sentence(err.message))}`);
     if (err instanceof WorkerError) throw err;
     if (err?.kind === 'ShareError') throw new ShareError(err.message);
-    if (err?.kind === 'InvalidState') throw new ShareError(`The link’s state is not a valid model: ${sentence(err.message)}`);
-    throw new ShareError(`The link could not be read (${err?.message || err}).`);
+    // The import dialog names the file itself; a link's notice says what was wrong with it.
+    if (err?.kind === 'InvalidState') throw new ShareError(args.text != null ? sentence(err.message) : `${what} is not a valid model: ${sentence(err.message)}`);
+    throw new ShareError(`${what} could not be read (${err?.message || err}).`);
   }
 }
 

@@ -7,7 +7,7 @@ import init, * as core from '../pkg/how_llms_learn.js';
 import { packState, unpackState } from './compute.js';
 import { Engine } from './engine.js';
 import { errorMessage } from './dom.js';
-import { decodeState, encodeState } from './share.js';
+import { decodeState, encodeState, parseStateText } from './share.js';
 
 const ready = init({ module_or_path: new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url) });
 const engine = new Engine(core);
@@ -15,12 +15,13 @@ const engine = new Engine(core);
 ready.then(() => self.postMessage({ started: true }), (err) => self.postMessage({ started: false, error: errorMessage(err) }));
 
 /**
- * A link's fragment value → { state (packed), training }. The core's `validate` runs here too,
+ * A link's fragment value (or a file's text) → { state (packed), training }. The core's `validate` runs here too,
  * so whatever the link unpacks to, only a state within the core's limits travels to the page
  * (an invalid one, however big, comes back as one message).
  */
-async function unpack({ value }, transfer) {
-  const { training, ...state } = await decodeState(value);
+async function unpack({ value, text, what }, transfer) {
+  // A link's fragment value, or a file's text (named `what` in messages).
+  const { training, ...state } = text != null ? parseStateText(text, what) : await decodeState(value);
   await ready;
   try {
     core.validate(state);
