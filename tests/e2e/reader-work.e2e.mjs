@@ -160,6 +160,13 @@ async function main() {
     await tab.click(`${W('toolbar')} button:has-text("Undo")`);
     await frames(tab, 3);
     eq(await wo01(tab), 0.25, 'one Undo after the reload brings back the reader’s work');
+    // The notice's own Undo button, right after opening the link again.
+    await tab.goto(`${BASE}/index.html${hash}`);
+    await waitReady(tab);
+    await waitNotice(tab, /state from the link/);
+    await tab.click(`${W('toolbar')} .toolbar-notice button:has-text("Undo")`);
+    await waitNotice(tab, /Back to what you had before the link/);
+    eq(await wo01(tab), 0.25, 'the notice’s Undo button');
     await ctx.close();
   });
 

@@ -348,7 +348,7 @@ async function adoptLink(store, link, value, retry) {
   store.setNotice(had
     ? 'This is the state from the link you opened. What you had before is one Undo away (also after a reload).'
     : 'This is the state from the link you opened. Undo returns to the page’s example.',
-  { label: 'Undo', run: () => store.undo() });
+  { label: 'Undo', run: () => { if (store.undo()) store.setNotice('Back to what you had before the link; Redo opens the link’s state again.'); } });
 }
 
 const lowerFirst = (text) => text.charAt(0).toLowerCase() + text.slice(1);
