@@ -507,7 +507,7 @@ class Store {
       // state opened from a link is kept as that link (see save()).
       if (!this.largeNoticeShown) {
         this.largeNoticeShown = true;
-        this.setNotice('This model is large, so it is computed in the background and its changes are not kept across reloads.');
+        this.setNotice('This model is large, so it is computed in the background and is not kept across reloads: a reload brings back the last state that could be kept.');
       }
       return;
     }
