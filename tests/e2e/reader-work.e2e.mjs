@@ -11,7 +11,7 @@
 // link is read, and a stalled worker is reported within 10 s. Screenshots of the notices at
 // 1280 and 390 px go to tests/e2e/screenshots/reader-work-*.png.
 
-import { assert, bundlePage, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
+import { assert, bundlePage, checker, eq, finishSuite, frames, launch, serve, waitReady } from './harness.mjs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,10 +50,16 @@ const waitNotice = (page, re, { sel = W('toolbar'), cls = '.toolbar-notice', tim
   throw new Error(`no notice matching ${re} (the notice says: ${JSON.stringify(await notice(page, sel, cls))})`);
 });
 
+// Every uncaught error in any page of the run: none is expected, whatever the case did.
+const uncaught = [];
+async function newContext(options) {
+  const ctx = await browser.newContext(options);
+  ctx.on('weberror', (e) => uncaught.push(`${e.page()?.url().slice(0, 60)}: ${String(e.error()?.stack || e.error()).split('\n').slice(0, 4).join(' / ')}`));
+  return ctx;
+}
+
 async function newTab(ctx, path = '/index.html') {
   const page = await ctx.newPage();
-  const problems = [];
-  recordConsoleProblems(page, problems);
   await page.goto(`${BASE}${path}`);
   await waitReady(page);
   return page;
@@ -101,7 +107,7 @@ async function main() {
   browser = await launch();
 
   await check('bad links over saved work: nothing changes, the notice says so, also after a reload', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
     await typeInCell(page, 'weight-wo', 0, 1, '0.25');
     await waitSaved(page, 0.25);
@@ -141,7 +147,7 @@ async function main() {
   });
 
   await check('a valid link over saved work: the old state is one Undo away, also after a reload', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
     await typeInCell(page, 'weight-wo', 0, 1, '0.25');
     await waitSaved(page, 0.25);
@@ -171,7 +177,7 @@ async function main() {
   });
 
   await check('storage full: the reader is told their edits are not kept', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     await ctx.addInitScript(() => {
       Storage.prototype.setItem = function setItem() { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
     });
@@ -209,7 +215,7 @@ async function main() {
   const mixForward = 'backprop-widget[group="mix"][stage="forward"]';
 
   await check('read-only: a link leaves a read-only group alone (also after a reload); Ctrl+Z in a read-only element undoes nothing', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const first = await groupsPage(ctx);
     const original = await stateOf(first, ro);
     const hash = (await linkWith(first, 0.75)).replace('#bp=', '#bp.ro=');
@@ -242,7 +248,7 @@ async function main() {
   });
 
   await check('a group without a toolbar asks before a link replaces its state', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const first = await groupsPage(ctx);
     const original = await stateOf(first, ask);
     const hash = (await linkWith(first, 0.75)).replace('#bp=', '#bp.ask=');
@@ -258,7 +264,7 @@ async function main() {
   });
 
   await check('a large state opened from a link is still there after a reload', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
     // Large enough to be computed in the worker (compute.js's LARGE_WORK), small enough for a link.
     const hash = await page.evaluate(async () => {
@@ -292,7 +298,7 @@ async function main() {
   });
 
   await check('a state too large for a link: the share dialog offers the file instead and says why', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
     // About 260,000 random weights: a link of some 3 million characters.
     const err = await page.evaluate(() => {
@@ -333,7 +339,7 @@ async function main() {
     // that is a frozen page).
     const packed = deflateRawSync(Buffer.from(`{"vocab":[${'0,'.repeat(23 * 1024 * 1024)}0]}`), { level: 9 });
     const hash = `#bp=1.${packed.toString('base64url')}`;
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
     await typeInCell(page, 'weight-wo', 0, 1, '0.25');
     await waitSaved(page, 0.25);
@@ -363,7 +369,7 @@ async function main() {
   });
 
   await check(`a worker that never answers: a message within ${STALL_LIMIT / 1000} s with a retry, the work kept; the retry opens the link`, async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
     const hash = await linkWith(page, 0.75);
     await page.close();
@@ -393,7 +399,7 @@ async function main() {
   });
 
   await check('a core file that never arrives: after 20 s the reader is told and offered a reload', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await ctx.newPage();
     await page.route('**/*.wasm', () => { /* never answered */ });
     await page.goto(`${BASE}/index.html`, { waitUntil: 'domcontentloaded' });
@@ -407,7 +413,7 @@ async function main() {
   });
 
   await check('typing into a cell while training runs: training pauses and exactly the typed number is committed', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
     await page.click(`${W('update')} button:has-text("Play training")`);
     await page.waitForFunction(() => Number(document.querySelector('backprop-widget[stage="update"]').shadowRoot.querySelector('.step-counter').textContent) >= 3);
@@ -427,7 +433,7 @@ async function main() {
   });
 
   await check('held Alt+↑: every key repeat nudges the value', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
     const start = await wo01(page);
     await page.click(cellInput('weight-wo', 0, 1));
@@ -451,7 +457,7 @@ async function main() {
   });
 
   await check('two tabs: each is told when the other saves; the last to change something is kept', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const a = await newTab(ctx);
     const b = await newTab(ctx);
     eq(await notice(b), '', 'no notice before');
@@ -477,7 +483,7 @@ async function main() {
   });
 
   await check('a saved entry nested a million levels deep does not stop the page', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await newTab(ctx);
     const deep = `{"vocab":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`;
     const key = await page.evaluate((text) => {
@@ -505,4 +511,9 @@ async function main() {
   });
 }
 
-await finishSuite('reader-work', main, { browser: () => browser, results });
+await finishSuite('reader-work', async () => {
+  await main();
+  await check('no uncaught error in any page of the run', async () => {
+    assert(uncaught.length === 0, `uncaught errors:\n       ${uncaught.slice(0, 8).join('\n       ')}`);
+  });
+}, { browser: () => browser, results });

@@ -83,7 +83,11 @@ class Store {
     this.core = await loadCore();
     this.engine = new Engine(this.core.module);
     // After a trap the core is a new instance (core.js): the old Model handle is gone.
-    onCoreRestart(() => { this.engine = new Engine(this.core.module); this.engineState = null; });
+    onCoreRestart(() => {
+      this.engine.abandon();
+      this.engine = new Engine(this.core.module);
+      this.engineState = null;
+    });
     // An element's `src` attribute offers its state as a promise of text (widget.js).
     if (this.initialText != null && typeof this.initialText !== 'string') {
       try {
