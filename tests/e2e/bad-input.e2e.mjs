@@ -496,26 +496,31 @@ async function main() {
   ];
   for (const [id, what, fragment] of linkCases) {
     await run(id, 'links and files', what, async () => {
-      if (!hasShare) return 'skipped: www/js/share.js does not exist yet (issue 5)';
-      const p2 = await openPage({ path: '/index.html' });
+      if (!hasShare) throw new Error('www/js/share.js does not exist');
       let hash = fragment;
       if (fragment === null || fragment === 'evil') {
         const st = structuredClone(article);
         if (fragment === 'evil') { st.vocab[1] = '<script>alert(1)</script>'; st.tokens[1] = st.vocab[1]; st.config.dModel = 'two'; }
-        hash = await p2.page.evaluate(async (s) => {
+        hash = await page.evaluate(async (s) => {
           const { shareUrl } = await import('./js/share.js');
           return new URL(await shareUrl(s)).hash;
         }, st);
         if (fragment === null) hash = hash.slice(0, Math.floor(hash.length / 2));
       }
-      await p2.page.goto(`${BASE}/index.html${hash}`);
-      await p2.page.reload();
-      await waitReady(p2.page);
-      await frames(p2.page, 3);
-      const notice = await toolbarNotice(p2.page);
-      const s = await getState(p2.page);
-      await p2.ctx.close();
-      if (!notice) return `no message shown (share links not wired into the page yet?) — state is the article default: ${same(s, article)}`;
+      // A fresh tab opened at the link, as a reader clicking it would (a hash change on an open
+      // page, then a reload, would test the reload of a page whose link was already taken out).
+      const ctx2 = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const p2 = await ctx2.newPage();
+      recordConsoleProblems(p2, consoleProblems);
+      await p2.goto(`${BASE}/index.html${hash}`);
+      await waitReady(p2);
+      await frames(p2, 3);
+      const notice = await toolbarNotice(p2);
+      const s = await getState(p2);
+      await ctx2.close();
+      // The reader must be told: a missing message fails the case.
+      assert(notice && /could not be opened|not a valid model/.test(notice), `the reader is not told the link was not used (notice: ${JSON.stringify(notice)})`);
+      assert(/Nothing was changed/.test(notice), `the notice does not say nothing was changed: ${notice}`);
       assert(same(s, article), 'state is not the article default');
       return notice;
     });

@@ -409,7 +409,7 @@ async function main() {
     await bad.ctx.close();
   });
 
-  await check('broken links (truncated, garbage, invalid state, zip bomb, unknown version): a clear message and the default state', async () => {
+  await check('broken links (truncated, garbage, invalid state, zip bomb, unknown version): a clear message, nothing changed', async () => {
     const valid = new URL(link).hash.replace('#bp.walk=', '');
     const made = await inPage(page, async (core) => {
       const deflate = async (text) => {
@@ -441,7 +441,7 @@ async function main() {
       const b = await open(`${EXAMPLE}#bp.walk=${value}`);
       const notice = await b.page.evaluate((s) => document.querySelector(s).shadowRoot.querySelector('.toolbar-notice').textContent, widget('walk', 'toolbar'));
       assert(message.test(notice), `${what}: the message “${notice}” should match ${message}`);
-      assert(/Showing the article’s example instead/.test(notice), `${what}: says what is shown`);
+      assert(/Nothing was changed: the article’s example is still shown/.test(notice), `${what}: says nothing was changed and what is shown`);
       const st = await b.page.evaluate((s) => document.querySelector(s).getState(), widget('walk', 'forward'));
       sameValue(st, article, `${what}: state`);
       noProblems(b.log, what);

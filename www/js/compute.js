@@ -24,6 +24,32 @@ export const isLarge = (state) => workSize(state) > LARGE_WORK;
 let worker = null;
 let nextId = 1;
 const pending = new Map();
+const resetListeners = new Set();
+
+/** The worker starts (fetches its script, instantiates the core) within this, or counts as stalled. */
+export const WORKER_START_MS = 8000;
+/** A request the worker does not answer within this counts as stalled (the worker is restarted). */
+export const WORKER_REPLY_MS = 90000;
+
+/**
+ * The background worker failed, did not start or did not answer: not a fault of the reader's
+ * state, so callers say so (and offer a retry) instead of calling the state invalid.
+ */
+export class WorkerError extends Error {
+  /** `trap`: the core stopped on an internal error; `timedOut`: this request's wait ran out. */
+  constructor(message, { trap = false, timedOut = false } = {}) {
+    super(message);
+    this.name = 'WorkerError';
+    this.trap = trap;
+    this.timedOut = timedOut;
+  }
+}
+
+/** `fn()` runs whenever the worker is replaced: the new one holds no model. */
+export function onWorkerReset(fn) {
+  resetListeners.add(fn);
+  return () => resetListeners.delete(fn);
+}
 
 // A page may load the widget from another origin (dist/ served with CORS), but a worker script
 // must have the page's origin: then a same-origin blob module starts it by importing ours.
@@ -33,24 +59,58 @@ function workerUrl() {
   return URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};\n`], { type: 'text/javascript' }));
 }
 
-function getWorker() {
-  if (!worker) {
-    worker = new Worker(workerUrl(), { type: 'module', name: 'how-llms-learn' });
-    worker.addEventListener('message', (event) => {
-      const { id, ok, result, error } = event.data;
-      const p = pending.get(id);
-      if (!p) return;
-      pending.delete(id);
-      if (ok) p.resolve(result); else p.reject(new CoreError(error));
-    });
-    worker.addEventListener('error', (event) => {
-      const err = new CoreError(`The background worker failed (${event.message || 'unknown error'}).`);
-      for (const p of pending.values()) p.reject(err);
-      pending.clear();
-      worker = null;
-    });
+/**
+ * Stop the worker and fail every open request with `message` (`timedOut`: request `id` is the
+ * one that took too long); the next request starts a new one.
+ */
+function dropWorker(message, timedOut = null) {
+  const w = worker;
+  if (!w) return;
+  worker = null;
+  clearTimeout(w.startTimer);
+  try { w.terminate(); } catch { /* already gone */ }
+  for (const [id, p] of pending) {
+    clearTimeout(p.timer);
+    p.reject(new WorkerError(message, { timedOut: id === timedOut }));
   }
-  return worker;
+  pending.clear();
+  for (const fn of resetListeners) fn();
+}
+
+function getWorker() {
+  if (worker) return worker;
+  const w = new Worker(workerUrl(), { type: 'module', name: 'how-llms-learn' });
+  worker = w;
+  // A worker whose script never arrives, or whose core never starts, would leave every
+  // request (and the page's "Loading…") waiting for ever.
+  const startTimer = setTimeout(() => {
+    if (worker === w) dropWorker(`The page’s background worker did not start within ${WORKER_START_MS / 1000} seconds.`);
+  }, WORKER_START_MS);
+  w.addEventListener('message', (event) => {
+    if (worker !== w) return;
+    const { id, ok, result, error, kind, started } = event.data;
+    if (started != null) {
+      clearTimeout(startTimer);
+      if (!started) dropWorker(`The page’s background worker could not start the model core (${error}).`);
+      return;
+    }
+    const p = pending.get(id);
+    if (!p) return;
+    pending.delete(id);
+    clearTimeout(p.timer);
+    if (ok) { p.resolve(result); return; }
+    // A trap (WebAssembly.RuntimeError) may leave the core's memory in any state: start afresh.
+    if (kind === 'RuntimeError') {
+      p.reject(new WorkerError(`The model core stopped on an internal error (${error}) and was restarted.`, { trap: true }));
+      dropWorker('The model core was restarted after an internal error.');
+      return;
+    }
+    p.reject(Object.assign(new CoreError(error), { kind }));
+  });
+  w.addEventListener('error', (event) => {
+    if (worker === w) dropWorker(`The page’s background worker failed (${event.message || 'its script could not be loaded'}).`);
+  });
+  return w;
 }
 
 // States cross to the worker with every weight as one transferred Float64Array: structured
@@ -115,15 +175,23 @@ export function unpackState(state, asViews = false) {
   return out;
 }
 
-/** Send one request; resolves with the worker's result, rejects with a CoreError. */
-export function request(op, args = {}, { view = true, withState = false } = {}) {
+/**
+ * Send one request; resolves with the worker's result, rejects with a CoreError (the core's or
+ * the link's message, its `kind` the error's name) or a WorkerError (no answer within
+ * `timeout` ms, or the worker failed: it is then restarted).
+ */
+export function request(op, args = {}, { view = true, withState = false, timeout = WORKER_REPLY_MS } = {}) {
   const id = nextId;
   nextId += 1;
   const transfer = [];
   const sent = args.state ? { ...args, state: packState(args.state, transfer) } : args;
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    getWorker().postMessage({ id, op, args: sent, view, withState }, transfer);
+    const w = getWorker();
+    const timer = setTimeout(() => {
+      if (pending.has(id)) dropWorker(`The page’s background worker did not answer within ${Math.round(timeout / 1000)} seconds.`, id);
+    }, timeout);
+    pending.set(id, { resolve, reject, timer });
+    w.postMessage({ id, op, args: sent, view, withState }, transfer);
   }).then((result) => {
     if (result.state) result.state = unpackState(result.state);
     if (result.update) result.update = unpackState({ weights: result.update }, true).weights;

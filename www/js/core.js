@@ -32,14 +32,58 @@ function plain(value) {
   return value;
 }
 
-function wrap(fn, name) {
-  if (typeof fn !== 'function') {
-    return () => { throw new CoreError(`The model core has no function “${name}”.`); };
+// The module in use. A trap (WebAssembly.RuntimeError: a stack overflow, an out-of-bounds
+// access) may leave the instance's memory in any state, so after one the core is loaded afresh
+// (a new copy of the wasm-bindgen wrapper around the already compiled module) and every call
+// waits for it; the reader's state lives in JavaScript and is not lost.
+let current = null;
+let restarting = null; // a promise while the core is being loaded afresh
+let generation = 0;
+const restartListeners = new Set();
+
+/** Whether an error is a WebAssembly trap rather than the core's own message. */
+export const isTrap = (err) => err instanceof WebAssembly.RuntimeError;
+
+/** After a trap: load the core afresh (once, however many calls trapped). Resolves when done. */
+export function restartCore() {
+  if (!restarting) {
+    restarting = (async () => {
+      generation += 1;
+      // A URL the bundler leaves alone: a second copy of the wrapper, with its own instance
+      // (the browser has the .wasm in its cache).
+      const url = new URL(`../pkg/how_llms_learn.js?instance=${generation}`, import.meta.url).href;
+      const mod = await import(url);
+      await mod.default({ module_or_path: WASM });
+      current = mod;
+      restarting = null;
+      for (const fn of restartListeners) fn();
+    })();
+    restarting.catch(() => { restarting = null; });
   }
+  return restarting;
+}
+
+/** `fn()` after the core was loaded afresh (the module's Model handles from before are gone). */
+export function onCoreRestart(fn) {
+  restartListeners.add(fn);
+  return () => restartListeners.delete(fn);
+}
+
+/** Resolves when the core can be called (at once, unless it is being loaded afresh). */
+export const coreReady = () => restarting || Promise.resolve();
+
+function wrap(name) {
   return (...args) => {
+    if (restarting) throw new CoreError('The model core is restarting after an internal error; try again in a moment.');
+    const fn = current[name];
+    if (typeof fn !== 'function') throw new CoreError(`The model core has no function “${name}”.`);
     try {
       return plain(fn(...args));
     } catch (err) {
+      if (isTrap(err)) {
+        restartCore();
+        throw new CoreError(`The model core stopped on an internal error (${errorMessage(err)}) and is being restarted`);
+      }
       throw new CoreError(errorMessage(err));
     }
   };
@@ -78,12 +122,14 @@ export function loadCore() {
       // wrapper into the page's bundle; unbundled, it is fetched from www/pkg like the wasm.
       const mod = await import('../pkg/how_llms_learn.js');
       await mod.default({ module_or_path: WASM });
+      current = mod;
       const names = ['articleExample', 'forward', 'loss', 'backward', 'step', 'derivation',
         'finiteDifference', 'resize', 'validate', 'exportJax', 'exportPytorch'];
       const core = {};
-      for (const name of names) core[name] = wrap(mod[name], name);
-      // The module itself, unwrapped, for the in-place Model handle (engine.js).
-      core.module = mod;
+      for (const name of names) core[name] = wrap(name);
+      // The module itself, unwrapped, for the in-place Model handle (engine.js): the current
+      // one, which changes after a restart.
+      Object.defineProperty(core, 'module', { get: () => current, enumerable: true });
       return Object.freeze(core);
     })();
   }

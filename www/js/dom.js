@@ -163,3 +163,19 @@ export function whenIdle(fn, timeout = 1000) {
   if (typeof requestIdleCallback === 'function') requestIdleCallback(run, { timeout });
   else setTimeout(() => run({ didTimeout: true, timeRemaining: () => 0 }), 50);
 }
+
+/**
+ * Show a notice in `el`: the message as text and, with `action` ({ label, run }), a button
+ * after it (a retry, an undo). Hidden when there is no message.
+ */
+export function renderNotice(el, message, action = null) {
+  el.hidden = !message;
+  if (!message) { el.replaceChildren(); return; }
+  const parts = [String(message)];
+  if (action) {
+    const button = h('button', { type: 'button', class: 'btn notice-action', text: action.label });
+    button.addEventListener('click', () => action.run());
+    parts.push(' ', button);
+  }
+  el.replaceChildren(...parts);
+}

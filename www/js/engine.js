@@ -56,6 +56,16 @@ export class Engine {
     return out;
   }
 
+  /**
+   * Let go of the model without touching the core: after a trap its memory cannot be trusted,
+   * and the wrapper's finalizer would otherwise free the handle in it later (and trap again).
+   */
+  abandon() {
+    try { this.model?.__destroy_into_raw?.(); } catch { /* nothing more to let go of */ }
+    this.model = null;
+    this.stateCache = null;
+  }
+
   /** Adopt a whole state (validated by the core). */
   load({ state }) {
     const next = new this.core.Model(state);

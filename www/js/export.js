@@ -4,7 +4,7 @@
 // wasm core produced, written at full precision (the shortest text that gives back the float64).
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels, namesOf } from './labels.js';
 import { dLText } from './notation.js';
-import { exactJson, parseStateText, MAX_STATE_BYTES, ShareError } from './share.js';
+import { exactJson, unpackText, MAX_STATE_BYTES, ShareError } from './share.js';
 
 // Rows may be arrays or typed-array views (large states computed in the worker).
 const isRow = (x) => Array.isArray(x) || ArrayBuffer.isView(x);
@@ -156,7 +156,7 @@ export function downloadText(text, filename, type, parent) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Read a chosen file into a plain object (validated later by the core). Throws ShareError. */
+/** Read a chosen file into a state the core accepts. Throws ShareError (or WorkerError). */
 export async function readStateFile(file) {
   if (!file) throw new ShareError('No file was chosen.');
   if (file.size > MAX_STATE_BYTES) {
@@ -164,5 +164,6 @@ export async function readStateFile(file) {
   }
   let text;
   try { text = await file.text(); } catch { throw new ShareError(`“${file.name}” could not be read.`); }
-  return parseStateText(text, `“${file.name}”`);
+  // Parsed and checked in the worker (share.js): a file of tens of megabytes does not hold the page.
+  return (await unpackText(text, `“${file.name}”`)).state;
 }

@@ -71,6 +71,9 @@ export class Heatmap {
         h('label', null, h('span', { class: 'label-text heat-edit-label', text: 'Selected entry' }), this.input), this.setBtn);
       tools.push(editRow);
       this.setBtn.addEventListener('click', () => this.commit());
+      // As in a table's cells (matrix.js): typing pauses a running training, whose next step
+      // would otherwise replace the number being typed.
+      this.input.addEventListener('input', () => this.mv.opts.onEditStart?.());
       this.input.addEventListener('keydown', (e) => {
         if (e.key === 'Enter') { e.preventDefault(); this.commit(); }
         if (e.key === 'Escape') { e.preventDefault(); this.syncInput(); this.canvas.focus(); }

@@ -64,7 +64,9 @@ export class MatrixView {
    * @param {string} o.label  plain-text name used in captions and cell labels
    * @param {'weight'|'activation'|'gradient'|'prob'|'onehot'} o.kind
    * @param {boolean} [o.editable]  weight cells take typed values
-   * @param {(r:number,c:number,value:number,opts?:object)=>void} [o.onCommit]  throws on invalid
+   * @param {(r:number,c:number,value:number|((current:number)=>number),opts?:object)=>void} [o.onCommit]
+   *   throws on invalid; a function value (a nudge) is applied to the entry as it is then
+   * @param {()=>void} [o.onEditStart]  the reader began typing into a cell
    * @param {(r:number,c:number,cellEl:HTMLElement)=>void} [o.onActivate]  gradient cells
    * @param {string} [o.name]  data-name on the figure (tests, styling)
    * @param {number} [o.groupCols]  draw a divider every n columns (attention heads)
@@ -340,7 +342,13 @@ export class MatrixView {
     }
     const want = active === focusEl ? cell.exact : cell.shown;
     if (focusEl.tagName === 'INPUT') {
-      if (focusEl.dataset.dirty !== 'true' && focusEl.value !== want) focusEl.value = want;
+      if (focusEl.dataset.dirty !== 'true' && focusEl.value !== want) {
+        // A focused cell whose whole value is selected stays selected as training repaints it,
+        // so the reader's first key replaces the value instead of being appended to it.
+        const all = active === focusEl && focusEl.selectionStart === 0 && focusEl.selectionEnd === focusEl.value.length;
+        focusEl.value = want;
+        if (all) focusEl.select();
+      }
     } else if (cell.textShown !== want || text.firstChild?.data !== want) {
       cell.textShown = want;
       setText(text, want);
@@ -414,7 +422,9 @@ export class MatrixView {
   }
 
   onInput(e) {
-    if (e.target.classList?.contains('cell-input')) e.target.dataset.dirty = 'true';
+    if (!e.target.classList?.contains('cell-input')) return;
+    if (e.target.dataset.dirty !== 'true') this.opts.onEditStart?.();
+    e.target.dataset.dirty = 'true';
   }
 
   onClick(e) {
@@ -523,7 +533,7 @@ export class MatrixView {
     const cell = this.cells[r][c];
     if (cell.value == null) return;
     try {
-      later(this.opts.onCommit(r, c, round3(cell.value + delta), { coalesce }),
+      later(this.opts.onCommit(r, c, (current) => round3(current + delta), { coalesce }),
         (msg) => setText(this.msg, `${msg} The previous value is kept.`));
       setText(this.msg, '');
     } catch (err) {

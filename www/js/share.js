@@ -10,13 +10,24 @@
 // the update panel's settings, so an Adam run reopens as Adam with its rate. It is taken out
 // before the core sees the state; a link without it (every older link) opens exactly as before,
 // with the page's own settings, and a damaged "training" is ignored field by field.
-// Reading a link never runs anything: the text is decompressed with a size cap, parsed with
-// JSON.parse, and the core's `validate` decides whether it is a state. Token names then reach
-// the DOM only as text, like everything else.
+// Reading a link never runs anything: the text is decompressed with a size and a time cap,
+// parsed with JSON.parse (both in the background worker, worker.js, so no link can freeze the
+// page), and the core's `validate` decides whether it is a state. Token names then reach the
+// DOM only as text, like everything else. A link that cannot be used changes nothing: the
+// reader's state stays as it was, and the notice says why.
+
+import { request, WorkerError } from './compute.js';
+import { groupAccess } from './groups.js';
 
 export const LINK_VERSION = '1';
-/** Longest fragment value accepted (browsers cap URLs at about 2 MB anyway). */
+/**
+ * Longest fragment value accepted, and so the longest the share dialog makes: Chromium refuses
+ * URLs over 2 MiB (2,097,152 characters), which leaves room for the page's own address.
+ * Beyond it the dialog offers the JSON file instead.
+ */
 export const MAX_LINK_CHARS = 2_000_000;
+/** Unpacking a link stops after this long (a link that takes longer is not one this page made). */
+export const MAX_UNPACK_MS = 5000;
 /** Largest decompressed state accepted from a link or a file (a state at every limit fits). */
 export const MAX_STATE_BYTES = 48 * 1024 * 1024;
 
@@ -76,13 +87,17 @@ export function parseStateText(text, what = 'The text') {
 
 // ---------- compression and base64url ----------
 
-async function pump(stream, limit) {
+async function pump(stream, limit, deadline = Infinity) {
   const reader = stream.getReader();
   const chunks = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    if (performance.now() > deadline) {
+      reader.cancel().catch(() => {});
+      throw new ShareError('The link’s state took too long to unpack; it was not made by this page.');
+    }
     size += value.byteLength;
     if (size > limit) {
       reader.cancel().catch(() => {});
@@ -152,11 +167,12 @@ export async function decodeState(value) {
   if (version !== LINK_VERSION) {
     throw new ShareError('The link was not made by this page (unknown format); it may have been cut off or edited.');
   }
+  const deadline = performance.now() + MAX_UNPACK_MS;
   const bytes = fromBase64url(value.slice(dot + 1));
   let raw;
   try {
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-    raw = await pump(stream, MAX_STATE_BYTES);
+    raw = await pump(stream, MAX_STATE_BYTES, deadline);
   } catch (err) {
     if (err instanceof ShareError) throw err;
     throw new ShareError('The link is incomplete or damaged (it may have been cut off when it was copied).');
@@ -194,10 +210,13 @@ export function linkValue(group, hash = location.hash) {
   return part ? part.value : null;
 }
 
-/** A link to this page that reproduces `state` in `group` (and the optimiser settings `training`). */
-export async function shareUrl(state, group = 'default', base = location.href, training = null) {
+/**
+ * A link to this page that reproduces `state` in `group` (and the optimiser settings `training`).
+ * `encoded`: the fragment value when it was made elsewhere (Store.encodeLink, in the worker).
+ */
+export async function shareUrl(state, group = 'default', base = location.href, training = null, encoded = null) {
   const url = new URL(base);
-  url.hash = `${encodeURIComponent(linkKey(group))}=${await encodeState(state, training)}`;
+  url.hash = `${encodeURIComponent(linkKey(group))}=${encoded ?? await encodeState(state, training)}`;
   return url.href;
 }
 
@@ -213,20 +232,41 @@ export function forgetLink(group) {
 }
 
 /**
- * Read the group's state from the page's fragment. Resolves to null (no link for this group),
- * { state, training } (parsed, not yet validated; training null when the link has none) or
- * { error } (a message for the reader).
+ * Unpack a fragment value in the background worker. Resolves to { state, training } (a state
+ * the core accepts; training null when the link has none); rejects with a ShareError (the link
+ * cannot be read, or its state is not valid) or a WorkerError (the worker failed or stalled:
+ * not the link's fault).
  */
-export async function readLink(group, hash = location.hash) {
-  const value = linkValue(group, hash);
-  if (value == null) return null;
+export async function unpackLink(value) {
+  return unpack({ value }, 'The link’s state');
+}
+
+/** The same for a state file's text (`what`: the file, as messages name it). */
+export function unpackText(text, what) {
+  return unpack({ text, what }, what);
+}
+
+async function unpack(args, what) {
   try {
-    const { training, ...state } = await decodeState(value);
-    return { state, training: trainingSettings(training) };
+    const result = await request('unpack', args, { view: false, timeout: UNPACK_WAIT_MS });
+    return { state: result.state, training: trainingSettings(result.training) };
   } catch (err) {
-    return { error: err instanceof ShareError ? err.message : 'The link could not be read.' };
+    // The core stopped while checking what the link holds: the link's fault, not the worker's.
+    if (err instanceof WorkerError && err.trap) throw new ShareError(`${what} could not be checked: ${lowerFirst(sentence(err.message))}`);
+    if (err instanceof WorkerError) throw err;
+    if (err?.kind === 'ShareError') throw new ShareError(err.message);
+    // The import dialog names the file itself; a link's notice says what was wrong with it.
+    if (err?.kind === 'InvalidState') throw new ShareError(args.text != null ? sentence(err.message) : `${what} is not a valid model: ${sentence(err.message)}`);
+    throw new ShareError(`${what} could not be read (${err?.message || err}).`);
   }
 }
+
+/**
+ * How long the page waits for a link to be unpacked and checked (the worker's start included;
+ * a worker that never starts is reported after compute.js's WORKER_START_MS). A link this page
+ * made takes a second or two.
+ */
+const UNPACK_WAIT_MS = 15000;
 
 // ---------- opening a link ----------
 
@@ -234,9 +274,10 @@ const opened = new WeakMap();
 
 /**
  * Once per store (after store.ready): if the page's fragment holds a state for the store's group,
- * commit it (undoable: Undo returns to what the reader had). A link that cannot be used shows
- * its reason in the store's notice and the page's default state (the inline state, else the
- * article's example). Later fragment changes (a pasted link) are applied the same way.
+ * commit it (undoable: Undo returns to what the reader had, also after a reload, see store.js).
+ * A link that cannot be used changes nothing and says why in the store's notice. A group the
+ * reader cannot edit ignores links; one without a toolbar (no Undo or Reset button) asks first.
+ * Later fragment changes (a pasted link) are applied the same way.
  */
 export function openLink(store) {
   let done = opened.get(store);
@@ -251,30 +292,65 @@ export function openLink(store) {
 }
 
 async function applyLink(store) {
-  const link = await readLink(store.group);
-  if (!link) return;
+  const value = linkValue(store.group);
+  if (value == null) return;
   forgetLink(store.group);
-  let problem = link.error;
-  if (link.state) {
-    try {
-      await store.commit(link.state);
-      if (link.training) store.setTraining(link.training);
-      store.setNotice('This is the state from the link you opened. Undo returns to what you had before.');
-      return;
-    } catch (err) {
-      problem = `The link’s state is not a valid model: ${err && err.message ? err.message : String(err)}`;
-    }
+  const access = groupAccess(store.group);
+  if (access === 'readonly') {
+    store.setNotice('The link you opened holds a state for this model, but the page shows it read-only, so the link was not applied.');
+    return;
   }
-  let fallback = store.core.articleExample();
-  let what = 'the article’s example';
-  if (store.initialText != null) {
-    try { fallback = parseStateText(store.initialText); what = 'this page’s example'; } catch { /* use the article's */ }
-  }
-  try {
-    await store.commit(fallback);
-  } catch {
-    await store.commit(store.core.articleExample());
-    what = 'the article’s example';
-  }
-  store.setNotice(`${String(problem).replace(/[.!?]?$/, '.')} Showing ${what} instead.`);
+  await openValue(store, value, access === 'ask');
 }
+
+/** The reader's current state, in words, for "nothing was changed: …". */
+function stillShown(store) {
+  if (store.hasOwnWork) return 'your own work is still here';
+  return store.source === 'inline' ? 'this page’s example is still shown' : 'the article’s example is still shown';
+}
+
+async function openValue(store, value, ask) {
+  const retry = { label: 'Try again', run: () => openValue(store, value, ask) };
+  let link;
+  // Unpacking runs in the background and may take a few seconds: say what is going on.
+  store.setNotice('Opening the link…');
+  try {
+    link = await unpackLink(value);
+  } catch (err) {
+    const why = !(err instanceof WorkerError) ? `This link could not be opened. ${sentence(err.message)}`
+      // The worker started but did not finish: most likely the link holds far more than a state.
+      : err.timedOut ? `This link could not be opened: unpacking and checking it took longer than ${UNPACK_WAIT_MS / 1000} seconds (a link made by this page takes a second or two).`
+        : `This link could not be opened because ${lowerFirst(sentence(err.message))} This is not a fault of the link.`;
+    store.setNotice(`${why} Nothing was changed: ${stillShown(store)}.`, err instanceof WorkerError ? retry : null);
+    return;
+  }
+  if (ask) {
+    store.setNotice('The link you opened holds a state for this model. Opening it replaces what is shown here (one Undo, Ctrl+Z, brings it back).',
+      { label: 'Open the link’s state', run: () => adoptLink(store, link, value, retry) });
+    return;
+  }
+  await adoptLink(store, link, value, retry);
+}
+
+async function adoptLink(store, link, value, retry) {
+  const had = store.hasOwnWork;
+  try {
+    // `link`: a large state is kept across reloads as its link (store.js).
+    await store.commit(link.state, { link: value });
+  } catch (err) {
+    if (err instanceof WorkerError) {
+      store.setNotice(`The link’s state could not be opened: ${sentence(err.message)} Nothing was changed: ${stillShown(store)}.`, retry);
+    } else {
+      store.setNotice(`The link’s state is not a valid model: ${sentence(err?.message || err)} Nothing was changed: ${stillShown(store)}.`);
+    }
+    return;
+  }
+  if (link.training) store.setTraining(link.training);
+  store.setNotice(had
+    ? 'This is the state from the link you opened. What you had before is one Undo away (also after a reload).'
+    : 'This is the state from the link you opened. Undo returns to the page’s example.',
+  { label: 'Undo', run: () => { if (store.undo()) store.setNotice('Back to what you had before the link; Redo opens the link’s state again.'); } });
+}
+
+const lowerFirst = (text) => text.charAt(0).toLowerCase() + text.slice(1);
+const sentence = (text) => `${String(text).trim().replace(/[.\s]+$/, '')}.`;

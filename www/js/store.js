@@ -1,10 +1,12 @@
 // One shared model state per group, with undo/redo, persistence and derived
 // core results. Every number in `view` was computed by the wasm core.
-import { loadCore, CoreError } from './core.js';
+import { loadCore, CoreError, coreReady, isTrap, onCoreRestart, restartCore } from './core.js';
 import { errorMessage } from './dom.js';
-import { isLarge, request, viewParts } from './compute.js';
+import { isLarge, request, viewParts, onWorkerReset, WorkerError } from './compute.js';
 import { Engine } from './engine.js';
 import { articleFacts } from './facts.js';
+import { groupAccess } from './groups.js';
+import { readSaved, writeSaved, watchOtherTabs } from './persist.js';
 
 const STORAGE_PREFIX = 'how-llms-learn:v1:';
 const HISTORY_LIMIT = 300;
@@ -38,6 +40,14 @@ class Store {
     this.listeners = new Set();
     this.noticeListeners = new Set();
     this.notice = null;
+    this.noticeAction = null;
+    // Where the state shown came from: 'saved' (the reader's own, from storage), 'inline' (the
+    // page's), 'example'. With the undo stack it tells whether the reader has work to lose.
+    this.source = 'example';
+    // Set while the state shown is a stand-in for a saved entry that could not be used: it is
+    // not written over that entry until the reader changes something.
+    this.keepSaved = false;
+    this.saveFailed = false;
     // The update panel's optimiser settings ({ optimizer, learningRate, beta1?, beta2?, epsilon? }),
     // shared by the group's update panels, carried by share links (share.js) and taken by the
     // Python exports; null until an update panel or a link sets them. trainingError is the
@@ -46,6 +56,7 @@ class Store {
     this.trainingError = null;
     this.trainingListeners = new Set();
     this.resetListeners = new Set();
+    this.editListeners = new Set();
     this.version = 0;
     this.frame = 0;
     this.saveTimer = 0;
@@ -60,6 +71,7 @@ class Store {
     // setWeight + run() rather than a whole state sent, validated and converted.
     this.engine = null;
     this.engineState = null; // the state object the engine's Model currently holds
+    onWorkerReset(() => { this.workerState = null; });
     // Let every element connected in the same task offer its initial state first.
     this.ready = Promise.resolve().then(() => this.init());
   }
@@ -71,6 +83,12 @@ class Store {
   async init() {
     this.core = await loadCore();
     this.engine = new Engine(this.core.module);
+    // After a trap the core is a new instance (core.js): the old Model handle is gone.
+    onCoreRestart(() => {
+      this.engine.abandon();
+      this.engine = new Engine(this.core.module);
+      this.engineState = null;
+    });
     // An element's `src` attribute offers its state as a promise of text (widget.js).
     if (this.initialText != null && typeof this.initialText !== 'string') {
       try {
@@ -80,28 +98,62 @@ class Store {
         this.setNotice(`The state at the widget’s src address could not be loaded (${errorMessage(err)}).`);
       }
     }
+    // A group no element lets the reader edit shows the author's state, never a kept one.
+    if (groupAccess(this.group) === 'readonly') this.persist = false;
+    if (this.persist) watchOtherTabs(this.storageKey, (entry) => this.otherTabSaved(entry));
     const candidates = [];
-    const saved = this.persist ? readStorage(this.storageKey) : null;
-    if (saved != null) candidates.push({ text: saved, source: 'saved' });
+    const saved = this.persist ? readSaved(this.storageKey, (err) => this.saveTrouble(err)) : null;
+    if (saved) candidates.push({ ...saved, source: 'saved' });
     if (this.initialText != null) candidates.push({ text: this.initialText, source: 'inline' });
-    for (const { text, source } of candidates) {
+    let problem = null;
+    for (const { text, link, source, history } of candidates) {
       try {
-        const parsed = JSON.parse(text);
+        let parsed = link ? (await unpackSavedLink(link)) : JSON.parse(text);
         if (isLarge(parsed)) {
           this.view = await this.computeLarge('load', { state: parsed }, parsed);
-          return this;
+          if (link) this.view.link = link;
+        } else {
+          parsed = this.core.validate(parsed);
+          this.view = this.compute(parsed);
+          if (this.view.forwardError) throw new CoreError(this.view.forwardError);
         }
-        const state = this.core.validate(parsed);
-        this.view = this.compute(state);
-        if (this.view.forwardError) throw new CoreError(this.view.forwardError);
+        this.source = source;
+        if (source === 'saved') this.undoStack = (await this.usable(history)).map((state) => ({ state, coalesce: null, time: 0 }));
+        if (problem) this.setNotice(problem.text, problem.action);
         return this;
       } catch (err) {
-        const what = source === 'saved' ? 'Your saved state' : 'The state given in the page';
-        this.setNotice(`${what} could not be used (${errorMessage(err)}), so the article’s example is shown.`);
+        await coreReady(); // a state that made the core trap: go on with a fresh core
+        if (source !== 'saved') {
+          problem = { text: `The state given in the page could not be used (${errorMessage(err)}), so the article’s example is shown.` };
+          continue;
+        }
+        // The saved entry stays where it is: a worker that did not start may work after a
+        // reload, and the reader's work is never replaced by a stand-in they did not choose.
+        this.keepSaved = true;
+        const transient = err instanceof WorkerError;
+        problem = {
+          text: `Your saved work could not be opened. ${sentence(errorMessage(err))} It is still kept in this browser${transient ? ': reload the page to try again' : ''}; changing anything here replaces it.`,
+          action: transient ? { label: 'Reload the page', run: () => location.reload() } : null,
+        };
       }
     }
     this.view = this.compute(this.core.articleExample());
+    if (problem) this.setNotice(problem.text, problem.action);
     return this;
+  }
+
+  /** The entries of a kept history the core accepts (a damaged one is dropped, not shown). */
+  async usable(history) {
+    const out = [];
+    for (const state of history) {
+      try { out.push(isLarge(state) ? state : this.core.validate(state)); } catch { await coreReady(); /* dropped */ }
+    }
+    return out;
+  }
+
+  /** Whether the reader has work of their own here (a saved state, or any change). */
+  get hasOwnWork() {
+    return this.source === 'saved' || this.canUndo;
   }
 
   /** Run the core on a valid state. Loss/backward errors are kept as messages, not thrown. */
@@ -130,6 +182,10 @@ class Store {
       result = this.engine.handle(op, args);
     } catch (err) {
       this.engineState = null;
+      if (isTrap(err)) {
+        restartCore();
+        throw new CoreError(`The model core stopped on an internal error (${errorMessage(err)}) and is being restarted`);
+      }
       throw new CoreError(errorMessage(err));
     }
     const next = result.state || state;
@@ -153,10 +209,10 @@ class Store {
    * the current state when the candidate is invalid. `coalesce`: edits with the same key
    * in quick succession (a drag, a training run) share one undo entry.
    */
-  commit(candidate, { coalesce = null, sticky = false } = {}) {
+  commit(candidate, { coalesce = null, sticky = false, link = null } = {}) {
     if (isLarge(candidate)) {
-      const p = this.commitLarge(() => ({ op: 'load', args: { state: candidate }, state: candidate }), { coalesce, sticky });
-      p.catch((err) => this.setNotice(`${errorMessage(err)} The previous state is kept.`));
+      const p = this.commitLarge(() => ({ op: 'load', args: { state: candidate }, state: candidate }), { coalesce, sticky, link });
+      p.catch((err) => { if (!(err instanceof WorkerError)) this.setNotice(`${errorMessage(err)} The previous state is kept.`); });
       return p;
     }
     const state = this.core.validate(candidate);
@@ -177,7 +233,7 @@ class Store {
       const send = base !== this.view.state || !this.workerCurrent;
       return { op: 'resize', args: send ? { change, state: base } : { change }, state: base };
     }, options);
-    p.catch((err) => this.setNotice(`${errorMessage(err)} The previous state is kept.`));
+    p.catch((err) => { if (!(err instanceof WorkerError)) this.setNotice(`${errorMessage(err)} The previous state is kept.`); });
     return p;
   }
 
@@ -193,6 +249,7 @@ class Store {
       if (this.undoStack.length > HISTORY_LIMIT) this.undoStack.shift();
     }
     this.redoStack = [];
+    this.keepSaved = false;
     this.adopt(view);
   }
 
@@ -214,7 +271,8 @@ class Store {
    * earlier edit) and returns { op, args, state }. Resolves with { result, view } after
    * `then(result, view)` ran; rejects with the core's message, and then nothing changed.
    */
-  runLarge(prepare, { withState = false, then = null } = {}) {
+  runLarge(prepare, options = {}) {
+    const { withState = false, then = null } = options;
     const run = async () => {
       this.setBusy(1);
       try {
@@ -227,6 +285,13 @@ class Store {
         if (error) throw new CoreError(error);
         if (then) then(result, view);
         return { result, view };
+      } catch (err) {
+        // The worker stalled or failed: not the state's fault. Say so, with a retry.
+        if (err instanceof WorkerError) {
+          this.setNotice(`${sentence(err.message)} Your state is kept.`,
+            { label: 'Try again', run: () => this.runLarge(prepare, options).catch(() => {}) });
+        }
+        throw err;
       } finally {
         this.setBusy(-1);
       }
@@ -241,9 +306,30 @@ class Store {
   }
 
   /** Commit through the worker. Rejects (state kept) with the core's message. */
-  async commitLarge(prepare, { coalesce = null, sticky = false } = {}) {
-    const { view } = await this.runLarge(prepare, { then: (_, v) => this.record(v, coalesce, sticky) });
+  async commitLarge(prepare, { coalesce = null, sticky = false, link = null } = {}) {
+    const { view } = await this.runLarge(prepare, {
+      then: (_, v) => { if (link) v.link = link; this.record(v, coalesce, sticky); },
+    });
     return view;
+  }
+
+  /**
+   * The current state's share-link value (share.js's encodeState) and the state it encodes. A
+   * large state is written and compressed in the worker, in turn with the edits before it.
+   */
+  async encodeLink(training) {
+    if (!this.view.large) {
+      const { encodeState } = await import('./share.js');
+      return { state: this.view.state, value: await encodeState(this.view.state, training) };
+    }
+    const run = async () => {
+      const state = this.view.state;
+      const args = this.workerCurrent ? { training } : { training, state };
+      return { state, value: (await request('encode', args, { view: false })).value };
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => {});
+    return p;
   }
 
   /** Whether the worker holds exactly the current state (so it can be edited in place). */
@@ -266,6 +352,9 @@ class Store {
     const edited = (current) => {
       const w = current.weights[name];
       const vector = index.length === 1;
+      // A nudge is relative to the entry as it is when its turn comes (earlier nudges included),
+      // not to the value last painted: held keys repeat faster than the page repaints.
+      if (typeof value === 'function') value = value(vector ? w[index[0]] : w[index[0]][index[1]]);
       const copy = w.slice();
       if (vector) copy[index[0]] = value; else {
         copy[index[0]] = copy[index[0]].slice();
@@ -348,6 +437,16 @@ class Store {
     return this.training ?? { optimizer: 'sgd', learningRate: 0.1 };
   }
 
+  /** The reader began typing into a weight cell: listeners (a running training) stop. */
+  editStarted() {
+    for (const fn of this.editListeners) fn();
+  }
+
+  onEditStart(fn) {
+    this.editListeners.add(fn);
+    return () => this.editListeners.delete(fn);
+  }
+
   onTraining(fn) {
     this.trainingListeners.add(fn);
     return () => this.trainingListeners.delete(fn);
@@ -366,13 +465,15 @@ class Store {
 
   onNotice(fn) {
     this.noticeListeners.add(fn);
-    fn(this.notice);
+    fn(this.notice, this.noticeAction);
     return () => this.noticeListeners.delete(fn);
   }
 
-  setNotice(message) {
+  /** The group's notice; `action`: { label, run } for a button next to it (a retry, an undo). */
+  setNotice(message, action = null) {
     this.notice = message;
-    for (const fn of this.noticeListeners) fn(message);
+    this.noticeAction = message ? action : null;
+    for (const fn of this.noticeListeners) fn(message, this.noticeAction);
   }
 
   // Repaint once per animation frame, however many edits arrived in it.
@@ -404,19 +505,63 @@ class Store {
   }
 
   scheduleSave() {
-    if (!this.persist) return;
-    if (this.view?.large) {
-      // Too big for localStorage (and serialising it would stall the page): not kept.
-      clearTimeout(this.saveTimer);
+    if (!this.persist || this.keepSaved) return;
+    clearTimeout(this.saveTimer);
+    if (this.view?.large && !this.view.link) {
+      // Too big for localStorage (and serialising it would stall the page): not kept. A large
+      // state opened from a link is kept as that link (see save()).
       if (!this.largeNoticeShown) {
         this.largeNoticeShown = true;
-        this.setNotice('This model is large, so it is computed in the background and is not kept across reloads.');
+        this.setNotice('This model is large, so it is computed in the background and is not kept across reloads: a reload brings back the last state that could be kept.');
       }
       return;
     }
-    clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => writeStorage(this.storageKey, JSON.stringify(this.view.state)), 250);
+    this.saveTimer = setTimeout(() => this.save(), 250);
   }
+
+  /** Write the state and the recent undo history (persist.js); a failure is said, not swallowed. */
+  save() {
+    const history = this.undoStack.map((e) => e.state);
+    const entry = this.view.large ? { link: this.view.link } : { state: this.view.state };
+    const err = writeSaved(this.storageKey, entry, history);
+    if (err) { this.saveTrouble(err); return; }
+    if (this.saveFailed) {
+      this.saveFailed = false;
+      if (this.notice && this.notice.startsWith(SAVE_FAILED)) this.setNotice(null);
+    }
+  }
+
+  saveTrouble(err) {
+    if (this.saveFailed) return;
+    this.saveFailed = true;
+    const name = err?.name && err.name !== 'Error' ? err.name : errorMessage(err);
+    this.setNotice(`${SAVE_FAILED} (${name}: the browser’s storage for this site is full or turned off). They stay on this page until you close it; to keep them, use Share & export → Download JSON.`);
+  }
+
+  /** Another tab of this page saved this group's state (persist.js): say so, offer theirs. */
+  otherTabSaved(entry) {
+    this.setNotice('This page is also open in another tab, which just saved its own changes there. This tab keeps showing yours; a reload brings back whichever tab changed something last.',
+      entry?.state ? { label: 'Show the other tab’s state', run: () => this.takeOther(entry.state) } : null);
+  }
+
+  takeOther(state) {
+    try {
+      const p = this.commit(state);
+      if (p?.then) p.catch(() => {});
+      this.setNotice('This is the other tab’s state now. Undo returns to what this tab showed.');
+    } catch (err) {
+      this.setNotice(`The other tab’s state could not be used (${errorMessage(err)}). Nothing was changed.`);
+    }
+  }
+}
+
+const SAVE_FAILED = 'Your changes could not be saved in this browser';
+const sentence = (text) => `${String(text).trim().replace(/[.\s]+$/, '')}.`;
+
+/** A large state kept as its share link: unpacked again (in the worker, share.js). */
+async function unpackSavedLink(link) {
+  const { unpackLink } = await import('./share.js');
+  return (await unpackLink(link)).state;
 }
 
 /**
@@ -497,18 +642,10 @@ function targetSummary(state, targets) {
   return [head, ...more].join('; ') + tail;
 }
 
-function readStorage(key) {
-  try { return window.localStorage.getItem(key); } catch { return null; }
-}
-
-function writeStorage(key, value) {
-  try { window.localStorage.setItem(key, value); } catch { /* storage unavailable or full */ }
-}
-
 export function clearStorage(group = 'default') {
   const store = stores.get(group);
   if (!store) return;
-  try { window.localStorage.removeItem(store.storageKey); } catch { /* ignore */ }
+  writeSaved(store.storageKey, null);
 }
 
 // Ctrl+Z / Ctrl+Shift+Z (and Ctrl+Y) for the group whose widget has focus.
@@ -526,6 +663,8 @@ export function installShortcuts() {
     let group = null;
     for (const node of path) {
       if (node instanceof HTMLElement && node.tagName === 'BACKPROP-WIDGET') {
+        // A read-only element changes nothing, not even by undoing the group's last edit.
+        if (node.hasAttribute('readonly')) return;
         group = node.getAttribute('group') || 'default';
         break;
       }
@@ -534,7 +673,7 @@ export function installShortcuts() {
     // with <meta name="backprop-shortcuts" content="page"> (the walkthrough does).
     if (!group && !document.querySelector('meta[name="backprop-shortcuts"][content="page"]')) return;
     const store = group ? stores.get(group) : (stores.get('default') || stores.values().next().value);
-    if (!store || !store.view) return;
+    if (!store || !store.view || groupAccess(store.group) === 'readonly') return;
     event.preventDefault();
     const redo = key === 'y' || event.shiftKey;
     if (redo) store.redo(); else store.undo();

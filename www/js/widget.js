@@ -3,7 +3,7 @@
 // state. The initial state comes from a <script type="application/json"> child or the `src` URL.
 // <bp-value key="loss.value"> shows one live number as text; <bp-when key="…"> shows its content
 // only while that value is present.
-import { h, setText, errorMessage } from './dom.js';
+import { h, setText, errorMessage, renderNotice } from './dom.js';
 import { fmt, full } from './format.js';
 import { getStore, installShortcuts } from './store.js';
 import { katexRoot } from './katex.js';
@@ -18,6 +18,8 @@ import * as update from './panels/update.js';
 import * as share from './panels/share.js';
 import { openLink } from './share.js';
 
+/** How long the widget waits for its files before telling the reader. */
+const LOAD_PATIENCE_MS = 20000;
 const PANELS = { toolbar, model, forward, target, loss, backward, update, share };
 const ALL = ['model', 'forward', 'target', 'loss', 'backward', 'update'];
 // Bundled, the build's minified copy next to the bundle (.ci/bundle.mjs defines the name).
@@ -58,13 +60,24 @@ export class BackpropWidget extends HTMLElement {
     const src = this.getAttribute('src');
     this.store = getStore(group, inline ? inline.textContent : src ? fetchState(src) : null);
     // KaTeX is not waited for: it loads when the first formula comes near the viewport (katex.js).
+    // A file that never arrives (the core, a stylesheet) would leave "Loading the model…" for
+    // ever: after a while the reader is told, and offered a reload, while the page keeps waiting.
+    const slow = setTimeout(() => this.showStatus(
+      `The model is still loading after ${LOAD_PATIENCE_MS / 1000} seconds: a file the page needs has not arrived yet.`, true), LOAD_PATIENCE_MS);
     Promise.all([this.store.ready, openLink(this.store), katexRoot(root), ...sheets.map((s) => s.loaded)])
-      .then(() => this.mount())
+      .then(() => { clearTimeout(slow); this.mount(); })
       .catch((err) => {
-        this.status.textContent = err?.name === 'UnsupportedBrowser' ? err.message
-          : `The model core could not be loaded (${errorMessage(err)}). Check that the page was built with npm run build.`;
-        this.status.classList.add('error');
+        clearTimeout(slow);
+        this.showStatus(err?.name === 'UnsupportedBrowser' ? err.message
+          : `The model core could not be loaded (${errorMessage(err)}). Check that the page was built with npm run build.`,
+        err?.name !== 'UnsupportedBrowser');
       });
+  }
+
+  /** A loading problem in the status line, with a reload button when reloading may help. */
+  showStatus(message, reload) {
+    renderNotice(this.status, message, reload ? { label: 'Reload the page', run: () => location.reload() } : null);
+    this.status.classList.add('error');
   }
 
   disconnectedCallback() {
@@ -100,10 +113,8 @@ export class BackpropWidget extends HTMLElement {
     }
     // Messages about the whole state (a link or file that could not be used) show in the
     // group's toolbar; a group without one shows them in its first widget.
-    this.store.onNotice((message) => {
-      const show = Boolean(message) && this.isNoticeWidget();
-      setText(this.notice, show ? message : '');
-      this.notice.hidden = !show;
+    this.store.onNotice((message, action) => {
+      renderNotice(this.notice, this.isNoticeWidget() ? message : null, action);
     });
     this.status.remove();
     this.body.hidden = false;
@@ -151,11 +162,16 @@ export class BackpropWidget extends HTMLElement {
 /** Fetch a state's JSON text for the `src` attribute (resolved against the page's address). */
 function fetchState(src) {
   const url = new URL(src, document.baseURI);
-  return fetch(url, { credentials: 'same-origin' }).then((r) => {
+  // A server that never answers would leave the widget "Loading the model…" for ever.
+  const signal = AbortSignal.timeout?.(SRC_TIMEOUT_MS);
+  return fetch(url, { credentials: 'same-origin', signal }).then((r) => {
     if (!r.ok) throw new Error(`${url.href} answered ${r.status} ${r.statusText}`.trim());
     return r.text();
+  }, (err) => {
+    throw err?.name === 'TimeoutError' ? new Error(`${url.href} did not answer within ${SRC_TIMEOUT_MS / 1000} seconds`) : err;
   });
 }
+const SRC_TIMEOUT_MS = 15000;
 
 /** The value at a dotted key ("loss.value", "derived.targetProbs.0") of a view, or undefined. */
 function valueAt(view, key) {

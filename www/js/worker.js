@@ -1,25 +1,63 @@
 // Module worker that keeps a large model off the main thread: one Engine (engine.js, the core's
 // in-place Model) answering requests from compute.js. Every number it sends back was computed by
-// the core; states and matrices travel as transferred Float64Arrays.
+// the core; states and matrices travel as transferred Float64Arrays. It also unpacks share links
+// (share.js's decodeState): a link may unpack to tens of megabytes, and inflating and parsing
+// them here keeps the page responsive whatever the link holds.
 import init, * as core from '../pkg/how_llms_learn.js';
 import { packState, unpackState } from './compute.js';
 import { Engine } from './engine.js';
 import { errorMessage } from './dom.js';
+import { decodeState, encodeState, parseStateText } from './share.js';
 
 const ready = init({ module_or_path: new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url) });
 const engine = new Engine(core);
+// compute.js waits for this before it trusts the worker (a worker that never says so is stalled).
+ready.then(() => self.postMessage({ started: true }), (err) => self.postMessage({ started: false, error: errorMessage(err) }));
+
+/**
+ * A link's fragment value (or a file's text) → { state (packed), training }. The core's `validate` runs here too,
+ * so whatever the link unpacks to, only a state within the core's limits travels to the page
+ * (an invalid one, however big, comes back as one message).
+ */
+async function unpack({ value, text, what }, transfer) {
+  // A link's fragment value, or a file's text (named `what` in messages).
+  const { training, ...state } = text != null ? parseStateText(text, what) : await decodeState(value);
+  await ready;
+  try {
+    core.validate(state);
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) throw err;
+    // A stack overflow while reading it: arrays inside arrays far deeper than any state has.
+    const message = err instanceof RangeError ? 'it is nested far deeper than a model state can be' : errorMessage(err);
+    throw Object.assign(new Error(message), { name: 'InvalidState' });
+  }
+  return { state: packState(state, transfer), training: training ?? null };
+}
 
 self.addEventListener('message', async (event) => {
   const { id, op, args = {}, view = true, withState = false } = event.data;
   try {
+    const transfer = [];
+    if (op === 'unpack') {
+      const result = await unpack(args, transfer);
+      self.postMessage({ id, ok: true, result }, transfer);
+      return;
+    }
+    if (op === 'encode') {
+      // A large model's share link: its JSON alone is tens of megabytes of text to write.
+      await ready;
+      const state = args.state ? unpackState(args.state) : engine.currentState();
+      self.postMessage({ id, ok: true, result: { value: await encodeState(state, args.training) } });
+      return;
+    }
     await ready;
     if (args.state) args.state = unpackState(args.state);
-    const transfer = [];
     const result = engine.handle(op, args, { view, withState, transfer });
     if (result.state) result.state = packState(result.state, transfer);
     if (result.update) result.update = packState({ weights: result.update }, transfer).weights;
     self.postMessage({ id, ok: true, result }, transfer);
   } catch (err) {
-    self.postMessage({ id, ok: false, error: errorMessage(err) });
+    const kind = err instanceof WebAssembly.RuntimeError ? 'RuntimeError' : err?.name;
+    self.postMessage({ id, ok: false, error: errorMessage(err), kind });
   }
 });

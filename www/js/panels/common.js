@@ -18,6 +18,8 @@ export function weightMatrix(ctx, name, { note } = {}) {
   const view = new MatrixView({
     label: info.title, name: `weight-${name}`, kind: 'weight', note,
     editable: !ctx.readonly,
+    // Typing into a cell pauses training (update.js), so the value committed is what was typed.
+    onEditStart: () => ctx.store.editStarted(),
     onCommit: (r, c, value, options) => {
       const w = ctx.store.view.state.weights[name];
       const index = Array.isArray(w[0]) ? [r, c] : [c];

@@ -3,7 +3,7 @@
 // exact state, the state as a JSON file (download and import), and any matrix as TSV, CSV or
 // LaTeX. Token names only ever reach the DOM as text (textContent, input values).
 import { h, setText, errorMessage, uniqueId } from '../dom.js';
-import { shareUrl } from '../share.js';
+import { shareUrl, MAX_LINK_CHARS } from '../share.js';
 import { matrixCatalogue, FORMATS, PYTHON_EXPORTS, copyText, downloadState, downloadText, readStateFile } from '../export.js';
 import { symText } from '../notation.js';
 
@@ -63,7 +63,19 @@ export function mount(container, ctx) {
   copyLink.addEventListener('click', async () => {
     say(linkMsg, 'Making the link…');
     try {
-      const url = await shareUrl(store.view.state, store.group, undefined, store.training);
+      const { state, value } = await store.encodeLink(store.training);
+      const url = await shareUrl(state, store.group, undefined, null, value);
+      // A link longer than the page itself accepts would only fail for whoever opens it.
+      const fragment = url.slice(url.indexOf('#') + 1);
+      const length = fragment.length - fragment.indexOf('=') - 1;
+      if (length > MAX_LINK_CHARS) {
+        linkBox.value = '';
+        const fileBtn = h('button', { type: 'button', class: 'btn', dataset: { action: 'download-instead' }, text: 'Download JSON instead' });
+        fileBtn.addEventListener('click', () => download.click());
+        say(linkMsg, `This model is too large for a link: it would need ${length.toLocaleString('en')} characters, and a link may have at most ${MAX_LINK_CHARS.toLocaleString('en')} (longer ones cannot be opened). Keep it as a JSON file instead, which Import JSON… opens again. `, true);
+        linkMsg.append(fileBtn);
+        return;
+      }
       linkBox.value = url;
       const copied = await copyText(url);
       say(linkMsg, copied
@@ -108,7 +120,7 @@ export function mount(container, ctx) {
     if (!file) return;
     try {
       const state = await readStateFile(file);
-      store.commit(state);
+      await store.commit(state); // a large state is checked in the worker: wait for its verdict
       say(fileMsg, `Loaded “${file.name}”. Undo goes back to the state before.`);
     } catch (err) {
       say(fileMsg, `“${file.name}” was not loaded: ${errorMessage(err)} Your current state is unchanged.`, true);

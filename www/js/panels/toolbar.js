@@ -1,6 +1,6 @@
 // @ts-check
 // Undo / redo / reset and the live loss, kept in view while reading.
-import { h, setText, errorMessage } from '../dom.js';
+import { h, setText, errorMessage, renderNotice } from '../dom.js';
 import { fmt, full } from '../format.js';
 import { shareDialog } from './share.js';
 
@@ -33,7 +33,7 @@ export function mount(container, ctx) {
     h('p', { class: 'toolbar-loss' }, h('span', { class: 'wide-only', text: 'Loss ' }), h('span', { text: 'L = ' }), lossValue)),
   notice, busy);
   store.onBusy?.((n) => { busy.hidden = !n; });
-  store.onNotice((message) => { setText(notice, message || ''); notice.hidden = !message; });
+  store.onNotice((message, action) => renderNotice(notice, message, action));
   return {
     update(view) {
       shareBox.update(view);

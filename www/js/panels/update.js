@@ -282,6 +282,11 @@ export function mount(container, ctx) {
     el.addEventListener('input', publish);
   }
   store.onTraining(applySettings);
+  // A value typed while training runs would be overwritten by the next step (or typed into a
+  // number that keeps changing): training waits for the reader.
+  store.onEditStart(() => {
+    if (timer) pause(`Training paused after ${steps} step${steps === 1 ? '' : 's'} while you type into a cell; press Play training to go on.`);
+  });
 
   // Reset starts over: no curve, no step to show.
   store.onReset(() => {
