@@ -275,6 +275,10 @@ async function main() {
   });
   await unchangedWith('T6', 'rename an entry to a duplicate', () => rename(2, 'AI'), /already has “AI”/);
   await unchangedWith('T7', 'rename an entry to 65 characters', () => rename(2, 'y'.repeat(65)), /65 characters/);
+  // Names that differ only in what does not show would be two tokens that look the same.
+  await unchangedWith('T7a', 'rename an entry to “AI” + a zero-width space', () => rename(2, 'AI\u200B'), /^That name holds an invisible character \(a zero-width space, U\+200B\) at position 3\./);
+  await unchangedWith('T7b', 'add a name with a right-to-left override', () => addVocab('a\u202Eb'), /invisible character .*U\+202E/);
+  await unchangedWith('T7c', 'add a name of a braille blank only', () => addVocab('\u2800'), /visible character|invisible character/);
   await unchangedWith('T8', 'remove a vocabulary entry the input uses (refused)', async () => {
     await page.click(`${W('model')} button[aria-label="Remove “rocks” from the vocabulary"]`);
     await frames(page, 1);

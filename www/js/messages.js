@@ -30,6 +30,13 @@ export function readerError(raw, { name } = {}) {
   if ((m = /^vocab\[(\d+)\] has (\d+) characters; a token may have at most (\d+)/.exec(msg))) {
     return { field: 'vocab', index: Number(m[1]), text: `That name has ${m[2]} characters; a token may have at most ${m[3]}.` };
   }
+  if ((m = /^vocab\[(\d+)\] holds an invisible character \(U\+([0-9A-F]+)(?:, ([^)]*))?\) at position (\d+)/.exec(msg))) {
+    const what = m[3] ? `an invisible character (${m[3]}, U+${m[2]})` : `an invisible character (U+${m[2]})`;
+    return { field: 'vocab', index: Number(m[1]), text: `That name holds ${what} at position ${Number(m[4]) + 1}. Names may hold only characters that show, so two names that look the same are the same token; remove it.` };
+  }
+  if ((m = /^vocab\[(\d+)\] has a broken character at position (\d+)/.exec(msg))) {
+    return { field: 'vocab', index: Number(m[1]), text: `That name has a broken character at position ${Number(m[2]) + 1} (half of a character pair, as a bad copy and paste can leave); type it again.` };
+  }
   if ((m = /^vocab has (\d+) tokens; it must have 1 to (\d+)/.exec(msg))) {
     return { field: 'vocab', index: null, text: Number(m[1]) < 1 ? 'The vocabulary needs at least one token.' : `The vocabulary can hold at most ${m[2]} tokens.` };
   }
