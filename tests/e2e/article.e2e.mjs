@@ -325,6 +325,10 @@ async function main() {
     await page.locator(`${W('forward')} .step`).nth(2).screenshot({ path: join(SHOTS, 'article-provenance-1280.png') });
     // S⁽⁰⁾[1][0] = Q[1]·K[0] / √D over head 0's columns (one head of width 2).
     eq(await outlined('act-scores-h0', 1, 0), 'act-k[0][0] act-k[0][1] act-q[1][0] act-q[1][1]', 'S[1][0]');
+    // Q[1][0]: row 1 of X and column 0 of W_Q.
+    eq(await outlined('act-q', 1, 0), 'act-x[1][0] act-x[1][1] weight-wq[0][0] weight-wq[1][0]', 'Q[1][0]');
+    // P̂[0][1] = softmax of row 0 of the logits: every logit of that row.
+    eq(await outlined('act-probs', 0, 1), 'act-logits[0][0] act-logits[0][1]', 'P̂[0][1]');
     // X[1][0] = E[id of “rocks”][0] + P[1][0].
     eq(await outlined('act-x', 1, 0), 'weight-embedding[1][0] weight-position[1][0]', 'X[1][0]');
     const qCell = page.locator(`${W('forward')} figure[data-name="act-q"] td[data-r="0"][data-c="1"]`);
