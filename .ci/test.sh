@@ -47,8 +47,8 @@ stage "lint native (clippy)" cargo clippy --all-targets -- -D warnings
 stage "lint wasm32 (clippy)" cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
 stage "native tests (cargo test)" cargo test
 stage "build wasm package" node .ci/build.mjs
-# ESLint over the page, tests and scripts; tsc over the modules that opt in with // @ts-check
-# (tsconfig.json), with the built wasm package's .d.ts.
+# ESLint over the page, tests and scripts; tsc over every module of the page (tsconfig.json),
+# with the built wasm package's .d.ts.
 stage "lint and type-check JavaScript" npm run --silent lint
 stage "build settings and notation tests" node --test tests/build_config.test.mjs tests/notation.test.mjs
 # 50,000 calls of every export and Model method with adversarial JS values (deep, shared, cyclic,

@@ -1,3 +1,4 @@
+// @ts-check
 // A large matrix as a heatmap <canvas>: one coloured square per entry on the same diverging
 // scale as the tables (red positive, blue negative, green for probabilities, grey masked),
 // without per-cell numbers. The number under the pointer, or under the keyboard cursor
@@ -37,7 +38,7 @@ function drain() {
 }
 const observer = new IntersectionObserver((entries) => {
   for (const e of entries) {
-    const map = e.target.heatmap;
+    const map = /** @type {any} */ (e.target).heatmap;
     if (!map) continue;
     map.visible = e.isIntersecting;
     if (map.visible && map.dirty) schedule(map);
@@ -50,6 +51,7 @@ const RGB = {
 export class Heatmap {
   /** @param {import('./matrix.js').MatrixView} mv  the matrix it draws for (labels, callbacks) */
   constructor(mv) {
+    this.visible = false; // on screen (the IntersectionObserver above keeps it)
     this.mv = mv;
     this.pos = [0, 0];
     this.R = 0;

@@ -1,3 +1,4 @@
+// @ts-check
 // A matrix as an accessible table: token names as labels, fixed precision with
 // full precision on hover/focus, a diverging colour scale plus a sign and a bar
 // (colour is never the only cue). Weight cells are editable; gradient cells open
@@ -29,7 +30,7 @@ let idleQueued = false;
 function observeNear(mv) {
   nearObserver ??= new IntersectionObserver((entries) => {
     for (const e of entries) {
-      const view = e.target.matrixView;
+      const view = /** @type {any} */ (e.target).matrixView;
       if (!view) continue;
       if (e.isIntersecting) { near.add(view); view.flushPending(); } else near.delete(view);
     }
@@ -62,15 +63,18 @@ export class MatrixView {
   /**
    * @param {object} o
    * @param {string} o.label  plain-text name used in captions and cell labels
-   * @param {'weight'|'activation'|'gradient'|'prob'|'onehot'} o.kind
+   * @param {string} o.kind  'weight', 'activation', 'gradient', 'prob' or 'onehot'
    * @param {boolean} [o.editable]  weight cells take typed values
-   * @param {(r:number,c:number,value:number|((current:number)=>number),opts?:object)=>void} [o.onCommit]
+   * @param {(r:number,c:number,value:number|((current:number)=>number),opts?:object)=>(void|Promise<unknown>)} [o.onCommit]
    *   throws on invalid; a function value (a nudge) is applied to the entry as it is then
    * @param {()=>void} [o.onEditStart]  the reader began typing into a cell
    * @param {(r:number,c:number,cellEl:HTMLElement)=>void} [o.onActivate]  gradient cells
    * @param {string} [o.name]  data-name on the figure (tests, styling)
    * @param {number} [o.groupCols]  draw a divider every n columns (attention heads)
    * @param {string} [o.note]  short text under the caption
+   * @param {number} [o.digits]  digits shown (3 unless given)
+   * @param {string} [o.maskText]  what a masked cell shows
+   * @param {string} [o.maskTitle]  a masked cell's tooltip
    */
   constructor(o) {
     this.opts = o;
@@ -247,6 +251,7 @@ export class MatrixView {
     this.msg.classList.toggle('error', Boolean(isError && text));
   }
 
+  /** @param {number[]} pos  [row, column] @returns {[number, number]} */
   clampPos([r, c]) {
     const R = this.cells.length;
     const C = R ? this.cells[0].length : 0;

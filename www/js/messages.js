@@ -1,3 +1,4 @@
+// @ts-check
 // The core's error messages, in the reader's words. The core names fields the way the API does
 // (`vocab[1] is "Bots", the same as vocab[0]…`, `tokens[0] …`, docs/API.md) and that text is a
 // contract for scripts; a reader who typed into the vocabulary box should instead read “The
@@ -17,6 +18,7 @@ const unquote = (s) => (s == null ? '' : s.replace(/^"|"$/g, ''));
  * `{ text, field, index }` for a core message: `field` is "vocab", "tokens", "eos", "context",
  * "weights" or null (not about one field), `index` the entry's position when the message names
  * one. `name`: the token name the reader typed, when known (the core shortens long names).
+ * @param {unknown} raw @param {{ name?: string }} [known]
  */
 export function readerError(raw, { name } = {}) {
   const msg = String(raw ?? '');

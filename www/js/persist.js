@@ -14,7 +14,10 @@ const HISTORY_CHARS = 1_000_000;
 
 const historyKey = (key) => `${key}:history`;
 
-/** The saved entry, or null: { text } (a state's JSON) or { link }, with `history` (states). */
+/**
+ * The saved entry, or null: { text } (a state's JSON) or { link }, with `history` (states).
+ * @param {string} key @param {(err: unknown) => void} [onError]
+ */
 export function readSaved(key, onError = () => {}) {
   let text;
   let historyText;

@@ -1,3 +1,4 @@
+// @ts-check
 // One shared model state per group, with undo/redo, persistence and derived
 // core results. Every number in `view` was computed by the wasm core.
 import { loadCore, CoreError, coreReady, isTrap, onCoreRestart, restartCore } from './core.js';
@@ -62,6 +63,7 @@ class Store {
     this.saveTimer = 0;
     this.persist = true;
     // Large states: computed by the worker (compute.js), one request at a time.
+    /** @type {Promise<unknown>} the queue of worker requests, one after another */
     this.chain = Promise.resolve();
     this.workerState = null; // the state object the worker's Model currently holds
     this.busy = 0;
@@ -546,7 +548,7 @@ class Store {
 
   takeOther(state) {
     try {
-      const p = this.commit(state);
+      const p = /** @type {any} */ (this.commit(state));
       if (p?.then) p.catch(() => {});
       this.setNotice('This is the other tab’s state now. Undo returns to what this tab showed.');
     } catch (err) {

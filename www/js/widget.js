@@ -1,3 +1,4 @@
+// @ts-check
 // <backprop-widget stage="forward" group="default" readonly src="state.json">: renders one or
 // more stages of the walkthrough in its own shadow root. Elements with the same group share one
 // state. The initial state comes from a <script type="application/json"> child or the `src` URL.
@@ -138,7 +139,7 @@ export class BackpropWidget extends HTMLElement {
     const group = this.store.group;
     const mine = [...document.querySelectorAll('backprop-widget')]
       .filter((w) => (w.getAttribute('group') || 'default') === group);
-    if (mine.some((w) => w.stages?.includes('toolbar'))) return false;
+    if (mine.some((w) => /** @type {any} */ (w).stages?.includes('toolbar'))) return false;
     return mine[0] === this;
   }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Module worker that keeps a large model off the main thread: one Engine (engine.js, the core's
 // in-place Model) answering requests from compute.js. Every number it sends back was computed by
 // the core; states and matrices travel as transferred Float64Arrays. It also unpacks share links
@@ -11,6 +12,8 @@ import { decodeState, encodeState, parseStateText } from './share.js';
 
 const ready = init({ module_or_path: new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url) });
 const engine = new Engine(core);
+/** postMessage with transferred buffers (a worker's, which lib.dom types as a window's). */
+const post = (message, transfer) => /** @type {any} */ (self).postMessage(message, transfer);
 // compute.js waits for this before it trusts the worker (a worker that never says so is stalled).
 ready.then(() => self.postMessage({ started: true }), (err) => self.postMessage({ started: false, error: errorMessage(err) }));
 
@@ -40,7 +43,7 @@ self.addEventListener('message', async (event) => {
     const transfer = [];
     if (op === 'unpack') {
       const result = await unpack(args, transfer);
-      self.postMessage({ id, ok: true, result }, transfer);
+      post({ id, ok: true, result }, transfer);
       return;
     }
     if (op === 'encode') {
@@ -55,7 +58,7 @@ self.addEventListener('message', async (event) => {
     const result = engine.handle(op, args, { view, withState, transfer });
     if (result.state) result.state = packState(result.state, transfer);
     if (result.update) result.update = packState({ weights: result.update }, transfer).weights;
-    self.postMessage({ id, ok: true, result }, transfer);
+    post({ id, ok: true, result }, transfer);
   } catch (err) {
     const kind = err instanceof WebAssembly.RuntimeError ? 'RuntimeError' : err?.name;
     self.postMessage({ id, ok: false, error: errorMessage(err), kind });

@@ -1,3 +1,4 @@
+// @ts-check
 // Stage 5, back propagation: the gradient of every activation and weight, walking
 // backwards from ∂L/∂logits = (P̂ − Y)/N to the embeddings (symbols from notation.js). Every gradient comes
 // from the core; clicking a cell opens its derivation and finite-difference check.

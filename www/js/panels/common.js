@@ -1,3 +1,4 @@
+// @ts-check
 // Building blocks shared by the panels: matrices bound to the store, per-head
 // groups, titled steps with formulas, and "why there is nothing here" notes.
 import { h, setText, errorMessage } from '../dom.js';
@@ -12,7 +13,10 @@ import { richText } from '../legend.js';
 const isMaskedScore = (x) => x == null || Number.isNaN(x);
 
 
-/** An editable (unless readonly) weight matrix bound to the store. */
+/**
+ * An editable (unless readonly) weight matrix bound to the store.
+ * @param {any} ctx @param {string} name @param {{ note?: string }} [options]
+ */
 export function weightMatrix(ctx, name, { note } = {}) {
   const info = WEIGHT_INFO[name];
   const view = new MatrixView({
@@ -123,6 +127,16 @@ function perHeadAware(name, make, title, pick, isMasked) {
 /**
  * A titled step: heading, prose (both with @key symbols, see legend.js richText), a static formula, a live formula (numbers substituted)
  * and a grid of matrices. `live(view)` returns LaTeX or null; `present(view)` hides the step.
+ *
+ * @param {object} o
+ * @param {string} o.title
+ * @param {string} [o.text]
+ * @param {string | ((view: any) => string)} [o.formula]  LaTeX, fixed or of the view
+ * @param {(view: any) => (string | null)} [o.live]
+ * @param {Array<{ el: HTMLElement, update: (view: any) => void }>} o.items
+ * @param {(view: any) => boolean} [o.present]
+ * @param {string | null} [o.slot]  the name of the reader's passage slotted beside the step
+ * @param {string} [o.level]
  */
 export function step({ title, text, formula, live, items, present, slot = null, level = 'h4' }) {
   const liveEl = h('div', { class: 'formula live', 'aria-live': 'off' });

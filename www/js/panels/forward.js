@@ -1,3 +1,4 @@
+// @ts-check
 // Stage 2, the forward pass: every weight editable in place, every activation
 // shown, each step with its formula and a second line with the live numbers.
 import { h } from '../dom.js';

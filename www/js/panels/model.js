@@ -1,3 +1,4 @@
+// @ts-check
 // Stage 1, the toy model: vocabulary, input tokens, end-of-sequence token and the
 // model switches. Renames and token edits are plain string edits validated by the
 // core; vocabulary and size changes go through the core's resize.
@@ -339,6 +340,7 @@ export function mount(container, ctx) {
     }
   }
 
+  /** @param {HTMLSelectElement} select @param {number[]} values @param {number} current @param {(v: number) => string} [labelFn] */
   function fillSelect(select, values, current, labelFn = String) {
     const list = [...new Set([...values, current])].sort((a, b) => a - b);
     select.replaceChildren(...list.map((v) => h('option', { value: String(v), text: labelFn(v), selected: v === current })));

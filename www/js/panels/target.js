@@ -1,3 +1,4 @@
+// @ts-check
 // Stage 3, the target: the input shifted one position, the skipped last position
 // (or its end-of-sequence target) and the one-hot matrix Y. Targets come from the core.
 import { h, setText, keyboardScrollable } from '../dom.js';

@@ -1,0 +1,2 @@
+// Names the build defines for the page's modules (see .ci/bundle.mjs).
+declare const BUNDLED_WIDGET_CSS: string | undefined;
