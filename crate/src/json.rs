@@ -35,7 +35,7 @@ pub(crate) fn quote(text: &str) -> String {
             out.push('…');
             break;
         }
-        if crate::names::is_hidden(c) {
+        if crate::chars::is_hidden(c) {
             out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
         } else {
             out.push(c);

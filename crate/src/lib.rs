@@ -17,6 +17,7 @@ mod activations;
 mod article;
 mod attention;
 mod cell;
+mod chars;
 mod config;
 mod derivation;
 mod embedding;
@@ -54,13 +55,13 @@ pub use explain::{Factor, Idx, Kind, Ref, Term};
 pub use loss::LossReport;
 pub use mat::Mat;
 pub use model::Backward;
-pub use names::{check_token_name, token_name};
+pub use names::{check_token_name, token_name, MAX_TOKEN_CHARS, MAX_VOCAB};
 pub use optimizer::{Optimizer, StepOptions, StepResult};
 pub use pyexport::Framework;
 pub use resize::Resize;
 pub use schema::{Entry as SchemaEntry, Schema};
 pub use session::{train_steps, Session, Training, MAX_TRAIN_STEPS};
-pub use state::{OptimizerState, State, MAX_TOKEN_CHARS, MAX_VOCAB};
+pub use state::{OptimizerState, State};
 pub use weights::{FeedForwardWeights, LayerNormWeights, Weights, WEIGHT_NAMES};
 
 /// Every weight and activation this state's model has, with shapes and owners (the registry

@@ -11,9 +11,6 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use std::collections::HashMap;
 
-pub const MAX_VOCAB: usize = 512;
-pub const MAX_TOKEN_CHARS: usize = 64;
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct OptimizerState {
     /// k, the number of Adam steps taken so far.

@@ -15,7 +15,7 @@
 //! and leave the module in a broken state, so it must come back as a `Result` instead.
 
 use crate::config::{MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL};
-use crate::state::{MAX_TOKEN_CHARS, MAX_VOCAB};
+use crate::names::{MAX_TOKEN_CHARS, MAX_VOCAB};
 use js_sys::JsString;
 use serde_json::{Map, Number, Value};
 use wasm_bindgen::prelude::*;
