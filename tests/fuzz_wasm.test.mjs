@@ -238,6 +238,7 @@ const EXPORTS = {
   backward: () => core.backward(stateArg()),
   step: () => core.step(stateArg(), chance(0.8) ? options() : value()),
   derivation: () => core.derivation(chance(0.7) ? clone() : stateArg(), cell()),
+  forwardExplanation: () => core.forwardExplanation(chance(0.7) ? clone() : stateArg(), cell()),
   finiteDifference: () => core.finiteDifference(chance(0.7) ? clone() : stateArg(), cell(), ...(chance(0.5) ? [chance(0.5) ? pick(NUMBERS) : value()] : [])),
   resize: () => core.resize(chance(0.7) ? clone() : stateArg(), change()),
   exportJax: () => core.exportJax(chance(0.5) ? clone() : stateArg(), options()),

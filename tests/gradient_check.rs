@@ -322,3 +322,62 @@ fn every_derivation_adds_up_to_its_gradient() {
         }
     }
 }
+
+/// Every forward entry of every configuration: its explanation adds up to the value `forward`
+/// reports (normwise per matrix), and every factor that names a weight or an activation holds
+/// that entry's value, so the page may link it to that entry's own explanation.
+#[test]
+fn every_forward_explanation_adds_up_to_its_value() {
+    use how_llms_learn::forward_explanation;
+    let mut checked = 0;
+    for (label, state) in configurations() {
+        let acts = forward(&state).expect(label);
+        let grads = backward(&state).ok(); // `referenced` reads weights and activations only
+        for (name, a) in acts.entries() {
+            let cells: Vec<Vec<usize>> = match a {
+                ActivationRef::Matrix(m) => (0..m.nrows())
+                    .flat_map(|i| (0..m.ncols()).map(move |j| vec![i, j]))
+                    .collect(),
+                ActivationRef::Heads(hs) => (0..hs.len())
+                    .flat_map(|h| {
+                        (0..hs[h].nrows()).flat_map(move |t| (0..=t).map(move |s| vec![h, t, s]))
+                    })
+                    .collect(),
+            };
+            let (mut worst, mut scale) = (0.0_f64, 0.0_f64);
+            for index in cells {
+                let what = format!("{label}: {name}{index:?}");
+                let e = forward_explanation(&state, &Cell::activation(name, &index)).expect(&what);
+                assert!(!e.terms.is_empty(), "{what}: no terms");
+                worst = worst.max((e.total - e.value).abs());
+                scale = scale.max(e.value.abs());
+                for t in &e.terms {
+                    let product: f64 = t.factors.iter().map(|f| f.value).product();
+                    assert_eq!(
+                        t.value,
+                        f64::from(t.sign) * product,
+                        "{what}: term {}",
+                        t.label
+                    );
+                    for f in t
+                        .factors
+                        .iter()
+                        .filter(|f| matches!(f.kind, Kind::Weight | Kind::Activation))
+                    {
+                        if let Some(want) =
+                            grads.as_ref().and_then(|g| referenced(&state, g, &acts, f))
+                        {
+                            assert_eq!(f.value, want, "{what}: factor {} {:?}", f.name, f.index);
+                        }
+                    }
+                }
+                checked += 1;
+            }
+            assert!(
+                worst <= 1e-9 * scale + 1e-14,
+                "{label}: {name}: max |total − value| = {worst:e} at scale {scale:e}"
+            );
+        }
+    }
+    assert!(checked > 500, "only {checked} entries explained");
+}

@@ -37,6 +37,13 @@ pub enum Kind {
     /// The mean over k of the product of the references in `of` (their index may hold "k"),
     /// for row `index[0]` of layer norm `name`.
     Mean,
+    /// e^(x − m) for entry `index` of the activation `name` ("scores", "logits"), m being the
+    /// largest entry of its row that the softmax reads (subtracted so e^x cannot overflow).
+    Exp,
+    /// One over Σ_r e^(x_r − m) over row `index` (head first for scores) of `name`.
+    InvSumExp,
+    /// The activation function `name` ("relu", "gelu") applied to entry `index` of `u`.
+    Activated,
 }
 
 /// One index of a factor: a number, or the summation variable of a `Mean` ("k").

@@ -24,6 +24,7 @@ mod embedding;
 mod error;
 mod explain;
 mod feedforward;
+mod forward_explain;
 mod json;
 mod lanes;
 mod layernorm;
@@ -52,6 +53,7 @@ pub use config::{Activation, Config, MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL};
 pub use derivation::{Derivation, FiniteDifference};
 pub use error::ModelError;
 pub use explain::{Factor, Idx, Kind, Ref, Term};
+pub use forward_explain::ForwardExplanation;
 pub use loss::LossReport;
 pub use mat::Mat;
 pub use model::Backward;
@@ -68,6 +70,12 @@ pub use weights::{FeedForwardWeights, LayerNormWeights, Weights, WEIGHT_NAMES};
 /// applied to the state; `schema(state)` in the contract).
 pub fn schema(state: &State) -> Schema {
     schema::of(state)
+}
+
+/// How one forward entry (an activation cell) is computed from the numbers before it
+/// (`forwardExplanation(state, cell)` in the contract).
+pub fn forward_explanation(state: &State, cell: &Cell) -> Result<ForwardExplanation, ModelError> {
+    forward_explain::explain(state, cell)
 }
 
 /// Every intermediate of the forward pass (`forward(state)` in the contract).

@@ -94,6 +94,14 @@ pub fn derivation(state_in: JsValue, cell: JsValue) -> Result<JsValue, JsError> 
     js(crate::derivation(&state(&state_in)?, &cell))
 }
 
+/// `forwardExplanation(state, cell)`: how one activation entry is computed from the numbers
+/// before it, as a sum of products with the actual numbers.
+#[wasm_bindgen(js_name = forwardExplanation)]
+pub fn forward_explanation(state_in: JsValue, cell_in: JsValue) -> Result<JsValue, JsError> {
+    let state = state(&state_in)?;
+    js(crate::forward_explanation(&state, &cell(&cell_in)?))
+}
+
 /// `finiteDifference(state, cell, epsilon?)`: a numerical check of one gradient entry.
 #[wasm_bindgen(js_name = finiteDifference)]
 pub fn finite_difference(
