@@ -311,6 +311,59 @@ async function main() {
   });
 
   // ---------- H: where a forward number comes from ----------
+  await check('explain a forward number: Q[1][0] and P̂[0][1] open how they were computed, the sum equals the cell, links walk back to the weights', async () => {
+    await reset(page);
+    const dialog = () => page.evaluate(() => {
+      const d = document.querySelector('backprop-widget[stage="forward"]').shadowRoot.querySelector('dialog.derivation');
+      return {
+        open: d.open, title: d.querySelector('.deriv-title').textContent,
+        total: Number(d.querySelector('.deriv-total')?.dataset.value), shown: Number(d.querySelector('.deriv-shown')?.dataset.value),
+        terms: d.querySelectorAll('table.terms tbody tr').length, links: d.querySelectorAll('.factor-link').length,
+        errors: d.querySelectorAll('.error').length, katex: d.querySelectorAll('.katex').length,
+      };
+    });
+    const near = (a, b, what) => assert(Math.abs(a - b) <= 1e-9 * Math.abs(b) + 1e-14, `${what}: ${a} vs ${b}`);
+    const open = async (fig, r, c) => {
+      const btn = page.locator(`${W('forward')} figure[data-name="${fig}"] td[data-r="${r}"][data-c="${c}"] button`);
+      await btn.scrollIntoViewIfNeeded();
+      const cellValue = Number(await page.locator(`${W('forward')} figure[data-name="${fig}"] td[data-r="${r}"][data-c="${c}"]`).getAttribute('data-value'));
+      await btn.click();
+      await page.waitForSelector(`${W('forward')} dialog.derivation[open]`);
+      await frames(page, 2);
+      return cellValue;
+    };
+    // Q[1][0] = Σ_i X̃[1][i]·W_Q[i][0]: two terms, whose sum is the number in the cell.
+    const q = await open('act-q', 1, 0);
+    let d = await dialog();
+    eq(d.errors, 0, 'Q: errors');
+    eq(d.terms, 2, 'Q: one term per column of X̃');
+    near(d.total, q, 'Q: sum of the terms vs the cell');
+    near(d.shown, q, 'Q: value quoted vs the cell');
+    assert(/^How Q/.test(d.title) && /1 rocks, d0/.test(d.title), `Q: title ${d.title}`);
+    await page.screenshot({ path: join(SHOTS, 'article-explain-q-1280.png') });
+    // X̃ (no layer norm) opens X, and X = E[id] + P: weights only, nothing further to open.
+    await page.locator(`${W('forward')} dialog .factor-link`).nth(1).click();
+    await frames(page, 2);
+    await page.locator(`${W('forward')} dialog .factor-link`).first().click();
+    await frames(page, 2);
+    d = await dialog();
+    assert(/^How X/.test(d.title), `X: title ${d.title}`);
+    eq(d.terms, 2, 'X: embedding and position');
+    eq(d.links, 0, 'X: made of weights only');
+    await page.click(`${W('forward')} dialog .deriv-back`);
+    await page.click(`${W('forward')} dialog .deriv-back`);
+    await frames(page, 2);
+    assert(/^How Q/.test((await dialog()).title), 'Back returns to Q');
+    await page.keyboard.press('Escape');
+    // P̂[0][1]: the softmax of the row of logits.
+    const p = await open('act-probs', 0, 1);
+    d = await dialog();
+    eq(d.errors, 0, 'P̂: errors');
+    near(d.total, p, 'P̂: e^(x−m)·1/Σe^(x_r−m) vs the cell');
+    assert(d.katex >= 1, 'P̂: no formula');
+    await page.keyboard.press('Escape');
+  });
+
   await check('provenance: pointing at a forward number outlines the cells it is computed from', async () => {
     await reset(page);
     const outlined = async (fig, r, c) => {

@@ -113,7 +113,7 @@ export class UnsupportedBrowser extends Error {
   }
 }
 
-/** Resolve to { articleExample, forward, loss, backward, step, derivation, finiteDifference, resize, validate, module }. */
+/** Resolve to { articleExample, forward, loss, backward, step, derivation, forwardExplanation, finiteDifference, schema, resize, validate, module }. */
 export function loadCore() {
   if (!corePromise) {
     corePromise = (async () => {
@@ -123,8 +123,8 @@ export function loadCore() {
       const mod = await import('../pkg/how_llms_learn.js');
       await mod.default({ module_or_path: WASM });
       current = mod;
-      const names = ['articleExample', 'forward', 'loss', 'backward', 'step', 'derivation',
-        'finiteDifference', 'resize', 'validate', 'exportJax', 'exportPytorch'];
+      const names = ['articleExample', 'forward', 'loss', 'backward', 'step', 'derivation', 'forwardExplanation',
+        'finiteDifference', 'resize', 'validate', 'schema', 'exportJax', 'exportPytorch'];
       const core = {};
       for (const name of names) core[name] = wrap(name);
       // The module itself, unwrapped, for the in-place Model handle (engine.js): the current

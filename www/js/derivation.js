@@ -1,5 +1,6 @@
 // @ts-check
-// The derivation dialog: the chain-rule sum behind one gradient entry, written
+// The derivation dialog: the chain-rule sum behind one gradient entry (or, for a forward cell,
+// the sum the forward pass computed it as), written
 // with the actual numbers, and a finite-difference check of that entry — both
 // computed by the core on the reader's current state. A factor that is itself a
 // gradient entry links to that entry's derivation, so a reader can walk the chain
@@ -9,13 +10,16 @@ import { fmt, full } from './format.js';
 import { renderTex } from './katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels } from './labels.js';
 import { request } from './compute.js';
-import { symbol, factorCell, cellGradient, formulaTex, spoken } from './factors.js';
+import { symbol, factorCell, cellSymbol, formulaTex, spoken } from './factors.js';
 import { symText } from './notation.js';
+
+/** A forward cell { group: 'forward', name, index } is asked of the core as an activation cell. */
+const coreCell = (cell) => (cell.group === 'forward' ? { ...cell, group: 'activations' } : cell);
 
 /** A large model's derivation and check come from the worker (the state is never parsed here). */
 function fromWorker(cell) {
-  const get = (op) => request(op, { cell }, { view: false }).then((r) => ({ value: r.result }), (error) => ({ error }));
-  return Promise.all([get('derivation'), get('finiteDifference')]);
+  const get = (op) => request(op, { cell: coreCell(cell) }, { view: false }).then((r) => ({ value: r.result }), (error) => ({ error }));
+  return cell.group === 'forward' ? Promise.all([get('forwardExplanation')]) : Promise.all([get('derivation'), get('finiteDifference')]);
 }
 const unwrap = (r) => { if (r.error) throw r.error; return r.value; };
 
@@ -88,23 +92,26 @@ export class DerivationDialog {
       return;
     }
     this.ticket = null;
-    this.body.replaceChildren(...[...this.derivationParts(cell, fetched), ...this.checkParts(cell, fetched)].filter(Boolean));
+    const parts = cell.group === 'forward'
+      ? this.forwardParts(cell, fetched)
+      : [...this.derivationParts(cell, fetched), ...this.checkParts(cell, fetched)];
+    this.body.replaceChildren(...parts.filter(Boolean));
     this.reveal(focus);
   }
 
   renderHead(cell, view) {
-    const g = cellGradient(cell);
+    const g = cellSymbol(cell);
     Object.assign(this.dialog.dataset, { group: cell.group, name: cell.name, index: cell.index.join(',') });
     this.title.replaceChildren('How ', inlineTex(g.tex, 'deriv-sym'), ' ',
       h('span', { class: 'deriv-where', text: describeCell(cell, view) }), ' is computed');
     this.title.setAttribute('aria-label', `How ${spoken(g.text)} ${describeCell(cell, view)} is computed`);
     const deep = this.history.length > 1;
     this.backBtn.hidden = !deep;
-    this.backBtn.setAttribute('aria-label', deep ? `Back to ${spoken(cellGradient(this.history[this.history.length - 2].cell).text)}` : 'Back');
+    this.backBtn.setAttribute('aria-label', deep ? `Back to ${spoken(cellSymbol(this.history[this.history.length - 2].cell).text)}` : 'Back');
     this.trailNav.hidden = !deep;
     this.trail.replaceChildren(...(deep ? this.history.map((step, k) => {
       const last = k === this.history.length - 1;
-      const s = cellGradient(step.cell);
+      const s = cellSymbol(step.cell);
       const crumb = last
         ? h('span', { 'aria-current': 'step', title: s.text }, inlineTex(s.tex, 'deriv-sym'))
         : h('button', { type: 'button', class: 'deriv-crumb', title: `Back to ${s.text}`, 'aria-label': `Back to ${spoken(s.text)}`,
@@ -135,6 +142,29 @@ export class DerivationDialog {
     }
   }
 
+  /** How the forward pass computed a forward cell: its terms, their sum and the value shown. */
+  forwardParts(cell, fetched) {
+    const info = ACTIVATION_INFO[cell.name];
+    const shown = pick(this.view.forward?.[cell.name], cell.index);
+    try {
+      const d = fetched ? unwrap(fetched[0]) : this.core.forwardExplanation(this.view.state, coreCell(cell));
+      return [
+        h('p', { class: 'deriv-intro' }, info ? h('strong', { text: `${info.title}. ` }) : null,
+          'The forward pass computes this entry from numbers it computed before, as a sum of products. Every factor below is a number of your current model; a factor that was itself computed (framed) opens how it was computed, back to the weights.'),
+        renderTex(h('div', { class: 'formula' }), formulaTex(cell, d.terms, narrow() ? 1 : 2)),
+        d.note ? h('p', { class: 'deriv-note', text: d.note }) : null,
+        ...this.termsTable(d, true),
+        h('dl', { class: 'deriv-summary' },
+          h('dt', { text: 'Sum of the terms' }),
+          h('dd', { class: 'deriv-total', title: full(d.total), dataset: { value: full(d.total) }, text: fmt(d.total, 6) }),
+          h('dt', { text: 'Value shown in the table' }),
+          h('dd', { class: 'deriv-shown', title: full(shown), dataset: { value: full(shown) }, text: fmt(shown, 6) })),
+      ];
+    } catch (err) {
+      return [h('p', { class: 'error', role: 'alert', text: `The computation could not be shown: ${errorMessage(err)}` })];
+    }
+  }
+
   checkParts(cell, fetched) {
     const parts = [h('h3', { text: 'Check by finite differences' })];
     try {
@@ -160,17 +190,18 @@ export class DerivationDialog {
     return parts;
   }
 
-  termsTable(d) {
+  termsTable(d, forward = false) {
     const factor = (f) => {
       const s = symbol(f);
       const tip = `${s.text} = ${full(f.value)}${s.words ? `: ${s.words}` : ''}`;
       const content = [inlineTex(s.tex, 'factor-sym'), ' ', h('span', { class: 'factor-value', text: `(${short(f.value, 4)})` })];
-      const target = factorCell(f);
+      const target = factorCell(f, forward);
+      const opens = target?.group === 'forward' ? 'open how it was computed' : 'open its derivation';
       if (!target) return h('span', { class: 'factor', title: tip }, content);
       const key = keyOf(target);
       return h('button', {
-        type: 'button', class: 'factor factor-link', title: `${tip}. Open its derivation`,
-        'aria-label': `${spoken(s.text)} = ${short(f.value, 4)}: open its derivation`,
+        type: 'button', class: 'factor factor-link', title: `${tip}. ${opens[0].toUpperCase()}${opens.slice(1)}`,
+        'aria-label': `${spoken(s.text)} = ${short(f.value, 4)}: ${opens}`,
         dataset: { key, name: target.name, index: target.index.join(','), value: full(f.value) },
         onclick: () => this.follow(target, key),
       }, content);
@@ -209,12 +240,16 @@ function row(label, value, cls, digits) {
   return [h('dt', { text: label }), h('dd', { class: cls, title: full(value), dataset: { value: full(value) }, text })];
 }
 
-function pickGradient(view, cell) {
-  const g = cell.group === 'weights' ? view.backward?.weights?.[cell.name] : view.backward?.activations?.[cell.name];
-  if (!g) return null;
-  let v = g;
-  for (const i of cell.index) v = v?.[i];
+/** The entry at `index` of a matrix (or a stack of heads) from the view. */
+function pick(m, index) {
+  if (!m) return null;
+  let v = m;
+  for (const i of index) v = v?.[i];
   return v ?? null;
+}
+
+function pickGradient(view, cell) {
+  return pick(cell.group === 'weights' ? view.backward?.weights?.[cell.name] : view.backward?.activations?.[cell.name], cell.index);
 }
 
 /** "[row AI, column d1]" with token names as plain text; heads counted from 0 as in S^(0). */

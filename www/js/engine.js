@@ -115,6 +115,10 @@ export class Engine {
     return { result: this.core.derivation(this.currentState(), cell) };
   }
 
+  forwardExplanation({ cell }) {
+    return { result: this.core.forwardExplanation(this.currentState(), cell) };
+  }
+
   finiteDifference({ cell }) {
     return { result: this.core.finiteDifference(this.currentState(), cell) };
   }
@@ -134,4 +138,4 @@ export class Engine {
   }
 }
 
-const OPS = new Set(['load', 'edit', 'step', 'train', 'resize', 'state', 'derivation', 'finiteDifference']);
+const OPS = new Set(['load', 'edit', 'step', 'train', 'resize', 'state', 'derivation', 'forwardExplanation', 'finiteDifference']);

@@ -80,6 +80,21 @@ export function symbol(f, display = false) {
       text: rowText('normalised', idx),
       words: `the input of ${LAYER_NORMS[f.name]} at ${idx.join(',')}, normalised (before its gain and bias)`,
     };
+    case 'exp': {
+      const e = entry(f.name, idx);
+      return { tex: `e^{${e.tex} - m}`, text: `e^(${e.text} − m)`, words: `e to the power of ${e.text} minus m, the largest entry of its row that the softmax reads` };
+    }
+    case 'invSumExp': {
+      // The row's entries r, written like the entry itself with r in place of its column.
+      const e = entry(f.name, [...idx, 'r']);
+      const sum = `\\sum_r e^{${e.tex} - m}`;
+      return { tex: display ? `\\frac{1}{${sum}}` : `1/${sum}`, text: `1/Σ_r e^(${e.text} − m)`, words: 'one over the sum of the exponentials of the row' };
+    }
+    case 'activated': {
+      const u = entry('u', idx);
+      const fn = FUNCTIONS[f.name] ?? f.name;
+      return { tex: `\\mathrm{${fn}}(${u.tex})`, text: `${fn}(${u.text})`, words: `${fn} applied to ${u.text}` };
+    }
     case 'mean': {
       const parts = (f.of || []).map((r) => symbol(r, false));
       return {
@@ -97,23 +112,30 @@ export function spoken(text) {
   return text.replace(/\^\{\((\d+)\)\}/g, ' head $1').replace(/_\{([^}]*)\}/g, ' at $1');
 }
 
-/** The cell { group, name, index } a gradient factor names: it has a derivation of its own. */
-export function factorCell(f) {
-  return f.kind === 'gradient' ? { group: 'activations', name: f.name, index: f.index } : null;
+/**
+ * The cell { group, name, index } a factor names when it has an explanation of its own: a
+ * gradient entry its derivation; in a forward explanation (`forward`), an activation entry the
+ * way the forward pass computed it.
+ */
+export function factorCell(f, forward = false) {
+  if (f.kind === 'gradient') return { group: 'activations', name: f.name, index: f.index };
+  if (forward && f.kind === 'activation') return { group: 'forward', name: f.name, index: f.index };
+  return null;
 }
 
-/** ∂L/∂(entry) for a cell { group, name, index }. */
-export function cellGradient(cell, display = false) {
-  return partial(entry(cell.name, cell.index), display);
+/** What a cell's dialog explains: ∂L/∂(entry) for a gradient cell, the entry itself for a forward one. */
+export function cellSymbol(cell, display = false) {
+  const e = entry(cell.name, cell.index);
+  return cell.group === 'forward' ? e : partial(e, display);
 }
 
 /**
- * The chain-rule sum as a formula, written out term by term from the core's factors,
+ * The sum (chain rule, or forward computation) as a formula, written out term by term from the core's factors,
  * `perLine` terms a line (1 keeps it inside a phone's width). A long sum shows its first and
  * last terms.
  */
 export function formulaTex(cell, terms, perLine = 2) {
-  const lhs = cellGradient(cell, true).tex;
+  const lhs = cellSymbol(cell, true).tex;
   if (!terms.length) return `${lhs} = 0`;
   const shown = terms.length > 7 ? [...terms.slice(0, 4), null, terms[terms.length - 1]] : terms;
   const parts = shown.map((t, k) => {

@@ -55,6 +55,8 @@ export function activationMatrix(ctx, name, { kind = 'activation' } = {}) {
   return perHeadAware(name, (label, head) => new MatrixView({
     label, name: head == null ? `act-${name}` : `act-${name}-h${head}`,
     kind: name === 'probs' || name === 'attention' ? 'prob' : kind,
+    // A cell opens how the forward pass computed it (derivation.js, forward mode).
+    onActivate: (r, c, el) => ctx.openDerivation({ group: 'forward', name, index: head == null ? [r, c] : [head, r, c] }, el),
   }), info.title, (v) => v.forward?.[name], (r, c, head, v) => (
     head != null && isMaskedScore(v.forward.scores[head][r][c])));
 }
