@@ -184,12 +184,8 @@ function valueAt(view, key) {
   return value;
 }
 
-/**
- * <bp-when key="loss">…</bp-when>: its content shows only while the value at `key` is present
- * (not null, 0, false or empty); with `not`, only while it is absent. Lets the article's
- * sentences that quote the state read right when, say, no position has a target.
- */
-export class BpWhen extends HTMLElement {
+/** An element of the article that shows part of its group's view: `render(view)` on every change. */
+class GroupView extends HTMLElement {
   connectedCallback() {
     const store = getStore(this.getAttribute('group') || 'default');
     store.ready.then(() => {
@@ -204,6 +200,16 @@ export class BpWhen extends HTMLElement {
     this.unsubscribe = null;
   }
 
+  /** @param {any} _view */
+  render(_view) {}
+}
+
+/**
+ * <bp-when key="loss">…</bp-when>: its content shows only while the value at `key` is present
+ * (not null, 0, false or empty); with `not`, only while it is absent. Lets the article's
+ * sentences that quote the state read right when, say, no position has a target.
+ */
+export class BpWhen extends GroupView {
   render(view) {
     const value = valueAt(view, this.getAttribute('key'));
     const present = value != null && value !== false && value !== 0 && value !== '' && !Number.isNaN(value);
@@ -213,21 +219,7 @@ export class BpWhen extends HTMLElement {
 }
 
 /** <bp-value key="loss.value" digits="3">: one live value from the group's view, as text. */
-export class BpValue extends HTMLElement {
-  connectedCallback() {
-    const store = getStore(this.getAttribute('group') || 'default');
-    store.ready.then(() => {
-      this.render(store.view);
-      this.unsubscribe?.();
-      this.unsubscribe = store.subscribe((v) => this.render(v));
-    }, () => {});
-  }
-
-  disconnectedCallback() {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-  }
-
+export class BpValue extends GroupView {
   render(view) {
     const value = valueAt(view, this.getAttribute('key'));
     const digits = Number(this.getAttribute('digits') ?? 3);
