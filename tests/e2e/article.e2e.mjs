@@ -4,10 +4,9 @@
 //
 //   node tests/e2e/article.e2e.mjs [check name …]
 
-import { assert, bundlePage, checker, eq, finishSuite, frames, freePort, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
+import { assert, checker, eq, finishSuite, frames, freePort, launch, recordConsoleProblems, serve, waitReady, prepareSuite } from './harness.mjs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,12 +17,7 @@ const WWW = join(ROOT, 'www');
 const SHOTS = join(HERE, 'screenshots');
 const AXE = require.resolve('axe-core/axe.min.js');
 
-if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
-  console.error('article e2e: www/pkg is missing; run npm run build first');
-  process.exit(1);
-}
-bundlePage();
-mkdirSync(SHOTS, { recursive: true });
+prepareSuite('article e2e');
 const BASE = await serve(WWW);
 
 const results = [];

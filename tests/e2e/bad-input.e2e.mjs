@@ -10,8 +10,8 @@
 // contract's limits are measured with a PerformanceObserver('longtask'). Prints the catalogue
 // with each case's result; screenshots go to tests/e2e/screenshots/.
 
-import { assert, bundlePage, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
-import { existsSync, mkdirSync } from 'node:fs';
+import { assert, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady, prepareSuite } from './harness.mjs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,12 +27,7 @@ const ONLY = process.argv.slice(2);
 const LONG_TASK_GOAL = 100; // ms
 const LONG_TASK_LIMIT = 400; // ms, asserted
 
-if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
-  console.error('bad-input: www/pkg is missing; run npm run build first');
-  process.exit(1);
-}
-bundlePage();
-mkdirSync(SHOTS, { recursive: true });
+prepareSuite('bad-input');
 
 // ---------- server ----------
 const BASE = await serve(WWW);

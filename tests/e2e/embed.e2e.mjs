@@ -11,8 +11,8 @@
 // exits non-zero when any check fails. Screenshots go to tests/e2e/screenshots/embed-*.png.
 
 import { spawnSync } from 'node:child_process';
-import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady, prepareSuite } from './harness.mjs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,11 +23,7 @@ const SHOTS = join(HERE, 'screenshots');
 const ONLY = process.argv.slice(2);
 const PREFIX = '/blog/2025/one-step';
 
-if (!existsSync(join(ROOT, 'www', 'pkg', 'how_llms_learn_bg.wasm'))) {
-  console.error('embed e2e: www/pkg is missing; run npm run build first');
-  process.exit(1);
-}
-mkdirSync(SHOTS, { recursive: true });
+prepareSuite('embed e2e', { bundle: false });
 
 // ---------- the sites ----------
 const TMP = mkdtempSync(join(tmpdir(), 'bp-embed-'));

@@ -11,11 +11,11 @@
 // show: KaTeX's HTML (structure, classes, spacing; slot ids aside) and its MathML.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assert, bundlePage, checker, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady } from './harness.mjs';
+import { assert, checker, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady, prepareSuite } from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
@@ -23,11 +23,7 @@ const WWW = join(ROOT, 'www');
 const SEED = Number(process.env.FORMULA_SEED || 1);
 const ACTIONS = Number(process.env.FORMULA_ACTIONS || 60);
 
-if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
-  console.error('formulas e2e: www/pkg is missing; run npm run build first');
-  process.exit(1);
-}
-bundlePage();
+prepareSuite('formulas e2e');
 
 // The embedding example loads the widget from the distribution folder, as an author's page does.
 const TMP = mkdtempSync(join(tmpdir(), 'bp-formulas-'));

@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
 
@@ -21,6 +22,21 @@ export function bundlePage() {
     console.error(`bundling www/js failed (node .ci/build.mjs --js-only):\n${r.stdout}${r.stderr}`);
     process.exit(1);
   }
+}
+
+/**
+ * A suite's start: stops with a message when the wasm package was not built, bundles the page
+ * (`bundle: false` for a suite that serves only the distribution folder) and makes the
+ * screenshot folder.
+ */
+export function prepareSuite(name, { bundle = true } = {}) {
+  const wasm = new URL('../../www/pkg/how_llms_learn_bg.wasm', import.meta.url).pathname;
+  if (!existsSync(wasm)) {
+    console.error(`${name}: www/pkg is missing; run npm run build first`);
+    process.exit(1);
+  }
+  if (bundle) bundlePage();
+  mkdirSync(new URL('./screenshots', import.meta.url).pathname, { recursive: true });
 }
 
 /** Throws `message` unless cond holds. */

@@ -11,8 +11,7 @@
 // link is read, and a stalled worker is reported within 10 s. Screenshots of the notices at
 // 1280 and 390 px go to tests/e2e/screenshots/reader-work-*.png.
 
-import { assert, bundlePage, checker, eq, finishSuite, frames, launch, serve, waitReady } from './harness.mjs';
-import { existsSync, mkdirSync } from 'node:fs';
+import { assert, checker, eq, finishSuite, frames, launch, serve, waitReady, prepareSuite } from './harness.mjs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
@@ -23,12 +22,7 @@ const SHOTS = join(HERE, 'screenshots');
 const BLOCK_LIMIT = 200; // ms: the longest main-thread task allowed while a bomb link is read
 const STALL_LIMIT = 10000; // ms: a stalled worker is reported within this
 
-if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
-  console.error('reader-work: www/pkg is missing; run npm run build first');
-  process.exit(1);
-}
-bundlePage();
-mkdirSync(SHOTS, { recursive: true });
+prepareSuite('reader-work');
 const BASE = await serve(WWW);
 const results = [];
 const check = checker(results);

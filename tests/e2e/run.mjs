@@ -7,9 +7,8 @@
 // line per check and a count; exits non-zero when any check fails. Screenshots go to
 // tests/e2e/screenshots/ (git-ignored).
 
-import { assert, bundlePage, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, typesetFormulas, waitReady } from './harness.mjs';
+import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, typesetFormulas, waitReady, prepareSuite } from './harness.mjs';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,12 +20,7 @@ const SHOTS = join(HERE, 'screenshots');
 const AXE = require.resolve('axe-core/axe.min.js');
 const ONLY = process.argv.slice(2);
 
-if (!existsSync(join(WWW, 'pkg', 'how_llms_learn_bg.wasm'))) {
-  console.error('e2e: www/pkg is missing; run npm run build first');
-  process.exit(1);
-}
-bundlePage();
-mkdirSync(SHOTS, { recursive: true });
+prepareSuite('e2e');
 
 // ---------- server ----------
 const BASE = await serve(WWW);
