@@ -326,14 +326,12 @@ impl Weights {
         let obj = json::object(value, path)?;
         let specs = weight_specs(config, vocab_size);
         // Known weights this configuration leaves out, in contract order, then unknown names.
-        for name in WEIGHT_NAMES {
-            if obj.contains_key(name) && !specs.iter().any(|s| s.name == name) {
+        for d in &WEIGHTS {
+            if obj.contains_key(d.name) && !d.presence.holds(config) {
                 fail!(
-                    "{path}.{name} is present but {}; remove it",
-                    WEIGHTS
-                        .iter()
-                        .find(|d| d.name == name)
-                        .map_or("", |d| d.presence.absent_reason(config))
+                    "{path}.{} is present but {}; remove it",
+                    d.name,
+                    d.presence.absent_reason(config)
                 );
             }
         }
