@@ -86,16 +86,29 @@ export class BpDiagram extends HTMLElement {
       this.markInView();
     });
     store.ready.then(() => {
+      this.width = this.clientWidth;
       this.render(store.view);
-      store.subscribe((v) => { this.render(v); this.watchFigures(); });
+      // Panels replace their figures only when the model's shape changes, so an edit of a
+      // number neither redraws the diagram nor looks for figures again.
+      store.subscribe((v) => {
+        this.render(v);
+        const shape = JSON.stringify([v.state.config, v.state.vocab.length, v.state.tokens.length]);
+        if (shape !== this.shape) { this.shape = shape; setTimeout(() => this.watchFigures(), 0); }
+      });
       setTimeout(() => this.watchFigures(), 0); // the widgets mount after the store is ready
-      new ResizeObserver(() => this.render(store.view)).observe(this);
+      // The width comes from the observer (after layout), never read during a repaint, where
+      // it would force a layout in the middle of the edit's frame.
+      new ResizeObserver((entries) => {
+        this.width = entries[entries.length - 1].contentRect.width;
+        this.render(store.view);
+      }).observe(this);
     }, () => {});
   }
 
+  /** Redraws when what the diagram shows changed. */
   render(view) {
     const c = view.state.config;
-    const columns = this.clientWidth >= 2 * COL_W + 24 + PAD ? 2 : 1;
+    const columns = (this.width ?? 0) >= 2 * COL_W + 24 + PAD ? 2 : 1;
     const key = JSON.stringify([c.nHeads, c.layerNorm, c.dFf, c.activation, view.state.tokens, columns]);
     if (key === this.key) return;
     this.key = key;

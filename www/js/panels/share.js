@@ -221,12 +221,18 @@ export function shareDialog(ctx, parent) {
   close.addEventListener('click', () => dialog.close());
   dialog.addEventListener('click', (e) => { if (e.target === dialog) dialog.close(); });
   dialog.addEventListener('close', () => opener?.focus?.());
+  // A closed dialog shows nothing: it catches up with the latest view when it opens, instead
+  // of rebuilding its lists on every edit.
+  let pending = null;
   return {
     open(from) {
       opener = from;
+      if (pending) { panel.update(pending); pending = null; }
       if (!dialog.open) dialog.showModal();
       panel.refresh();
     },
-    update(v) { panel.update(v); },
+    update(v) {
+      if (dialog.open) panel.update(v); else pending = v;
+    },
   };
 }
