@@ -1,9 +1,11 @@
-// Runs every end-to-end suite in turn: run.mjs (the walkthrough page) and each *.e2e.mjs file
-// (embedding, bad input, …). Each suite is its own Node process with its own server and browser,
-// so one suite's state cannot leak into another. Exits non-zero if any suite fails.
+// Runs every end-to-end suite with node:test's runner: run.mjs (the walkthrough page) and each
+// *.e2e.mjs file (embedding, bad input, …). Each suite is its own Node process with its own
+// server and browser, so one suite's state cannot leak into another, and they run one at a time
+// (each starts a browser; the machines have two cores). Exits non-zero if any check fails.
 //
-//   npm run test:e2e            all suites
-//   npm run test:e2e -- embed   only suites whose file name contains "embed"
+//   npm run test:e2e                 all suites
+//   npm run test:e2e -- embed        only suites whose file name contains "embed"
+//   node tests/e2e/run.mjs undo      one suite, only the checks whose names contain "undo"
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -14,14 +16,11 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const filter = process.argv.slice(2);
 const suites = ['run.mjs', ...readdirSync(HERE).filter((f) => f.endsWith('.e2e.mjs')).sort()]
   .filter((f) => !filter.length || filter.some((x) => f.includes(x)));
-
-const failed = [];
-for (const suite of suites) {
-  console.log(`\n--- e2e suite ${suite} ---`);
-  const started = Date.now();
-  const r = spawnSync(process.execPath, [join(HERE, suite)], { stdio: 'inherit' });
-  console.log(`--- ${suite}: ${r.status === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s ---`);
-  if (r.status !== 0) failed.push(suite);
+if (!suites.length) {
+  console.error(`no e2e suite matches ${filter.join(', ')}`);
+  process.exit(1);
 }
-console.log(`\ne2e: ${suites.length - failed.length} of ${suites.length} suites passed${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);
-process.exit(failed.length ? 1 : 0);
+const r = spawnSync(process.execPath,
+  ['--test', '--test-concurrency=1', '--test-reporter=spec', ...suites.map((f) => join(HERE, f))],
+  { stdio: 'inherit' });
+process.exit(r.status ?? 1);

@@ -11,7 +11,7 @@
 // exits non-zero when any check fails. Screenshots go to tests/e2e/screenshots/embed-*.png.
 
 import { spawnSync } from 'node:child_process';
-import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady, prepareSuite } from './harness.mjs';
+import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady, prepareSuite, selection } from './harness.mjs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
 const SHOTS = join(HERE, 'screenshots');
-const ONLY = process.argv.slice(2);
+const ONLY = selection();
 const PREFIX = '/blog/2025/one-step';
 
 prepareSuite('embed e2e', { bundle: false });

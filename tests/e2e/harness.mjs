@@ -3,6 +3,7 @@
 // and waiting for animation frames.
 
 import { chromium } from 'playwright-core';
+import { test } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -136,27 +137,28 @@ export function recordConsoleProblems(page, list) {
 /**
  * The end of a suite: runs `main()`, then, whatever happened, closes the suite's browser
  * (`browser()` returns it, or nothing when it never started), stops the servers and runs
- * `cleanup()`; prints `report()` and the count, and exits non-zero when main() threw, a check
- * failed or none ran. `results`: the suite's { ok } records; `noun`: what it counts.
+ * `cleanup()`, and prints `report()` and the count. node:test reports each check and sets the
+ * exit code: non-zero when main() threw (reported as a failed test), a check failed or none ran.
+ * `results`: the suite's { ok } records; `noun`: what it counts.
  */
 export async function finishSuite(name, main, { browser, results, noun = 'checks', cleanup = () => {}, report = () => {} }) {
-  let exitCode = 0;
+  let aborted = null;
   try {
     await main();
   } catch (err) {
-    console.error(`${name}: aborted:`, err);
-    exitCode = 1;
+    aborted = err;
   } finally {
     await browser()?.close().catch(() => {});
     stopServers();
     cleanup();
   }
+  if (aborted) await test(`${name}: the suite ran to its end`, () => { throw aborted; });
+  if (!results.length && !selection().length) await test(`${name}: at least one check ran`, () => { throw new Error(`no ${noun} ran`); });
   report();
   const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  console.log(`\n${name}: ${passed} passed, ${failed} failed (${results.length} ${noun})`);
-  if (failed || !results.length) exitCode = 1;
-  process.exit(exitCode);
+  console.log(`\n${name}: ${passed} passed, ${results.length - passed} failed (${results.length} ${noun})`);
+  // A handle left open (a page's socket, a child) must not keep a finished suite waiting.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 10000).unref();
 }
 
 /** Lets `n` animation frames pass in the page. */
@@ -169,21 +171,29 @@ export function frames(page, n = 1) {
 }
 
 /**
- * A suite's `check(name, fn)`: runs fn unless the command line names other checks (any argument
- * matched against the name), prints ok/FAIL with the time or the first lines of the error, and
- * records { name, ok, err } in `results`.
+ * The checks a command line selects: `node tests/e2e/run.mjs undo axe` runs the checks whose
+ * names contain "undo" or "axe" (case-insensitive); node:test's own --test-name-pattern works too.
  */
-export function checker(results, only = process.argv.slice(2)) {
-  return async function check(name, fn) {
-    if (only.length && !only.some((o) => name.toLowerCase().includes(o.toLowerCase()))) return;
-    const started = Date.now();
-    try {
-      await fn();
-      results.push({ name, ok: true });
-      console.log(`  ok   ${name} (${Date.now() - started} ms)`);
-    } catch (err) {
-      results.push({ name, ok: false, err });
-      console.log(`  FAIL ${name}\n       ${String(err && err.stack || err).split('\n').slice(0, 5).join('\n       ')}`);
-    }
+export function selection() {
+  return process.argv.slice(2).filter((a) => !a.startsWith('--'));
+}
+
+/**
+ * A suite's `check(name, fn)`: one node:test test (run in turn: each awaits the previous), skipped
+ * unless the command line selects it (`only`, see selection), recorded as { name, ok, err } in
+ * `results` for the suite's own summary.
+ */
+export function checker(results, only = selection()) {
+  return function check(name, fn) {
+    const skip = only.length > 0 && !only.some((o) => name.toLowerCase().includes(o.toLowerCase()));
+    return test(name, { skip: skip && 'not selected on the command line' }, async () => {
+      try {
+        await fn();
+        results.push({ name, ok: true });
+      } catch (err) {
+        results.push({ name, ok: false, err });
+        throw err;
+      }
+    });
   };
 }

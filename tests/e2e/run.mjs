@@ -7,7 +7,7 @@
 // line per check and a count; exits non-zero when any check fails. Screenshots go to
 // tests/e2e/screenshots/ (git-ignored).
 
-import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, typesetFormulas, waitReady, prepareSuite } from './harness.mjs';
+import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, typesetFormulas, waitReady, prepareSuite, selection } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ const ROOT = resolve(HERE, '..', '..');
 const WWW = join(ROOT, 'www');
 const SHOTS = join(HERE, 'screenshots');
 const AXE = require.resolve('axe-core/axe.min.js');
-const ONLY = process.argv.slice(2);
+const ONLY = selection();
 
 prepareSuite('e2e');
 
