@@ -245,6 +245,31 @@ async function main() {
   });
 
   // ---------- F: the diagram ----------
+  await check('diagram: a removed diagram stops following the store and catches up when put back', async () => {
+    await reset(page);
+    const heads = () => page.evaluate(() => document.querySelector('bp-diagram[mode="forward"] svg').dataset.heads);
+    const setHeads = (n) => page.evaluate(async (h) => {
+      const core = await import('./pkg/how_llms_learn.js');
+      await core.default();
+      const w = document.querySelector('backprop-widget[stage="forward"]');
+      w.setState(core.resize(w.getState(), { config: { ...w.getState().config, nHeads: h } }));
+    }, n);
+    eq(await heads(), '1', 'heads before');
+    await page.evaluate(() => {
+      const d = document.querySelector('bp-diagram[mode="forward"]');
+      window.__diagramSpot = [d.parentNode, d.nextSibling];
+      d.remove();
+      window.__diagram = d;
+    });
+    await setHeads(2);
+    await frames(page, 3);
+    eq(await page.evaluate(() => window.__diagram.querySelector('svg').dataset.heads), '1', 'a removed diagram redrew (still subscribed)');
+    await page.evaluate(() => { const [parent, next] = window.__diagramSpot; parent.insertBefore(window.__diagram, next); });
+    await frames(page, 3);
+    eq(await heads(), '2', 'heads after the diagram was put back');
+    await reset(page);
+  });
+
   await check('diagram: follows heads, layer norm and feed-forward; hover marks the matrices, click jumps to them', async () => {
     await reset(page);
     const blocks = () => page.evaluate(() => document.querySelector('bp-diagram[mode="forward"] svg').dataset);

@@ -69,7 +69,7 @@ function widgetsFor(group, stage) {
 
 export class BpDiagram extends HTMLElement {
   connectedCallback() {
-    if (this.svgEl) return;
+    if (this.svgEl) { this.connect(getStore(this.group)); return; }
     this.mode = this.getAttribute('mode') === 'backward' ? 'backward' : 'forward';
     this.group = this.getAttribute('group') || 'default';
     this.stage = this.mode === 'forward' ? 'forward' : 'backward';
@@ -85,24 +85,43 @@ export class BpDiagram extends HTMLElement {
       for (const e of entries) if (e.isIntersecting) this.visible.add(e.target); else this.visible.delete(e.target);
       this.markInView();
     });
+    this.connect(store);
+  }
+
+  /** Follows the store while connected (again after a move in the document). */
+  connect(store) {
     store.ready.then(() => {
+      if (!this.isConnected || this.unsubscribe) return;
       this.width = this.clientWidth;
       this.render(store.view);
       // Panels replace their figures only when the model's shape changes, so an edit of a
       // number neither redraws the diagram nor looks for figures again.
-      store.subscribe((v) => {
+      const shapeOf = (v) => JSON.stringify([v.state.config, v.state.vocab.length, v.state.tokens.length]);
+      this.shape = shapeOf(store.view);
+      this.unsubscribe = store.subscribe((v) => {
         this.render(v);
-        const shape = JSON.stringify([v.state.config, v.state.vocab.length, v.state.tokens.length]);
+        const shape = shapeOf(v);
         if (shape !== this.shape) { this.shape = shape; setTimeout(() => this.watchFigures(), 0); }
       });
       setTimeout(() => this.watchFigures(), 0); // the widgets mount after the store is ready
       // The width comes from the observer (after layout), never read during a repaint, where
       // it would force a layout in the middle of the edit's frame.
-      new ResizeObserver((entries) => {
+      this.resizeObserver = new ResizeObserver((entries) => {
         this.width = entries[entries.length - 1].contentRect.width;
         this.render(store.view);
-      }).observe(this);
+      });
+      this.resizeObserver.observe(this);
     }, () => {});
+  }
+
+  disconnectedCallback() {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.resizeObserver?.disconnect();
+    this.resizeObserver = null;
+    this.viewObserver.disconnect();
+    this.visible.clear();
+    this.shape = null;
   }
 
   /** Redraws when what the diagram shows changed. */

@@ -88,7 +88,7 @@ export class Engine {
   step({ options }) {
     const result = this.core.step(this.currentState(), options);
     this.model.setState(result.state);
-    this.remember(result.state);
+    this.stateCache = result.state; // a step changes numbers, never names or shapes: same schema
     return { lossBefore: result.lossBefore, lossAfter: result.lossAfter, update: result.update || {}, state: result.state };
   }
 

@@ -79,7 +79,7 @@ const ACTIONS = {
 
 export class BpTry extends HTMLElement {
   connectedCallback() {
-    if (this.button) return;
+    if (this.button) { this.connect(); return; }
     const action = ACTIONS[this.getAttribute('action')];
     const store = getStore(this.getAttribute('group') || 'default');
     this.button = h('button', { type: 'button', class: 'try-btn', disabled: true }, 'Try it: ', this.textContent.trim());
@@ -90,13 +90,12 @@ export class BpTry extends HTMLElement {
     // The optimiser settings are not part of the state, so Undo alone would leave the
     // experiment's learning rate in the update panel: they are put back when the state is.
     let undo = null; // { state, training }: the state before the click and the settings then
-    store.ready.then(() => {
-      this.button.disabled = false;
-      store.subscribe((view) => {
-        if (madeState && view.state !== madeState) { madeState = null; this.say(''); }
-        if (undo && view.state === undo.state) { store.setTraining(undo.training); undo = null; }
-      });
-    }, () => {});
+    this.follow = (view) => {
+      if (madeState && view.state !== madeState) { madeState = null; this.say(''); }
+      if (undo && view.state === undo.state) { store.setTraining(undo.training); undo = null; }
+    };
+    this.store = store;
+    this.connect();
     this.button.addEventListener('click', () => {
       if (store.view?.large) { this.say('This experiment is for the article’s small model: reset the page first.', true); return; }
       try {
@@ -112,6 +111,22 @@ export class BpTry extends HTMLElement {
         this.say(`That did not work here: ${readerError(errorMessage(err)).text}`, true);
       }
     });
+  }
+
+  /** Follows the store while connected (again after a move in the document). */
+  connect() {
+    const store = this.store;
+    if (!store) return;
+    store.ready.then(() => {
+      if (!this.isConnected || this.unsubscribe) return;
+      this.button.disabled = false;
+      this.unsubscribe = store.subscribe(this.follow);
+    }, () => {});
+  }
+
+  disconnectedCallback() {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
   }
 
   say(text, isError = false) {
