@@ -8,10 +8,9 @@ import { Engine } from './engine.js';
 import { articleFacts } from './facts.js';
 import { groupAccess } from './groups.js';
 import { readSaved, writeSaved, watchOtherTabs } from './persist.js';
+import { History } from './history.js';
 
 const STORAGE_PREFIX = 'how-llms-learn:v1:';
-const HISTORY_LIMIT = 300;
-const COALESCE_MS = 1200;
 
 const stores = new Map();
 
@@ -36,8 +35,8 @@ class Store {
     this.core = null;
     this.view = null;
     this.initialText = null;
-    this.undoStack = [];
-    this.redoStack = [];
+    /** @type {History<any>} undo and redo over this group's states */
+    this.history = new History();
     this.listeners = new Set();
     this.noticeListeners = new Set();
     this.notice = null;
@@ -120,7 +119,7 @@ class Store {
           if (this.view.forwardError) throw new CoreError(this.view.forwardError);
         }
         this.source = source;
-        if (source === 'saved') this.undoStack = (await this.usable(history)).map((state) => ({ state, coalesce: null, time: 0 }));
+        if (source === 'saved') this.history.restore(await this.usable(history));
         if (problem) this.setNotice(problem.text, problem.action);
         return this;
       } catch (err) {
@@ -203,8 +202,8 @@ class Store {
     return view;
   }
 
-  get canUndo() { return this.undoStack.length > 0; }
-  get canRedo() { return this.redoStack.length > 0; }
+  get canUndo() { return this.history.canUndo; }
+  get canRedo() { return this.history.canRedo; }
 
   /**
    * Validate and adopt a new state. Throws CoreError (with the core's message) and keeps
@@ -241,16 +240,7 @@ class Store {
 
   /** Push the current state on the undo stack (or merge with the last entry) and adopt view. */
   record(view, coalesce = null, sticky = false) {
-    const now = performance.now();
-    const top = this.undoStack[this.undoStack.length - 1];
-    const merge = coalesce && top && top.coalesce === coalesce && (sticky || now - top.time < COALESCE_MS);
-    if (merge) {
-      top.time = now;
-    } else {
-      this.undoStack.push({ state: this.view.state, coalesce, time: now });
-      if (this.undoStack.length > HISTORY_LIMIT) this.undoStack.shift();
-    }
-    this.redoStack = [];
+    this.history.record(this.view.state, coalesce, sticky);
     this.keepSaved = false;
     this.adopt(view);
   }
@@ -391,18 +381,16 @@ class Store {
   }
 
   undo() {
-    const entry = this.undoStack.pop();
-    if (!entry) return false;
-    this.redoStack.push({ state: this.view.state, coalesce: null, time: 0 });
-    this.restore(entry.state);
+    const state = this.history.undo(this.view.state);
+    if (state == null) return false;
+    this.restore(state);
     return true;
   }
 
   redo() {
-    const entry = this.redoStack.pop();
-    if (!entry) return false;
-    this.undoStack.push({ state: this.view.state, coalesce: null, time: 0 });
-    this.restore(entry.state);
+    const state = this.history.redo(this.view.state);
+    if (state == null) return false;
+    this.restore(state);
     return true;
   }
 
@@ -523,7 +511,7 @@ class Store {
 
   /** Write the state and the recent undo history (persist.js); a failure is said, not swallowed. */
   save() {
-    const history = this.undoStack.map((e) => e.state);
+    const history = this.history.states();
     const entry = this.view.large ? { link: this.view.link } : { state: this.view.state };
     const err = writeSaved(this.storageKey, entry, history);
     if (err) { this.saveTrouble(err); return; }
