@@ -155,3 +155,66 @@ fn setting_a_weight_by_position_is_the_same_edit() {
     assert_eq!(err.to_string(), "weights.wo[0][0] must be a finite number");
     assert_eq!(a.state(), b.state());
 }
+
+/// Numbers of a contract JSON value, depth first (rows in order, heads in order); `None` for
+/// the contract's null (a masked attention score).
+fn flatten(v: &serde_json::Value, out: &mut Vec<Option<f64>>) {
+    match v {
+        serde_json::Value::Array(items) => items.iter().for_each(|x| flatten(x, out)),
+        serde_json::Value::Number(n) => out.push(n.as_f64()),
+        serde_json::Value::Null => out.push(None),
+        other => panic!("not a matrix: {other}"),
+    }
+}
+
+/// The snapshot equals the contract's numbers everywhere the contract has one (it writes null
+/// for a masked score; the page masks those positions itself).
+fn assert_same(data: &[f64], expected: &[Option<f64>]) {
+    assert_eq!(data.len(), expected.len(), "snapshot length");
+    for (i, (x, e)) in data.iter().zip(expected).enumerate() {
+        if let Some(e) = e {
+            assert_eq!(x, e, "snapshot entry {i}");
+        }
+    }
+}
+
+/// The snapshot's one buffer, laid out by the schema, holds what the contract's JSON functions
+/// give (a different path: their serialisers), and says why a part is missing.
+#[test]
+fn a_snapshot_holds_the_contract_results_in_schema_order() {
+    for state in states() {
+        let schema = how_llms_learn::schema(&state);
+        let fwd = serde_json::to_value(forward(&state).unwrap()).unwrap();
+        let bwd = serde_json::to_value(backward(&state).unwrap()).unwrap();
+        let mut expected = Vec::new();
+        for e in &schema.activations {
+            flatten(&fwd[e.name], &mut expected);
+        }
+        for e in &schema.weights {
+            flatten(&bwd["weights"][e.name], &mut expected);
+        }
+        for e in &schema.activations {
+            flatten(&bwd["activations"][e.name], &mut expected);
+        }
+        let snap = Session::new(state.clone()).unwrap().snapshot();
+        assert_same(&snap.data, &expected);
+        assert_eq!(snap.loss.as_ref(), Some(&loss(&state).unwrap()));
+        assert!(
+            snap.forward_error.is_none()
+                && snap.loss_error.is_none()
+                && snap.backward_error.is_none()
+        );
+    }
+    // One token and no end-of-sequence token: a forward pass but no target, so no loss.
+    let mut state = article_example();
+    state.tokens.truncate(1);
+    let snap = Session::new(state.clone()).unwrap().snapshot();
+    let fwd = serde_json::to_value(forward(&state).unwrap()).unwrap();
+    let mut expected = Vec::new();
+    for e in &how_llms_learn::schema(&state).activations {
+        flatten(&fwd[e.name], &mut expected);
+    }
+    assert_same(&snap.data, &expected);
+    assert!(snap.loss.is_none() && snap.forward_error.is_none());
+    assert!(snap.loss_error.is_some() && snap.backward_error.is_some());
+}

@@ -39,6 +39,7 @@ mod residual;
 mod resize;
 mod schema;
 mod session;
+mod snapshot;
 mod state;
 mod unembedding;
 mod weights;
@@ -63,6 +64,7 @@ pub use pyexport::Framework;
 pub use resize::Resize;
 pub use schema::{Entry as SchemaEntry, Schema};
 pub use session::{train_steps, Session, Training, MAX_TRAIN_STEPS};
+pub use snapshot::Snapshot;
 pub use state::{OptimizerState, State};
 pub use weights::{FeedForwardWeights, LayerNormWeights, Weights, WEIGHT_NAMES};
 

@@ -10,6 +10,7 @@
 //! string of any length into wasm memory before the core could refuse it.
 
 mod convert;
+mod snapshot;
 
 use std::cell::{RefCell, RefMut};
 

@@ -5,7 +5,6 @@
 // an edit costs one setWeight + run() instead of re-sending and re-parsing the whole state.
 // Results are flat Float64Arrays with their shapes (compute.js's viewParts turns them into
 // rows); every number in them was computed by the core.
-import { errorMessage } from './dom.js';
 
 /** A schema entry's shape as the flat arrays carry it: a vector has one dimension. */
 const shapeOf = (e) => (e.vector ? [e.shape[1]] : e.shape);
@@ -31,28 +30,35 @@ export class Engine {
   }
 
   /**
-   * Forward, loss and backward of the model's state, as flat arrays plus shapes. `transfer`
-   * (optional) collects the arrays' buffers for postMessage.
+   * Forward, loss and backward of the model's state, as flat arrays plus shapes: one call of the
+   * core's `Model.snapshot()`, whose one buffer holds every matrix in the schema's order (every
+   * activation, then ∂L/∂ every weight, then ∂L/∂ every activation); the parts here are views
+   * into it. `transfer` (optional) collects the buffer for postMessage.
    */
   snapshot(transfer = null) {
-    const model = this.model;
-    const out = { schema: this.schema, forward: null, forwardError: null, loss: null, lossError: null, backward: null, backwardError: null };
-    const pack = (data, shape) => { if (transfer) transfer.push(data.buffer); return { data, shape }; };
-    try {
-      const forward = {};
-      for (const e of this.schema.activations) forward[e.name] = pack(model.activation(e.name), shapeOf(e));
-      out.forward = forward;
-    } catch (err) { out.forwardError = errorMessage(err); }
-    if (!out.forward) { out.lossError = out.forwardError; out.backwardError = out.forwardError; return out; }
-    try { out.loss = model.loss(); } catch (err) { out.lossError = errorMessage(err); }
-    if (!out.loss) { out.backwardError = out.lossError; return out; }
-    try {
-      const weights = {};
-      const activations = {};
-      for (const e of this.schema.weights) weights[e.name] = pack(model.weightGradient(e.name), shapeOf(e));
-      for (const e of this.schema.activations) activations[e.name] = pack(model.activationGradient(e.name), shapeOf(e));
-      out.backward = { loss: out.loss.value, weights, activations };
-    } catch (err) { out.backwardError = errorMessage(err); }
+    const snap = this.model.snapshot();
+    if (transfer) transfer.push(snap.data.buffer);
+    const out = {
+      schema: this.schema, forward: null, forwardError: snap.forwardError, loss: snap.loss, lossError: snap.lossError,
+      backward: null, backwardError: snap.backwardError,
+    };
+    let at = 0;
+    const take = (e) => {
+      const shape = shapeOf(e);
+      const n = e.shape.reduce((a, b) => a * b, 1);
+      if (at + n > snap.data.length) throw new Error(`the core's snapshot ends before ${e.name}`);
+      const part = { data: snap.data.subarray(at, at + n), shape };
+      at += n;
+      return part;
+    };
+    const parts = (entries) => Object.fromEntries(entries.map((e) => [e.name, take(e)]));
+    if (out.forwardError) return out;
+    out.forward = parts(this.schema.activations);
+    if (!out.loss || out.backwardError) return out;
+    const weights = parts(this.schema.weights);
+    const activations = parts(this.schema.activations);
+    if (at !== snap.data.length) throw new Error(`the core's snapshot holds ${snap.data.length - at} numbers more than its schema`);
+    out.backward = { loss: out.loss.value, weights, activations };
     return out;
   }
 
