@@ -4,7 +4,7 @@
 //
 //   node tests/e2e/article.e2e.mjs [check name …]
 
-import { assert, checker, eq, finishSuite, frames, freePort, launch, recordConsoleProblems, serve, waitReady, prepareSuite } from './harness.mjs';
+import { assert, checker, eq, finishSuite, frames, freePort, launch, recordConsoleProblems, serve, waitReady, prepareSuite, scrollChecksDone } from './harness.mjs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -58,6 +58,7 @@ const visible = (page, sel) => page.evaluate((s) => {
 }, sel);
 
 async function runAxe(page, what) {
+  await scrollChecksDone(page);
   await page.addScriptTag({ path: AXE });
   const r = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef

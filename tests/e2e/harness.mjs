@@ -126,6 +126,15 @@ export async function waitReady(page, { timeout = 20000 } = {}) {
   await typesetFormulas(page);
 }
 
+/**
+ * Waits until every sideways-scrolling box knows whether it scrolls (off-screen ones learn it in
+ * the page's idle time, dom.js): before an accessibility scan, as a reader's idle page would be.
+ */
+export async function scrollChecksDone(page, timeout = 20000) {
+  await page.waitForFunction(() => [...document.querySelectorAll('backprop-widget')]
+    .every((w) => !w.shadowRoot?.querySelector('[data-scroll-unchecked]')), null, { timeout });
+}
+
 /** Records the page's console errors and warnings, and its uncaught errors, as lines in `list`. */
 export function recordConsoleProblems(page, list) {
   page.on('console', (msg) => {

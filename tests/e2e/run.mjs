@@ -7,7 +7,7 @@
 // line per check and a count; exits non-zero when any check fails. Screenshots go to
 // tests/e2e/screenshots/ (git-ignored).
 
-import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, typesetFormulas, waitReady, prepareSuite, selection } from './harness.mjs';
+import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, typesetFormulas, waitReady, prepareSuite, scrollChecksDone, selection } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +128,7 @@ function focused(page) {
 }
 
 async function runAxe(page, what) {
+  await scrollChecksDone(page);
   await page.addScriptTag({ path: AXE });
   const result = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef

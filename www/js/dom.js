@@ -66,9 +66,8 @@ export function errorMessage(err) {
 
 // A box that scrolls sideways only when its content is too wide: then (and only then) it
 // becomes a focusable, labelled region so keyboard users can scroll it too.
-const observed = new WeakSet();
-let overflowObserver = null;
 function syncScrollable(el) {
+  delete el.dataset.scrollUnchecked;
   const overflow = el.scrollWidth > el.clientWidth + 1;
   if (overflow && !el.hasAttribute('tabindex')) {
     el.tabIndex = 0;
@@ -80,69 +79,78 @@ function syncScrollable(el) {
     el.removeAttribute('aria-label');
   }
 }
-// Checks are batched until after the next frame has been drawn (layout is clean then, so
-// reading scrollWidth costs nothing), and only boxes in view are measured: measuring one inside
-// an off-screen step would force the layout the browser skips there (content-visibility).
-// Boxes out of view are measured when they scroll into view.
-const toSync = new Set();
-const inView = new WeakSet();
-const stale = new WeakSet();
-let syncTimer = 0;
-let viewObserver = null;
-function flushSync() {
-  syncTimer = 0;
-  const els = [...toSync];
-  toSync.clear();
-  for (const el of els) {
-    if (!el.isConnected) continue;
-    if (inView.has(el)) { stale.delete(el); syncScrollable(el); } else { stale.add(el); staleList.add(el); }
-  }
-  if (staleList.size) idleSoon();
-}
-// Boxes out of view still get their check when the page is idle, a few at a time.
-const staleList = new Set();
+// The check runs when the box is (re)drawn or it or what it holds changes size, in the browser's ResizeObserver
+// step: after layout, so reading scrollWidth costs nothing, and never for a box inside an
+// off-screen step, which the browser does not lay out (content-visibility) until it comes near.
+// (Reading it right after a repaint instead would force a layout whenever anything changed in
+// between, as typing the next number does.)
+// A box the browser skips (off screen) is checked in idle time instead, a few at a time, once
+// edits pause (each check forces the layout the browser skipped: not worth doing after every
+// edit), so that keyboard users and assistive technology find it a region before they scroll to it.
+let sizeObserver = null;
+const boxOf = new WeakMap(); // an observed element → the box whose overflow it can change
+const unchecked = new Set();
+const QUIET_MS = 400;
+let quietTimer = 0;
 let idleQueued = false;
-function idleSoon() {
-  if (idleQueued) return;
+function checkWhenQuiet() {
+  clearTimeout(quietTimer);
+  quietTimer = setTimeout(checkWhenIdle, QUIET_MS);
+}
+function checkWhenIdle() {
+  if (idleQueued || !unchecked.size) return;
   idleQueued = true;
   whenIdle((deadline) => {
     idleQueued = false;
-    for (const el of staleList) {
+    for (const el of unchecked) {
       if (deadline.timeRemaining() < 4) break;
-      staleList.delete(el);
-      if (!el.isConnected || !stale.has(el)) continue;
-      stale.delete(el);
-      syncScrollable(el);
+      unchecked.delete(el);
+      if (el.isConnected) syncScrollable(el);
     }
-    if (staleList.size) idleSoon();
+    checkWhenIdle();
   });
 }
-function syncSoon(el) {
-  toSync.add(el);
-  if (syncTimer) return;
-  syncTimer = 1;
-  requestAnimationFrame(() => { syncTimer = setTimeout(flushSync, 0); });
+// Text widens when a web font (KaTeX's) arrives, with no call here and often no box changing
+// size: every box is checked again then.
+const boxes = new Set();
+let fontsWatched = false;
+function recheckAll() {
+  for (const el of boxes) {
+    if (!el.isConnected) { boxes.delete(el); continue; }
+    needsCheck(el);
+  }
 }
-function watchView(el) {
-  viewObserver ??= new IntersectionObserver((entries) => {
-    for (const e of entries) {
-      if (e.isIntersecting) {
-        inView.add(e.target);
-        if (stale.has(e.target)) { stale.delete(e.target); syncScrollable(e.target); }
-      } else inView.delete(e.target);
-    }
-  });
-  viewObserver.observe(el);
+function needsCheck(el) {
+  unchecked.add(el);
+  el.dataset.scrollUnchecked = ''; // (tests wait for none to be left, as a reader's idle page does)
+  checkWhenQuiet();
+  // Observing the box afresh makes the observer report it once more after the next layout: the
+  // check for content that changed without changing any observed size (a formula typeset again
+  // inside a box of fixed width).
+  sizeObserver.unobserve(el);
+  sizeObserver.observe(el);
 }
 export function keyboardScrollable(el, label) {
   if (label) el.dataset.scrollLabel = label;
-  if (!observed.has(el)) {
-    observed.add(el);
-    overflowObserver ??= new ResizeObserver((entries) => entries.forEach((e) => syncScrollable(e.target)));
-    overflowObserver.observe(el);
-    watchView(el);
+  if (!fontsWatched && document.fonts) {
+    fontsWatched = true;
+    document.fonts.addEventListener('loadingdone', recheckAll);
   }
-  syncSoon(el);
+  boxes.add(el);
+  sizeObserver ??= new ResizeObserver((entries) => {
+    const boxes = new Set(entries.map((e) => boxOf.get(e.target)));
+    for (const box of boxes) {
+      unchecked.delete(box);
+      if (box?.isConnected) syncScrollable(box);
+    }
+  });
+  boxOf.set(el, el);
+  needsCheck(el);
+  for (const x of el.children) {
+    if (boxOf.get(x) === el) continue;
+    boxOf.set(x, el);
+    sizeObserver.observe(x);
+  }
 }
 
 /** The most one idle callback of ours may run: catch-up work must never become a long task. */

@@ -108,6 +108,7 @@ export function renderTex(el, latex, display = true) {
     el.texRuns.forEach((run, i) => { if (run.textContent !== values[i]) run.textContent = values[i]; });
     el.dataset.tex = latex;
     queueMathml(el, display);
+    if (display) keyboardScrollable(el); // new digits may make it wider (or narrower) than its box
     return el;
   }
   el.dataset.tex = latex;
