@@ -309,6 +309,7 @@ const METHODS = {
   forward: () => model().forward(),
   loss: () => model().loss(),
   backward: () => model().backward(),
+  snapshot: () => model().snapshot(...(chance(0.2) ? [anyArg()] : [])),
   run: () => model().run(),
   lossValue: () => model().lossValue(),
   step: () => model().step(chance(0.1) ? reentrant() : options()),
