@@ -1,0 +1,43 @@
+// @ts-check
+// What the timeline draws for one recorded step: each head's attention map for the picked
+// sentence (a table: one row per position, one column per position it may look at), and one
+// position's next-token probabilities as bars. Values are the core's; only colours and widths
+// are derived from them.
+import { h } from '../dom.js';
+import { fmt, full } from '../format.js';
+
+/** One head's T × T attention as a table; masked (later) positions are left empty. */
+export function attentionTable(head, tokens, h0) {
+  const caption = h('caption', { text: `Head ${h0}` });
+  const headRow = h('tr', null, h('th', { scope: 'col', class: 'corner', text: 'reads →' }),
+    ...tokens.map((t, s) => h('th', { scope: 'col', title: `position ${s}`, text: t })));
+  const rows = head.map((row, t) => h('tr', null,
+    h('th', { scope: 'row', title: `position ${t}`, text: tokens[t] }),
+    ...tokens.map((_, s) => {
+      if (s > t) return h('td', { class: 'masked', 'aria-label': 'masked' });
+      const v = row[s];
+      const cell = h('td', { title: full(v), dataset: { value: full(v) }, text: fmt(v, 2) });
+      const a = Math.max(0, Math.min(1, v));
+      cell.style.backgroundColor = `rgba(31, 95, 168, ${(0.08 + 0.92 * a).toFixed(3)})`;
+      if (a > 0.5) cell.classList.add('dark');
+      return cell;
+    })));
+  return h('table', { class: 'attention-map', dataset: { head: String(h0) } }, caption, h('thead', null, headRow), h('tbody', null, ...rows));
+}
+
+/**
+ * The `top` likeliest next tokens of one probability row as labelled bars, the token that
+ * really comes next marked. `names`: the vocabulary.
+ */
+export function probabilityBars(row, names, actual, top = 8) {
+  const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, top);
+  return h('ol', { class: 'prob-bars' }, ...order.map((i) => {
+    const bar = h('span', { class: 'bar' });
+    bar.style.width = `${(100 * row[i]).toFixed(1)}%`;
+    return h('li', { class: names[i] === actual ? 'actual' : null, dataset: { token: names[i], value: full(row[i]) } },
+      h('span', { class: 'name', text: names[i] }),
+      h('span', { class: 'track' }, bar),
+      h('span', { class: 'p', text: fmt(row[i], 3) }),
+      names[i] === actual ? h('span', { class: 'tag', text: ' (comes next)' }) : null);
+  }));
+}
