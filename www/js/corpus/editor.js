@@ -10,9 +10,6 @@ import { getLab } from './lab.js';
 import { field } from './ui.js';
 
 const STORAGE_KEY = 'how-llms-learn:v1:corpus';
-/** The held-out sentence offered with the preset corpus (its words are all in the preset's). */
-export const PRESET_HELD_OUT = 'the cat sat on the rug .';
-
 function readKept() {
   try {
     const kept = JSON.parse(localStorage.getItem(STORAGE_KEY) || 'null');
@@ -26,9 +23,9 @@ class CorpusEditor extends HTMLElement {
     this.started = true;
     const lab = getLab();
     const text = h('textarea', { class: 'corpus-text', rows: '10', spellcheck: 'false', autocomplete: 'off', dataset: { testid: 'corpus-text' } });
-    const held = h('input', { type: 'text', class: 'text-input corpus-held', autocomplete: 'off', spellcheck: 'false', dataset: { testid: 'corpus-held' } });
+    const held = h('textarea', { class: 'corpus-text corpus-held', rows: '2', spellcheck: 'false', autocomplete: 'off', dataset: { testid: 'corpus-held' } });
     const textField = field('Training text, one sentence per line', text, { hint: 'Words and punctuation become tokens; capitals are read as lower case. At most 4,096 characters.' });
-    const heldField = field('Held-out sentence (never trained on)', held, { hint: 'Its loss shows whether the model learnt something that carries over, or only memorised.' });
+    const heldField = field('Held-out sentences (never trained on), one per line', held, { hint: 'Only words of the training text. Their loss shows whether what the model learns carries over, or whether it only memorises.' });
     const build = h('button', { type: 'button', class: 'btn btn-primary', text: 'Build the model', dataset: { testid: 'corpus-build' } });
     const status = h('p', { class: 'lab-status', role: 'status', dataset: { testid: 'corpus-status' } });
     const vocabTitle = h('h3', { class: 'lab-title' });
@@ -55,7 +52,7 @@ class CorpusEditor extends HTMLElement {
     held.addEventListener('input', save);
 
     const run = async () => {
-      const ok = await lab.build(text.value, held.value);
+      const ok = await lab.build(text.value, held.value.trim() ? held.value : null);
       if (ok) save();
     };
     build.addEventListener('click', run);
@@ -86,8 +83,9 @@ class CorpusEditor extends HTMLElement {
     // The preset (from the core) fills the fields; the model is built when the section comes
     // near, so a reader who never scrolls this far never starts the worker for it.
     loadCore().then((core) => {
-      text.value = kept?.text ?? core.module.presetCorpus();
-      held.value = kept?.heldOut ?? PRESET_HELD_OUT;
+      const preset = core.module.presetCorpus();
+      text.value = kept?.text ?? preset.text;
+      held.value = kept?.heldOut ?? preset.heldOut;
       const near = new IntersectionObserver((entries) => {
         if (!entries.some((e) => e.isIntersecting)) return;
         near.disconnect();

@@ -147,7 +147,7 @@ export class CorpusEngine {
     const state = this.stateAt(step, tokens);
     const forward = this.core.forward(state);
     const loss = this.core.loss(state);
-    return { step, tokens, attention: forward.attention, probs: forward.probs, loss: loss.value, heldOutLoss: loss.heldOut ?? null };
+    return { step, tokens, attention: forward.attention, probs: forward.probs, loss: loss.value, heldOutLoss: loss.heldOut?.value ?? null };
   }
 
   /** Text generated from `prompt` by the weights after `step` (null: the current ones). */
