@@ -10,7 +10,10 @@ import { sentence } from '../messages.js';
 const unquote = (s) => s.replace(/^"|"$/g, '').replace(/\\(["\\])/g, '$1');
 const Q = '("(?:[^"\\\\]|\\\\.)*…?")';
 
-/** [pattern, (match, heldOut) => text] for messages about one line or the whole text. */
+/**
+ * [pattern, (match, heldOut) => text] for messages about one line or the whole text.
+ * @type {Array<[RegExp, (m: RegExpExecArray, held: boolean) => string]>}
+ */
 const RULES = [
   [/^the (held-out )?text has (\d+) characters; it may have at most (\d+)/,
     (m, held) => `${held ? 'The held-out text' : 'The text'} has ${Number(m[2]).toLocaleString('en')} characters; it may have at most ${Number(m[3]).toLocaleString('en')}. Shorten it.`],
