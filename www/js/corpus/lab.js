@@ -91,7 +91,13 @@ export class Lab {
   /** A new run of `total` steps from the built weights. */
   async train(options, total) {
     if (!this.built || this.busy || this.status === 'lost') return;
-    this.recorded = pick(await request('corpus:restart', {}, { view: false }));
+    try {
+      this.recorded = pick(await request('corpus:restart', {}, { view: false }));
+    } catch (err) {
+      this.notice = `Training could not start: ${errorMessage(err)}`;
+      this.changed();
+      return;
+    }
     const losses = new Float64Array(total + 1).fill(NaN);
     const heldOutLosses = new Float64Array(total + 1).fill(NaN);
     losses[0] = this.built.loss;

@@ -42,6 +42,7 @@ class CorpusTimeline extends HTMLElement {
     let list = []; // [{ tokens, heldOut }]
     let shown = null; // the last inspect result painted
     let asked = 0;
+    let inFlight = null; // the step and sentence of the request on its way
 
     const steps = () => lab.recorded?.steps ?? [];
     const pickedStep = () => steps()[Number(slider.value)] ?? 0;
@@ -51,14 +52,20 @@ class CorpusTimeline extends HTMLElement {
       const step = pickedStep();
       const tokens = pickedTokens();
       if (!tokens || lab.status === 'lost') return;
+      const key = `${step}|${sentence.control.value}`;
+      if (key === inFlight) return; // already asked; the answer will paint
+      inFlight = key;
       const id = ++asked;
       try {
         const r = await lab.inspect(step, tokens);
         if (id !== asked) return;
-        shown = r;
+        inFlight = null;
+        shown = { ...r, sentence: key.split('|')[1] };
         paint();
       } catch (err) {
-        if (id === asked) setText(stepLine, `This step could not be shown: ${errorMessage(err)}`);
+        if (id !== asked) return;
+        inFlight = null;
+        setText(stepLine, `This step could not be shown: ${errorMessage(err)}`);
       }
     }
 
@@ -129,7 +136,7 @@ class CorpusTimeline extends HTMLElement {
       const r = lab.recorded;
       setText(budget, `${all.length} snapshot${all.length === 1 ? '' : 's'} recorded, every ${r.interval} steps, taking ${(r.bytes / MB).toFixed(2)} MB of the ${SNAPSHOT_BUDGET_BYTES / MB} MB kept for them (${(r.snapshotBytes / 1024).toFixed(1)} KB each; when the next would not fit, every other one is dropped).`);
       budget.dataset.bytes = String(r.bytes);
-      if (!shown || shown.step !== pickedStep()) inspect();
+      if (!shown || shown.step !== pickedStep() || shown.sentence !== sentence.control.value) inspect();
     });
   }
 }
