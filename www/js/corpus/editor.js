@@ -92,7 +92,7 @@ class CorpusEditor extends HTMLElement {
         if (!lab.built && !lab.busy) run();
       }, { rootMargin: '800px 0px' });
       near.observe(this);
-    }, () => setText(status, 'The model core could not be loaded, so nothing can be built here.'));
+    }).catch(() => setText(status, 'The model core could not be loaded, so nothing can be built here.'));
   }
 }
 

@@ -91,11 +91,11 @@ class CorpusGenerate extends HTMLElement {
             h('p', { class: 'field-hint', text: `Step ${i + 1}: the likeliest next tokens` }),
             probabilityBars(s.probs, vocab, name)));
       });
-      const stop = result.stopped ? h('p', { class: 'field-hint', text: `Stopped: ${result.stopped}` }) : null;
       col.replaceChildren(h('h3', { class: 'lab-title', text: title }),
         h('p', { class: 'gen-prompt' }, 'Prompt: ', h('q', { text: text.trim() })),
         h('ol', { class: 'gen-tokens', 'aria-label': `${title}: generated tokens` }, ...words),
-        h('p', { class: 'gen-text', dataset: { testid: 'gen-text' } }, 'Text: ', h('q', { text: result.tokens.join(' ') })), stop);
+        h('p', { class: 'gen-text', dataset: { testid: 'gen-text' } }, 'Text: ', h('q', { text: result.tokens.join(' ') })));
+      if (result.stopped) col.append(h('p', { class: 'field-hint', text: `Stopped: ${result.stopped}` }));
     }
 
     lab.subscribe(() => {
