@@ -6,6 +6,27 @@
 import { h } from '../dom.js';
 import { fmt, full } from '../format.js';
 
+/** Writes attention weight `v` into a cell: its text, full value and colour. */
+function fillCell(cell, v) {
+  cell.title = full(v);
+  cell.dataset.value = full(v);
+  cell.textContent = fmt(v, 2);
+  const a = Math.max(0, Math.min(1, v));
+  cell.style.backgroundColor = `rgba(31, 95, 168, ${(0.08 + 0.92 * a).toFixed(3)})`;
+  cell.classList.toggle('dark', a > 0.5);
+}
+
+/**
+ * New values for a table made by attentionTable for the same tokens: written into its cells in
+ * place, so a timeline that follows a running training repaints without rebuilding the tables.
+ */
+export function refillAttentionTable(table, head) {
+  const rows = table.tBodies[0].rows;
+  head.forEach((row, t) => {
+    for (let s = 0; s <= t; s += 1) fillCell(rows[t].cells[s + 1], row[s]);
+  });
+}
+
 /** One head's T × T attention as a table; masked (later) positions are left empty. */
 export function attentionTable(head, tokens, h0) {
   const caption = h('caption', { text: `Head ${h0}` });
@@ -15,11 +36,8 @@ export function attentionTable(head, tokens, h0) {
     h('th', { scope: 'row', title: `position ${t}`, text: tokens[t] }),
     ...tokens.map((_, s) => {
       if (s > t) return h('td', { class: 'masked', 'aria-label': 'masked' });
-      const v = row[s];
-      const cell = h('td', { title: full(v), dataset: { value: full(v) }, text: fmt(v, 2) });
-      const a = Math.max(0, Math.min(1, v));
-      cell.style.backgroundColor = `rgba(31, 95, 168, ${(0.08 + 0.92 * a).toFixed(3)})`;
-      if (a > 0.5) cell.classList.add('dark');
+      const cell = h('td');
+      fillCell(cell, row[s]);
       return cell;
     })));
   return h('table', { class: 'attention-map', dataset: { head: String(h0) } }, caption, h('thead', null, headRow), h('tbody', null, ...rows));

@@ -8,10 +8,12 @@ import { fmt } from '../format.js';
 import { getStore } from '../store.js';
 import { getLab } from './lab.js';
 import { SNAPSHOT_BUDGET_BYTES } from './snapshots.js';
-import { attentionTable, probabilityBars } from './attention.js';
+import { attentionTable, refillAttentionTable, probabilityBars } from './attention.js';
 import { field } from './ui.js';
 
 const MB = 1024 * 1024;
+/** How often the timeline shows the newest step while a run goes on (ms). */
+const FOLLOW_MS = 500;
 
 class CorpusTimeline extends HTMLElement {
   connectedCallback() {
@@ -43,6 +45,7 @@ class CorpusTimeline extends HTMLElement {
     let shown = null; // the last inspect result painted
     let asked = 0;
     let inFlight = null; // the step and sentence of the request on its way
+    let shownAt = 0;
 
     const steps = () => lab.recorded?.steps ?? [];
     const pickedStep = () => steps()[Number(slider.value)] ?? 0;
@@ -61,6 +64,7 @@ class CorpusTimeline extends HTMLElement {
         if (id !== asked) return;
         inFlight = null;
         shown = { ...r, sentence: key.split('|')[1] };
+        shownAt = performance.now();
         paint();
       } catch (err) {
         if (id !== asked) return;
@@ -76,9 +80,14 @@ class CorpusTimeline extends HTMLElement {
       const held = Number.isFinite(r.heldOutLoss) ? `, held-out loss ${fmt(r.heldOutLoss, 4)}` : '';
       setText(stepLine, `After step ${r.step}: training loss ${fmt(r.loss, 4)}${held}.`);
       stepLine.dataset.step = String(r.step);
-      maps.replaceChildren(...r.attention.map((head, i) => attentionTable(head, r.tokens, i)));
       const sel = position.control;
       const key = r.tokens.join('\u0000');
+      if (maps.dataset.key === key && maps.children.length === r.attention.length) {
+        r.attention.forEach((head, i) => refillAttentionTable(/** @type {HTMLTableElement} */ (maps.children[i]), head));
+      } else {
+        maps.replaceChildren(...r.attention.map((head, i) => attentionTable(head, r.tokens, i)));
+        maps.dataset.key = key;
+      }
       if (sel.dataset.key !== key) {
         sel.dataset.key = key;
         sel.replaceChildren(...r.tokens.map((t, i) => h('option', { value: String(i), text: `${i}: “${t}”` })));
@@ -136,6 +145,9 @@ class CorpusTimeline extends HTMLElement {
       const r = lab.recorded;
       setText(budget, `${all.length} snapshot${all.length === 1 ? '' : 's'} recorded, every ${r.interval} steps, taking ${(r.bytes / MB).toFixed(2)} MB of the ${SNAPSHOT_BUDGET_BYTES / MB} MB kept for them (${(r.snapshotBytes / 1024).toFixed(1)} KB each; when the next would not fit, every other one is dropped).`);
       budget.dataset.bytes = String(r.bytes);
+      // While a run goes on, the newest step is shown at most every FOLLOW_MS: each one costs
+      // the page a repaint, and the run's own requests come first.
+      if (shown && follow && lab.status === 'training' && performance.now() - shownAt < FOLLOW_MS) return;
       if (!shown || shown.step !== pickedStep() || shown.sentence !== sentence.control.value) inspect();
     });
   }
