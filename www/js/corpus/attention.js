@@ -11,8 +11,11 @@ function fillCell(cell, v) {
   cell.title = full(v);
   cell.dataset.value = full(v);
   cell.textContent = fmt(v, 2);
+  // Two bands, so every cell's text keeps a 4.5:1 contrast: dark text on light blue up to 0.5,
+  // white text on dark blue above it.
   const a = Math.max(0, Math.min(1, v));
-  cell.style.backgroundColor = `rgba(31, 95, 168, ${(0.08 + 0.92 * a).toFixed(3)})`;
+  const alpha = a <= 0.5 ? 0.06 + 0.76 * a : 0.85 + 0.3 * (a - 0.5);
+  cell.style.backgroundColor = `rgba(31, 95, 168, ${alpha.toFixed(3)})`;
   cell.classList.toggle('dark', a > 0.5);
 }
 
