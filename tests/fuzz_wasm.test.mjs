@@ -43,6 +43,10 @@ const EXPECTED_LOSS = core.loss(EXAMPLE).value;
 const WEIGHTS = Object.keys(EXAMPLE.weights).concat(["ln1Gain", "lnfBias", "ln2Gain", "nope"]);
 const ACTIVATIONS = Object.keys(core.forward(EXAMPLE)).concat(["scores", "attention", "nope"]);
 const clone = () => structuredClone(EXAMPLE);
+// A training-batch state (sequences, heldOut, eos) from the preset corpus.
+const PRESET = core.presetCorpus();
+const CORPUS = core.corpusState(PRESET.text, { heldOut: PRESET.heldOut });
+const cloneCorpus = () => structuredClone(CORPUS);
 
 // Expensive values, built once and reused.
 const HUGE_ROWS = Array.from({ length: 1e6 }, () => [0, 0]);
@@ -141,7 +145,7 @@ function value(level = 0) {
 
 /** A valid state with one random place replaced (or removed, or a key added). */
 function mutatedState() {
-  const state = clone();
+  const state = chance(0.25) ? cloneCorpus() : clone();
   if (chance(0.08)) return value();
   if (chance(0.05)) return state;
   const steps = 1 + int(4);
@@ -170,7 +174,44 @@ function options() {
   if (chance(0.7)) o.optimizer = chance(0.8) ? pick(["sgd", "adam"]) : value();
   if (chance(0.9)) o.learningRate = chance(0.7) ? pick([0.1, 0.01, 1, 1e308, -1, 0]) : value();
   for (const k of ["beta1", "beta2", "epsilon"]) if (chance(0.2)) o[k] = chance(0.5) ? pick(NUMBERS) : value();
+  if (chance(0.2)) {
+    o.batch = chance(0.2) ? value() : {};
+    for (const k of ["size", "seed", "step"]) if (chance(0.8) && typeof o.batch === "object" && o.batch) o.batch[k] = chance(0.8) ? int(6) : pick(NUMBERS.concat([value()]));
+  }
   return o;
+}
+
+/** A corpus text: the preset, a line of it changed, or anything. */
+function text() {
+  const r = int(6);
+  if (r === 0) return value();
+  if (r === 1) return pick(STRINGS);
+  if (r === 2) return pick(["x ".repeat(17), "a".repeat(5000), "word ".repeat(2000), "\n\n", "ai rocks\u200b .", Array.from({ length: 70 }, (_, i) => `w${i}`).join(" ")]);
+  const lines = PRESET.text.split("\n");
+  lines[int(lines.length)] = pick(STRINGS);
+  return lines.join("\n");
+}
+
+function corpusOptions() {
+  if (chance(0.3)) return chance(0.5) ? undefined : value();
+  const o = {};
+  if (chance(0.6)) o.heldOut = chance(0.6) ? PRESET.heldOut : text();
+  if (chance(0.5)) o.seed = chance(0.7) ? int(10) : pick(NUMBERS.concat([value()]));
+  return o;
+}
+
+function generateOptions() {
+  if (chance(0.2)) return chance(0.5) ? undefined : value();
+  const o = {};
+  if (chance(0.6)) o.maxTokens = chance(0.7) ? int(70) : pick(NUMBERS.concat([value()]));
+  if (chance(0.6)) o.temperature = chance(0.7) ? random() * 2 : pick(NUMBERS.concat([value()]));
+  if (chance(0.5)) o.seed = chance(0.7) ? int(10) : pick(NUMBERS.concat([value()]));
+  return o;
+}
+
+function prompt() {
+  if (chance(0.3)) return value();
+  return Array.from({ length: 1 + int(chance(0.9) ? 3 : 300) }, () => (chance(0.8) ? pick(CORPUS.vocab.concat(EXAMPLE.vocab)) : pick(STRINGS)));
 }
 
 function cell() {
@@ -199,7 +240,7 @@ function change() {
 
 const anyArg = () => pick([value, mutatedState, options, cell, change])();
 const stateArg = () => (chance(0.85) ? mutatedState() : value());
-const models = [new core.Model(EXAMPLE)];
+const models = [new core.Model(EXAMPLE), new core.Model(CORPUS)];
 const sentinel = new core.Model(EXAMPLE);
 const model = () => pick(models);
 
@@ -244,8 +285,12 @@ const EXPORTS = {
   exportJax: () => core.exportJax(chance(0.5) ? clone() : stateArg(), options()),
   exportPytorch: () => core.exportPytorch(chance(0.5) ? clone() : stateArg(), options()),
   validate: () => core.validate(stateArg()),
+  presetCorpus: () => core.presetCorpus(...(chance(0.5) ? [anyArg()] : [])),
+  tokenize: () => core.tokenize(text(), corpusOptions()),
+  corpusState: () => core.corpusState(text(), corpusOptions()),
+  generate: () => core.generate(chance(0.5) ? cloneCorpus() : stateArg(), prompt(), generateOptions()),
   Model: () => {
-    const m = new core.Model(chance(0.3) ? clone() : stateArg());
+    const m = new core.Model(chance(0.3) ? pick([clone, cloneCorpus])() : stateArg());
     if (models.length < 6) models.push(m);
     else if (chance(0.5)) models.splice(1 + int(models.length - 1), 1, m)[0].free();
     else m.free();
@@ -272,6 +317,8 @@ const METHODS = {
   weightGradient: () => model().weightGradient(chance(0.8) ? pick(WEIGHTS) : value()),
   activation: () => model().activation(chance(0.8) ? pick(ACTIVATIONS) : value()),
   activationGradient: () => model().activationGradient(chance(0.8) ? pick(ACTIVATIONS) : value()),
+  heldOutLoss: () => model().heldOutLoss(...(chance(0.2) ? [anyArg()] : [])),
+  generate: () => model().generate(prompt(), generateOptions()),
   free: () => {
     // A freed model must answer later calls with an Error, not break the module.
     const m = new core.Model(EXAMPLE);

@@ -58,6 +58,8 @@ fn sized_state(v: usize, t: usize, c: usize, h: usize, f: usize) -> State {
         },
         vocab,
         optimizer: None,
+        sequences: None,
+        held_out: None,
     }
 }
 

@@ -211,6 +211,32 @@ impl Activations {
         self.entries().find(|(n, _)| *n == name).map(|(_, a)| a)
     }
 
+    /// Multiplies every entry by `k` (a batch's gradient counts each copy of the shown sequence).
+    pub(crate) fn scale(&mut self, k: f64) {
+        let mats = [
+            &mut self.x,
+            &mut self.attn_in,
+            &mut self.q,
+            &mut self.k,
+            &mut self.v,
+            &mut self.z,
+            &mut self.attn_out,
+            &mut self.x1,
+            &mut self.x2,
+            &mut self.xf,
+            &mut self.logits,
+            &mut self.probs,
+        ];
+        let heads = self.scores.iter_mut().chain(self.attention.iter_mut());
+        let mlp = self
+            .mlp
+            .iter_mut()
+            .flat_map(|m| [&mut m.mlp_in, &mut m.u, &mut m.hidden, &mut m.mlp_out]);
+        for m in mats.into_iter().chain(heads).chain(mlp) {
+            *m *= k;
+        }
+    }
+
     /// The first activation holding a NaN or infinity, if any.
     pub(crate) fn first_non_finite(&self) -> Option<&'static str> {
         self.entries().find_map(|(name, a)| {

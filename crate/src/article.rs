@@ -63,5 +63,7 @@ pub fn article_example() -> State {
             unembedding: rows([[0.4, 0.2], [-0.3, 0.9]]),
         },
         optimizer: None,
+        sequences: None,
+        held_out: None,
     }
 }

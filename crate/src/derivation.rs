@@ -10,7 +10,7 @@ use crate::activations::{Activations, MlpActivations};
 use crate::cell::Cell;
 use crate::error::{fail, ModelError};
 use crate::explain::{self, Explained, Named, Positions, Term};
-use crate::model::{self, Backward, Probe, Workspace};
+use crate::model::{self, Backward, Workspace};
 use crate::residual::{self, Norm};
 use crate::state::State;
 use crate::weights::{LayerNormWeights, Weights};
@@ -376,101 +376,74 @@ const ACTIVATIONS: [(&str, Explainer); 18] = [
 ];
 
 pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelError> {
+    if crate::batch::is_batch(state) {
+        return crate::batch_explain::derive(state, cell);
+    }
     let (name, h, i, j) = cell.resolve(state)?;
     let trace = model::backward_checked(state)?;
+    let at = Entry {
+        weight: cell.weight,
+        name,
+        h,
+        i,
+        j,
+    };
+    Ok(finish(explain_in(state, &trace, &state.tokens, at)?))
+}
+
+/// A resolved cell: which matrix, and [h][i][j] in it.
+#[derive(Clone, Copy)]
+pub(crate) struct Entry {
+    pub weight: bool,
+    pub name: &'static str,
+    pub h: usize,
+    pub i: usize,
+    pub j: usize,
+}
+
+/// The layer's explanation of one entry in `trace`, the pass of the sequence `tokens`.
+pub(crate) fn explain_in(
+    state: &State,
+    trace: &Workspace,
+    tokens: &[String],
+    at: Entry,
+) -> Result<Explained, ModelError> {
+    let Entry {
+        weight,
+        name,
+        h,
+        i,
+        j,
+    } = at;
     let p = Positions {
-        tokens: &state.tokens[..trace.ids.len()],
+        tokens: &tokens[..trace.ids.len()],
     };
     let cx = Ctx {
         state,
-        trace: &trace,
+        trace,
         p,
         h,
         i,
         j,
     };
-    let table: &[(&str, Explainer)] = if cell.weight { &WEIGHTS } else { &ACTIVATIONS };
+    let table: &[(&str, Explainer)] = if weight { &WEIGHTS } else { &ACTIVATIONS };
     let Some((_, explainer)) = table.iter().find(|(n, _)| *n == name) else {
         fail!("{name} has no derivation");
     };
+    explainer(&cx)
+}
+
+pub(crate) fn finish(e: Explained) -> Derivation {
     let Explained {
         terms,
         gradient,
         note,
-    } = explainer(&cx)?;
+    } = e;
     let total = terms.iter().map(|t| t.value).sum();
-    Ok(Derivation {
+    Derivation {
         gradient,
         terms,
         total,
         note,
-    })
-}
-
-/// The result of a central finite-difference check of one entry.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FiniteDifference {
-    pub epsilon: f64,
-    /// L with the entry raised by ε.
-    pub loss_plus: f64,
-    /// L with the entry lowered by ε.
-    pub loss_minus: f64,
-    /// (L₊ − L₋)/(2ε).
-    pub numeric: f64,
-    /// What back propagation gives.
-    pub analytic: f64,
-    /// numeric − analytic.
-    pub difference: f64,
-}
-
-pub const DEFAULT_EPSILON: f64 = 1e-5;
-
-pub(crate) fn finite_difference(
-    state: &State,
-    cell: &Cell,
-    epsilon: Option<f64>,
-) -> Result<FiniteDifference, ModelError> {
-    let eps = epsilon.unwrap_or(DEFAULT_EPSILON);
-    if !eps.is_finite() || eps <= 0.0 || eps > 1.0 {
-        fail!("epsilon is {eps}; it must be greater than 0 and at most 1");
     }
-    let (name, h, i, j) = cell.resolve(state)?;
-    let grads = crate::backward(state)?;
-    let eval = |delta: f64| -> Result<f64, ModelError> {
-        if cell.weight {
-            let mut shifted = state.clone();
-            if let Some(m) = shifted.weights.get_mut(name) {
-                m[(i, j)] += delta;
-            }
-            model::loss_with_probe(&shifted, None)
-        } else {
-            let index = if matches!(name, "scores" | "attention") {
-                vec![h, i, j]
-            } else {
-                vec![i, j]
-            };
-            model::loss_with_probe(state, Some(&Probe { name, index, delta }))
-        }
-    };
-    let loss_plus = eval(eps)?;
-    let loss_minus = eval(-eps)?;
-    let numeric = (loss_plus - loss_minus) / (2.0 * eps);
-    let analytic = if cell.weight {
-        grads.weights.get(name).map(|m| m[(i, j)]).unwrap_or(0.0)
-    } else {
-        match grads.activations.get(name) {
-            Some(crate::activations::ActivationRef::Matrix(m)) => m[(i, j)],
-            Some(crate::activations::ActivationRef::Heads(hs)) => hs[h][(i, j)],
-            None => 0.0,
-        }
-    };
-    Ok(FiniteDifference {
-        epsilon: eps,
-        loss_plus,
-        loss_minus,
-        numeric,
-        analytic,
-        difference: numeric - analytic,
-    })
 }

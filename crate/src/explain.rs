@@ -84,6 +84,9 @@ pub struct Term {
     pub sign: i8,
     pub factors: Vec<Factor>,
     pub value: f64,
+    /// With a training batch: which of its sequences the term's numbers come from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<usize>,
 }
 
 /// A layer's answer for one gradient entry: the terms, the value its backward pass computed,
@@ -159,6 +162,7 @@ pub fn signed(sign: i8, label: impl Into<String>, factors: Vec<Factor>) -> Term 
         sign,
         factors,
         value,
+        sequence: None,
     }
 }
 

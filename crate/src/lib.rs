@@ -16,15 +16,20 @@
 mod activations;
 mod article;
 mod attention;
+mod batch;
+mod batch_explain;
 mod cell;
 mod chars;
 mod config;
+mod corpus;
 mod derivation;
 mod embedding;
 mod error;
 mod explain;
 mod feedforward;
+mod finite_difference;
 mod forward_explain;
+mod generate;
 mod json;
 mod lanes;
 mod layernorm;
@@ -37,8 +42,10 @@ mod optimizer;
 mod pyexport;
 mod residual;
 mod resize;
+mod rng;
 mod schema;
 mod session;
+mod session_batch;
 mod state;
 mod unembedding;
 mod weights;
@@ -50,20 +57,26 @@ pub use activations::{ActivationRef, Activations, MlpActivations, ACTIVATION_NAM
 pub use article::article_example;
 pub use cell::Cell;
 pub use config::{Activation, Config, MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL};
-pub use derivation::{Derivation, FiniteDifference};
+pub use corpus::{
+    corpus_state, preset_corpus, tokenize, CorpusOptions, Tokenized, EOS, MAX_CORPUS_CHARS,
+    MAX_CORPUS_VOCAB, MAX_SENTENCE_TOKENS,
+};
+pub use derivation::Derivation;
 pub use error::ModelError;
 pub use explain::{Factor, Idx, Kind, Ref, Term};
+pub use finite_difference::FiniteDifference;
 pub use forward_explain::ForwardExplanation;
+pub use generate::{generate, GenerateOptions, GenerateStep, Generated};
 pub use loss::LossReport;
 pub use mat::Mat;
 pub use model::Backward;
 pub use names::{check_token_name, token_name, MAX_TOKEN_CHARS, MAX_VOCAB};
-pub use optimizer::{Optimizer, StepOptions, StepResult};
+pub use optimizer::{BatchDraw, Optimizer, StepOptions, StepResult};
 pub use pyexport::Framework;
 pub use resize::Resize;
 pub use schema::{Entry as SchemaEntry, Schema};
 pub use session::{train_steps, Session, Training, MAX_TRAIN_STEPS};
-pub use state::{OptimizerState, State};
+pub use state::{OptimizerState, State, MAX_BATCH_TOKENS, MAX_HELD_OUT, MAX_SEQUENCES};
 pub use weights::{FeedForwardWeights, LayerNormWeights, Weights, WEIGHT_NAMES};
 
 /// Every weight and activation this state's model has, with shapes and owners (the registry
@@ -85,6 +98,10 @@ pub fn forward(state: &State) -> Result<Activations, ModelError> {
 
 /// The target of every position and the cross-entropy loss (`loss(state)`).
 pub fn loss(state: &State) -> Result<LossReport, ModelError> {
+    if batch::is_batch(state) {
+        state.check_shapes()?;
+        return batch::loss_report(state);
+    }
     let mut ws = model::forward_checked(state)?;
     model::loss_into(&mut ws)?;
     Ok(ws.report())
@@ -92,12 +109,19 @@ pub fn loss(state: &State) -> Result<LossReport, ModelError> {
 
 /// The gradient of the loss with respect to every weight and activation (`backward(state)`).
 pub fn backward(state: &State) -> Result<Backward, ModelError> {
+    if batch::is_batch(state) {
+        state.check_shapes()?;
+        return batch::backward(state);
+    }
     Ok(model::backward_checked(state)?.grad)
 }
 
 /// One optimisation step (`step(state, options)`): the state with updated weights (and Adam's
 /// moments), the change applied to each weight, and the loss before and after.
 pub fn step(state: &State, options: &StepOptions) -> Result<StepResult, ModelError> {
+    if batch::is_batch(state) || options.batch.is_some() {
+        return batch::step(state, options);
+    }
     let mut ws = model::backward_checked(state)?;
     let loss_before = ws.grad.loss;
     let mut next = state.clone();
@@ -117,6 +141,7 @@ pub fn step(state: &State, options: &StepOptions) -> Result<StepResult, ModelErr
         update,
         loss_before,
         loss_after,
+        batch: None,
     })
 }
 
@@ -131,7 +156,7 @@ pub fn finite_difference(
     cell: &Cell,
     epsilon: Option<f64>,
 ) -> Result<FiniteDifference, ModelError> {
-    derivation::finite_difference(state, cell, epsilon)
+    finite_difference::finite_difference(state, cell, epsilon)
 }
 
 /// One self-contained Python file (JAX or PyTorch) that rebuilds `state`, takes the same step

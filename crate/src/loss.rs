@@ -26,6 +26,12 @@ pub struct LossReport {
     pub targets: Vec<Option<usize>>,
     /// −ln probs[t][target] for positions with a target.
     pub terms: Vec<Option<f64>>,
+    /// With a training batch: its size and each sequence's loss (`value` is then the batch's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<crate::batch::BatchLoss>,
+    /// With a training batch: the held-out sequences' loss, or null when there are none.
+    #[serde(rename = "heldOut", skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<Option<crate::batch::SetLoss>>,
 }
 
 pub fn no_target_message(t_len: usize) -> String {
@@ -43,14 +49,19 @@ pub fn forward(
     targets: &[Option<usize>],
     terms: &mut [Option<f64>],
 ) -> Result<(f64, usize), ModelError> {
-    for (t, (target, term)) in targets.iter().zip(terms.iter_mut()).enumerate() {
-        *term = target.map(|y| log_sum_exp(logits, t) - logits[(t, y)]);
-    }
+    fill_terms(logits, targets, terms);
     let count = terms.iter().flatten().count();
     if count == 0 {
         fail!("{}", no_target_message(targets.len()));
     }
     Ok((terms.iter().flatten().sum::<f64>() / count as f64, count))
+}
+
+/// Fills `terms` only: a sequence of a batch may have no target of its own.
+pub fn fill_terms(logits: &Mat, targets: &[Option<usize>], terms: &mut [Option<f64>]) {
+    for (t, (target, term)) in targets.iter().zip(terms.iter_mut()).enumerate() {
+        *term = target.map(|y| log_sum_exp(logits, t) - logits[(t, y)]);
+    }
 }
 
 /// ∇logits = (P − Y)/N on rows with a target; a skipped row contributes nothing to L, so its

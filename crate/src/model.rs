@@ -77,9 +77,16 @@ pub(crate) struct Workspace {
 
 impl Workspace {
     pub fn new(state: &State) -> Workspace {
-        let d = Dims::of(state);
+        Workspace::for_ids(state, state.ids())
+    }
+
+    /// A workspace for the sequence `ids` (of `state`'s vocabulary) instead of `state.tokens`.
+    pub fn for_ids(state: &State, ids: Vec<usize>) -> Workspace {
+        let d = Dims {
+            t: ids.len(),
+            ..Dims::of(state)
+        };
         let ln = |on: bool| on.then(|| layernorm::Cache::new(d.t, d.c));
-        let ids = state.ids();
         let targets = loss::targets(&ids, state.eos_id());
         Workspace {
             dims: d,
@@ -95,6 +102,7 @@ impl Workspace {
                 loss: 0.0,
                 weights: state.weights.zeros_like(),
                 activations: Activations::zeros(&d),
+                shown_in_batch: None,
             },
             scratch: Mat::zeros(d.t, d.c),
             slope: Mat::zeros(d.t, d.f),
@@ -122,6 +130,14 @@ impl Workspace {
         }
     }
 
+    /// Reads another sequence of the same length (a batch reuses one workspace per length).
+    pub fn set_ids(&mut self, ids: &[usize], eos: Option<usize>) {
+        self.ids.copy_from_slice(ids);
+        for (slot, target) in self.targets.iter_mut().zip(loss::targets(ids, eos)) {
+            *slot = target;
+        }
+    }
+
     /// The loss report of the last `loss` call.
     pub fn report(&self) -> LossReport {
         let value = self.grad.loss;
@@ -130,6 +146,8 @@ impl Workspace {
             count: self.count,
             targets: self.targets.clone(),
             terms: self.terms.clone(),
+            batch: None,
+            held_out: None,
         }
     }
 }
@@ -274,6 +292,8 @@ pub struct Backward {
     pub loss: f64,
     pub weights: Weights,
     pub activations: Activations,
+    /// With a training batch: how many of its sequences are the shown one (`tokens`).
+    pub shown_in_batch: Option<usize>,
 }
 
 impl Serialize for Backward {
@@ -282,6 +302,9 @@ impl Serialize for Backward {
         map.serialize_entry("loss", &self.loss)?;
         map.serialize_entry("weights", &crate::weights::WeightsJson(&self.weights))?;
         map.serialize_entry("activations", &self.activations)?;
+        if let Some(copies) = self.shown_in_batch {
+            map.serialize_entry("shownInBatch", &copies)?;
+        }
         map.end()
     }
 }

@@ -24,6 +24,75 @@ pub struct StepOptions {
     pub beta1: f64,
     pub beta2: f64,
     pub epsilon: f64,
+    /// A mini-batch to draw from the training batch; `None` trains on the whole batch.
+    pub batch: Option<BatchDraw>,
+}
+
+/// `options.batch`: `size` sequences drawn without replacement for training step `step` under
+/// `seed` (rng.rs), so any step's mini-batch can be drawn again alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchDraw {
+    pub size: usize,
+    pub seed: u64,
+    pub step: u64,
+}
+
+/// Seeds and step numbers are JS numbers: whole numbers up to 2^53 are exact.
+pub const MAX_SEED: u64 = 1 << 53;
+
+/// A seed or a step number: a whole number from 0 to 2^53 (read as u64: usize is 32 bits in wasm).
+pub(crate) fn seed(value: &Value, path: &str) -> Result<u64, ModelError> {
+    let x = json::number(value, path)?;
+    if x.fract() != 0.0 || !(0.0..=MAX_SEED as f64).contains(&x) {
+        fail!("{path} must be a whole number from 0 to {MAX_SEED}, found {x}");
+    }
+    Ok(x as u64)
+}
+
+impl BatchDraw {
+    /// The drawn indices of a batch of `total` sequences.
+    pub fn indices(&self, total: usize) -> Result<Vec<usize>, ModelError> {
+        if self.size > total {
+            fail!(
+                "batch.size is {}, but the training batch has only {total} sequence{}; draw at most {total}",
+                self.size,
+                if total == 1 { "" } else { "s" }
+            );
+        }
+        let mut rng = crate::rng::SplitMix64::for_step(self.seed, self.step);
+        Ok(crate::rng::draw_without_replacement(
+            total, self.size, &mut rng,
+        ))
+    }
+
+    fn from_json(value: &Value) -> Result<BatchDraw, ModelError> {
+        let obj = json::object(value, "batch")?;
+        let size = json::count(
+            json::required(obj, "size", "batch.size", "a whole number from 1 to 256")?,
+            "batch.size",
+            1,
+            crate::state::MAX_SEQUENCES as u64,
+        )?;
+        let whole = |key: &str| -> Result<u64, ModelError> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(0),
+                Some(v) => seed(v, &format!("batch.{key}")),
+            }
+        };
+        Ok(BatchDraw {
+            size,
+            seed: whole("seed")?,
+            step: whole("step")?,
+        })
+    }
+
+    /// The same draw for the step `k` steps later.
+    pub fn advanced(&self, k: u64) -> BatchDraw {
+        BatchDraw {
+            step: self.step.wrapping_add(k),
+            ..*self
+        }
+    }
 }
 
 impl StepOptions {
@@ -43,6 +112,7 @@ impl StepOptions {
             beta1: 0.9,
             beta2: 0.999,
             epsilon: 1e-8,
+            batch: None,
         }
     }
 
@@ -88,6 +158,9 @@ impl StepOptions {
                 fail!("epsilon is {e}; it must be greater than 0");
             }
             options.epsilon = e;
+        }
+        if let Some(v) = obj.get("batch").filter(|v| !v.is_null()) {
+            options.batch = Some(BatchDraw::from_json(v)?);
         }
         Ok(options)
     }
@@ -162,12 +235,16 @@ pub(crate) fn loss_after(
     config: &Config,
     options: &StepOptions,
 ) -> Result<f64, ModelError> {
-    model::forward_into(ws, weights, config).and_then(|_| model::loss_into(ws)).map_err(|e| {
-        ModelError::new(format!(
-            "after the step the model no longer gives a finite loss ({e}); the learning rate {} is too large",
-            options.learning_rate
-        ))
-    })
+    model::forward_into(ws, weights, config)
+        .and_then(|_| model::loss_into(ws))
+        .map_err(|e| after_step_error(e, options))
+}
+
+pub(crate) fn after_step_error(e: ModelError, options: &StepOptions) -> ModelError {
+    ModelError::new(format!(
+        "after the step the model no longer gives a finite loss ({e}); the learning rate {} is too large",
+        options.learning_rate
+    ))
 }
 
 /// What `step` returns.
@@ -178,6 +255,8 @@ pub struct StepResult {
     pub update: Weights,
     pub loss_before: f64,
     pub loss_after: f64,
+    /// With a training batch: the indices of the sequences this step trained on.
+    pub batch: Option<Vec<usize>>,
 }
 
 impl Serialize for StepResult {
@@ -187,6 +266,9 @@ impl Serialize for StepResult {
         map.serialize_entry("update", &WeightsJson(&self.update))?;
         map.serialize_entry("lossBefore", &self.loss_before)?;
         map.serialize_entry("lossAfter", &self.loss_after)?;
+        if let Some(indices) = &self.batch {
+            map.serialize_entry("batch", indices)?;
+        }
         map.end()
     }
 }

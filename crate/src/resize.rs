@@ -139,6 +139,8 @@ pub(crate) fn resize(state: &State, change: &Resize) -> Result<State, ModelError
         } else {
             None
         },
+        sequences: state.sequences.clone(),
+        held_out: state.held_out.clone(),
     };
     next.validate()?;
     Ok(next)

@@ -11,6 +11,7 @@ use crate::error::{fail, ModelError};
 use crate::loss::LossReport;
 use crate::model::{self, Backward, Workspace};
 use crate::optimizer::{self, StepOptions};
+use crate::session_batch::BatchBuffers;
 use crate::state::{OptimizerState, State};
 use crate::weights::Weights;
 
@@ -31,6 +32,8 @@ pub struct Session {
     /// fails (non-finite weights) leaves the state as it was.
     spare_weights: Weights,
     spare_moments: Option<OptimizerState>,
+    /// A training batch's buffers (session_batch.rs); untouched for a single-sentence state.
+    pub(crate) batch: BatchBuffers,
 }
 
 /// The most steps one `train` call takes. Training blocks the thread it runs on (the page's
@@ -57,6 +60,8 @@ pub fn train_steps(value: f64) -> Result<usize, ModelError> {
 pub struct Training {
     /// The loss after each completed step.
     pub losses: Vec<f64>,
+    /// With a held-out set: its loss after each completed step (else empty).
+    pub held_out_losses: Vec<f64>,
     /// Why training stopped early, if it did (the state is the last good one).
     pub stopped: Option<ModelError>,
 }
@@ -69,6 +74,7 @@ impl Session {
             spare_weights: state.weights.clone(),
             spare_moments: None,
             done: Done::Nothing,
+            batch: BatchBuffers::new(&state),
             state,
         })
     }
@@ -88,6 +94,7 @@ impl Session {
         if !self.spare_weights.same_shapes(&state.weights) {
             self.spare_weights = state.weights.clone();
         }
+        self.batch = BatchBuffers::new(&state);
         self.state = state;
         self.done = Done::Nothing;
         Ok(())
@@ -103,6 +110,7 @@ impl Session {
             m[(i, j)] = value;
         }
         self.done = Done::Nothing;
+        self.batch.backward = None;
         Ok(())
     }
 
@@ -119,6 +127,7 @@ impl Session {
             Some(m) if value.is_finite() && row < m.nrows() && col < m.ncols() => {
                 m[(row, col)] = value;
                 self.done = Done::Nothing;
+                self.batch.backward = None;
                 Ok(())
             }
             _ => {
@@ -155,16 +164,25 @@ impl Session {
     }
 
     pub fn loss(&mut self) -> Result<LossReport, ModelError> {
+        if self.batch.on {
+            return crate::batch::loss_report(&self.state);
+        }
         self.ensure(Done::Loss)?;
         Ok(self.ws.report())
     }
 
     pub fn loss_value(&mut self) -> Result<f64, ModelError> {
+        if self.batch.on {
+            return self.batch_loss_value();
+        }
         self.ensure(Done::Loss)?;
         Ok(self.ws.grad.loss)
     }
 
     pub fn backward(&mut self) -> Result<&Backward, ModelError> {
+        if self.batch.on {
+            return self.batch_backward();
+        }
         self.ensure(Done::Backward)?;
         Ok(&self.ws.grad)
     }
@@ -172,8 +190,33 @@ impl Session {
     /// One optimisation step in place; returns (loss before, loss after). On an error the state
     /// is unchanged.
     pub fn step(&mut self, options: &StepOptions) -> Result<(f64, f64), ModelError> {
+        if self.batch.on || options.batch.is_some() {
+            return self.batch_step(options);
+        }
         self.ensure(Done::Backward)?;
         let before = self.ws.grad.loss;
+        self.load_spares();
+        optimizer::apply(
+            &mut self.spare_weights,
+            &mut self.spare_moments,
+            &self.ws.grad.weights,
+            options,
+        )?;
+        // The workspace now holds the new weights' forward pass, whatever happens next.
+        self.done = Done::Nothing;
+        let after = optimizer::loss_after(
+            &mut self.ws,
+            &self.spare_weights,
+            &self.state.config,
+            options,
+        )?;
+        self.accept_spares();
+        self.done = Done::Loss;
+        Ok((before, after))
+    }
+
+    /// Copies the weights and moments into the spare buffers a step updates.
+    pub(crate) fn load_spares(&mut self) {
         for ((_, spare), (_, w)) in self
             .spare_weights
             .params_mut()
@@ -194,43 +237,71 @@ impl Session {
             }
             (Some(m), spare) => *spare = Some(m.clone()),
         }
-        optimizer::apply(
-            &mut self.spare_weights,
-            &mut self.spare_moments,
-            &self.ws.grad.weights,
-            options,
-        )?;
-        // The workspace now holds the new weights' forward pass, whatever happens next.
-        self.done = Done::Nothing;
-        let after = optimizer::loss_after(
-            &mut self.ws,
-            &self.spare_weights,
-            &self.state.config,
-            options,
-        )?;
+    }
+
+    /// Makes the spare buffers (the step's result) the state.
+    pub(crate) fn accept_spares(&mut self) {
         std::mem::swap(&mut self.state.weights, &mut self.spare_weights);
         std::mem::swap(&mut self.state.optimizer, &mut self.spare_moments);
-        self.done = Done::Loss;
-        Ok((before, after))
+    }
+
+    pub(crate) fn state_ref(&self) -> &State {
+        &self.state
+    }
+
+    /// The state, the batch buffers and the spare weights and moments a step writes, borrowed
+    /// apart.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn batch_parts(
+        &mut self,
+    ) -> (
+        &State,
+        &mut BatchBuffers,
+        (&mut Weights, &mut Option<OptimizerState>),
+    ) {
+        (
+            &self.state,
+            &mut self.batch,
+            (&mut self.spare_weights, &mut self.spare_moments),
+        )
+    }
+
+    /// Marks every cached result stale (the weights changed).
+    pub(crate) fn invalidate(&mut self) {
+        self.done = Done::Nothing;
+        self.batch.backward = None;
     }
 
     /// Up to `steps` steps, stopping at the first error (the state stays at the last good step).
     pub fn train(&mut self, options: &StepOptions, steps: usize) -> Training {
         // The count is the caller's: reserving it all could overflow or exhaust memory.
         let mut losses = Vec::with_capacity(steps.min(MAX_TRAIN_STEPS));
-        for _ in 0..steps {
-            match self.step(options) {
-                Ok((_, after)) => losses.push(after),
+        let held = self.batch.on && !self.batch.held_out.is_empty();
+        let mut held_out_losses = Vec::with_capacity(if held { losses.capacity() } else { 0 });
+        let mut this = options.clone();
+        for k in 0..steps {
+            this.batch = options.batch.map(|b| b.advanced(k as u64));
+            let result = self.step(&this).and_then(|(_, after)| {
+                if held {
+                    held_out_losses.push(self.held_out_loss()?.unwrap_or(f64::NAN));
+                }
+                Ok(after)
+            });
+            match result {
+                Ok(after) => losses.push(after),
                 Err(e) => {
+                    held_out_losses.truncate(losses.len());
                     return Training {
                         losses,
+                        held_out_losses,
                         stopped: Some(e),
-                    }
+                    };
                 }
             }
         }
         Training {
             losses,
+            held_out_losses,
             stopped: None,
         }
     }

@@ -27,6 +27,10 @@ pub struct State {
     pub config: Config,
     pub weights: Weights,
     pub optimizer: Option<OptimizerState>,
+    /// The training batch; `None` means `[tokens]` (see batch.rs).
+    pub sequences: Option<Vec<Vec<String>>>,
+    /// Sequences never trained on, whose loss is reported; `None` means there are none.
+    pub held_out: Option<Vec<Vec<String>>>,
 }
 
 impl State {
@@ -71,6 +75,28 @@ impl State {
             None | Some(Value::Null) => None,
             Some(v) => Some(parse_optimizer(v, &config, &weights, vocab.names.len())?),
         };
+        let sequences = match obj.get("sequences") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(parse_sequences(
+                v,
+                "sequences",
+                &vocab,
+                &config,
+                1,
+                MAX_SEQUENCES,
+            )?),
+        };
+        let held_out = match obj.get("heldOut") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(parse_sequences(
+                v,
+                "heldOut",
+                &vocab,
+                &config,
+                0,
+                MAX_HELD_OUT,
+            )?),
+        };
         Ok(State {
             vocab: vocab.names,
             eos,
@@ -78,6 +104,8 @@ impl State {
             config,
             weights,
             optimizer,
+            sequences,
+            held_out,
         })
     }
 
@@ -118,6 +146,17 @@ impl State {
         if let Some(t) = self.tokens.iter().find(|t| !self.vocab.contains(t)) {
             fail!("tokens holds {}, which is not in vocab", json::quote(t));
         }
+        for seq in self.sequences.iter().chain(&self.held_out).flatten() {
+            if seq.is_empty() || seq.len() > cfg.context {
+                fail!(
+                    "every sequence must have 1 to config.context = {} tokens",
+                    cfg.context
+                );
+            }
+            if let Some(t) = seq.iter().find(|t| !self.vocab.contains(t)) {
+                fail!("a sequence holds {}, which is not in vocab", json::quote(t));
+            }
+        }
         if self.eos.as_ref().is_some_and(|e| !self.vocab.contains(e)) {
             fail!("eos is not in vocab");
         }
@@ -148,6 +187,11 @@ impl State {
 
     /// The vocabulary index of every input token.
     pub fn ids(&self) -> Vec<usize> {
+        self.ids_of(&self.tokens)
+    }
+
+    /// The vocabulary index of every token of `seq` (a sequence of this state's vocabulary).
+    pub fn ids_of(&self, seq: &[String]) -> Vec<usize> {
         let index: HashMap<&str, usize> = self
             .vocab
             .iter()
@@ -156,8 +200,7 @@ impl State {
             .collect();
         // `from_json` guarantees every token is in vocab; an unknown token maps to 0 only if a
         // caller built an invalid State by hand, and `validate` reports that.
-        self.tokens
-            .iter()
+        seq.iter()
             .map(|t| index.get(t.as_str()).copied().unwrap_or(0))
             .collect()
     }
@@ -168,20 +211,64 @@ impl State {
     }
 }
 
+/// The most sequences a training batch holds, the most tokens in all, and the most held-out
+/// sequences: a few kilobytes of text, trained in the page's worker.
+pub const MAX_SEQUENCES: usize = 256;
+pub const MAX_BATCH_TOKENS: usize = 8192;
+pub const MAX_HELD_OUT: usize = 64;
+
+/// `sequences` or `heldOut`: `min..=max` lists, each a valid input.
+fn parse_sequences(
+    value: &Value,
+    field: &str,
+    vocab: &Vocab,
+    config: &Config,
+    min: usize,
+    max: usize,
+) -> Result<Vec<Vec<String>>, ModelError> {
+    let items = json::array(value, field)?;
+    if items.len() < min || items.len() > max {
+        fail!(
+            "{field} has {} sequences; it may have {min} to {max}",
+            items.len()
+        );
+    }
+    let mut out = Vec::with_capacity(items.len());
+    let mut total = 0;
+    for (i, item) in items.iter().enumerate() {
+        let seq = parse_tokens_at(item, &format!("{field}[{i}]"), vocab, config.context)?;
+        total += seq.len();
+        if total > MAX_BATCH_TOKENS {
+            fail!("{field} holds more than {MAX_BATCH_TOKENS} tokens in all; use fewer or shorter sequences");
+        }
+        out.push(seq);
+    }
+    Ok(out)
+}
+
 fn parse_tokens(value: &Value, vocab: &Vocab, context: usize) -> Result<Vec<String>, ModelError> {
-    let items = json::array(value, "tokens")?;
+    parse_tokens_at(value, "tokens", vocab, context)
+}
+
+fn parse_tokens_at(
+    value: &Value,
+    field: &str,
+    vocab: &Vocab,
+    context: usize,
+) -> Result<Vec<String>, ModelError> {
+    let items = json::array(value, field)?;
     if items.is_empty() {
-        fail!("tokens is empty; the input needs at least one token");
+        fail!("{field} is empty; the input needs at least one token");
     }
     if items.len() > context {
         fail!(
-            "tokens has {} tokens but config.context is {context}; the input may be at most as long as the context",
+            "{field} has {} tokens but config.context is {context}; the input may be at most as long as the context",
             items.len()
         );
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let path = format!("tokens[{i}]");
+        let path = format!("{field}[{i}]");
         let name = json::string(item, &path)?;
         // Stored as the vocabulary spells it, so later lookups can compare names as they are.
         match vocab.find(name) {
@@ -225,6 +312,13 @@ impl Serialize for State {
         map.serialize_entry("weights", &WeightsJson(&self.weights))?;
         if let Some(opt) = &self.optimizer {
             map.serialize_entry("optimizer", &OptimizerJson(opt))?;
+        }
+        // Written only when present, so a single-sentence state reads and writes as before.
+        if let Some(seqs) = &self.sequences {
+            map.serialize_entry("sequences", seqs)?;
+        }
+        if let Some(seqs) = &self.held_out {
+            map.serialize_entry("heldOut", seqs)?;
         }
         map.end()
     }

@@ -10,6 +10,7 @@
 //! string of any length into wasm memory before the core could refuse it.
 
 mod convert;
+mod corpus;
 
 use std::cell::{RefCell, RefMut};
 
@@ -262,18 +263,23 @@ impl Model {
         self.session()?.loss_value().map_err(error)
     }
 
-    /// `step(options)` in place: `{ lossBefore, lossAfter }`. On an error the state is unchanged.
+    /// `step(options)` in place: `{ lossBefore, lossAfter }`, and `batch` (the indices trained on)
+    /// when the state has a training batch. On an error the state is unchanged.
     pub fn step(&self, options: JsValue) -> Result<JsValue, JsError> {
         let options = self::options(&options)?;
-        let (before, after) = self.session()?.step(&options).map_err(error)?;
-        js(Ok(
-            serde_json::json!({ "lossBefore": before, "lossAfter": after }),
-        ))
+        let mut session = self.session()?;
+        let (before, after) = session.step(&options).map_err(error)?;
+        let mut out = serde_json::json!({ "lossBefore": before, "lossAfter": after });
+        if session.is_batch() || options.batch.is_some() {
+            out["batch"] = serde_json::json!(session.last_batch());
+        }
+        js(Ok(out))
     }
 
     /// `train(options, steps)`: up to `steps` steps (at most `MAX_TRAIN_STEPS` per call);
-    /// `{ losses: Float64Array, stopped: string | null }` where `stopped` says why training ended
-    /// early (the state is then the last good one).
+    /// `{ losses: Float64Array, heldOutLosses: Float64Array, stopped: string | null }` where
+    /// `stopped` says why training ended early (the state is then the last good one) and
+    /// `heldOutLosses` is empty without a held-out set.
     pub fn train(
         &self,
         options: JsValue,
@@ -287,6 +293,10 @@ impl Model {
             .stopped
             .map_or(JsValue::NULL, |e| JsValue::from_str(e.message()));
         js_sys::Reflect::set(&out, &"losses".into(), &Float64Array::from(&run.losses[..]))
+            .and_then(|_| {
+                let held = Float64Array::from(&run.held_out_losses[..]);
+                js_sys::Reflect::set(&out, &"heldOutLosses".into(), &held)
+            })
             .and_then(|_| js_sys::Reflect::set(&out, &"stopped".into(), &stopped))
             .map_err(|_| JsError::new("could not return the training result"))?;
         Ok(out.into())

@@ -92,6 +92,8 @@ pub fn random_state(shape: &Shape, seed: u64, scale: f64) -> State {
         },
         weights,
         optimizer: None,
+        sequences: None,
+        held_out: None,
     }
 }
 

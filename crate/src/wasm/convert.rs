@@ -16,10 +16,14 @@
 
 use crate::config::{MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL};
 use crate::names::{MAX_TOKEN_CHARS, MAX_VOCAB};
+use corpus::{BATCH, MAX_BATCH_VALUES};
 use js_sys::JsString;
 use serde_json::{Map, Number, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+
+mod corpus;
+pub(crate) use corpus::{corpus_options, corpus_text, generate_options, prompt};
 
 #[wasm_bindgen]
 extern "C" {
@@ -68,7 +72,8 @@ const MAX_WEIGHT_VALUES: usize = {
 
 /// Values read per call: the largest valid state (its weights and Adam's two moments, the
 /// vocabulary and the input) and a little room. Anything beyond cannot be valid.
-pub(crate) const MAX_VALUES: usize = 3 * MAX_WEIGHT_VALUES + MAX_VOCAB + MAX_CONTEXT + 1024;
+pub(crate) const MAX_VALUES: usize =
+    3 * MAX_WEIGHT_VALUES + MAX_VOCAB + MAX_CONTEXT + MAX_BATCH_VALUES + 1024;
 
 thread_local! {
     static LENGTH: JsValue = JsValue::from_str("length");
@@ -92,6 +97,8 @@ enum Text {
     Token,
     Key,
     Other,
+    /// A corpus: sentences, one per line (tokenize, corpusState).
+    Corpus,
 }
 
 /// One bounded read of one argument.
@@ -194,6 +201,9 @@ impl Reader {
                 Field::Weights => r.any(v, 3, Text::Other),
                 Field::Config => r.named(v, CONFIG),
                 Field::Optimizer => r.named(v, OPTIMIZER),
+                Field::Sequences => r.any(v, 2, Text::Token),
+                Field::Batch => r.named(v, BATCH),
+                Field::Corpus => r.any(v, 0, Text::Corpus),
             };
             if let Some(v) = self.field(value, key, read)? {
                 map.insert(key.to_string(), v);
@@ -313,7 +323,8 @@ impl Reader {
     /// names would read as one; it is refused instead.
     fn text(&self, s: &JsString, kind: Text) -> Result<String, JsError> {
         let units = s.length() as usize;
-        if units > MAX_TEXT {
+        corpus::check_length(self, units, kind)?;
+        if kind != Text::Corpus && units > MAX_TEXT {
             return Err(match kind {
                 Text::Token => self.refuse(format!(
                     "has {units} characters; a token may have at most {MAX_TOKEN_CHARS}"
@@ -321,7 +332,7 @@ impl Reader {
                 Text::Key => self.refuse(format!(
                     "has a key of {units} characters; no key here may have more than {MAX_TEXT}"
                 )),
-                Text::Other => self.refuse(format!(
+                Text::Other | Text::Corpus => self.refuse(format!(
                     "has {units} characters; no text here may have more than {MAX_TEXT}"
                 )),
             });
@@ -380,6 +391,9 @@ enum Field {
     Weights,
     Config,
     Optimizer,
+    Sequences,
+    Batch,
+    Corpus,
 }
 
 const CONFIG: &[(&str, Field)] = &[
@@ -404,6 +418,8 @@ const STATE: &[(&str, Field)] = &[
     ("config", Field::Config),
     ("weights", Field::Weights),
     ("optimizer", Field::Optimizer),
+    ("sequences", Field::Sequences),
+    ("heldOut", Field::Sequences),
 ];
 
 const OPTIONS: &[(&str, Field)] = &[
@@ -412,6 +428,7 @@ const OPTIONS: &[(&str, Field)] = &[
     ("beta1", Field::Scalar),
     ("beta2", Field::Scalar),
     ("epsilon", Field::Scalar),
+    ("batch", Field::Batch),
 ];
 
 const CELL: &[(&str, Field)] = &[
