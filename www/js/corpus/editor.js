@@ -51,9 +51,12 @@ class CorpusEditor extends HTMLElement {
     text.addEventListener('input', save);
     held.addEventListener('input', save);
 
+    let answered = 0;
     const run = async () => {
       const ok = await lab.build(text.value, held.value.trim() ? held.value : null);
       if (ok) save();
+      // How many builds were answered (tests wait for the next one).
+      this.dataset.answered = String(++answered);
     };
     build.addEventListener('click', run);
 

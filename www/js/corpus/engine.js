@@ -152,7 +152,16 @@ export class CorpusEngine {
 
   /** Text generated from `prompt` by the weights after `step` (null: the current ones). */
   generate({ step, prompt, options }) {
-    return this.core.generate(this.stateAt(step, null, false), prompt, options);
+    // The prompt is read by the corpus's own rules (lower case, words and marks), one token list.
+    let tokens = [];
+    if (prompt.trim()) {
+      try {
+        tokens = this.core.tokenize(prompt).sequences.flat();
+      } catch (err) {
+        throw new Error(`the prompt: ${err?.message ?? err}`, { cause: err });
+      }
+    }
+    return this.core.generate(this.stateAt(step, null, false), tokens, options);
   }
 
   /** The walkthrough's state for recorded step `step`: that sentence alone, no corpus. */

@@ -10,7 +10,7 @@ import { corpusError } from './messages.js';
 import { probabilityBars } from './attention.js';
 import { field, readNumber, FieldError } from './ui.js';
 
-const MAX_TOKENS = 64;
+const MAX_TOKENS = 64; // the core's limit
 
 class CorpusGenerate extends HTMLElement {
   connectedCallback() {
@@ -81,7 +81,7 @@ class CorpusGenerate extends HTMLElement {
     function show(col, title, result, text) {
       const vocab = lab.built.vocab;
       const words = result.steps.map((s, i) => {
-        const name = vocab[s.chosen];
+        const name = s.token;
         const bar = h('span', { class: 'bar' });
         bar.style.width = `${(100 * s.probability).toFixed(1)}%`;
         return h('li', { class: 'gen-token', dataset: { token: name, value: full(s.probability) } },
@@ -95,7 +95,12 @@ class CorpusGenerate extends HTMLElement {
         h('p', { class: 'gen-prompt' }, 'Prompt: ', h('q', { text: text.trim() })),
         h('ol', { class: 'gen-tokens', 'aria-label': `${title}: generated tokens` }, ...words),
         h('p', { class: 'gen-text', dataset: { testid: 'gen-text' } }, 'Text: ', h('q', { text: result.tokens.join(' ') })));
-      if (result.stopped) col.append(h('p', { class: 'field-hint', text: `Stopped: ${result.stopped}` }));
+      const why = {
+        eos: `It stopped at ${lab.built.eos}: the model ended the sentence.`,
+        context: `It stopped when the text filled the context (${lab.built.config.context} tokens, all this model can read).`,
+        maxTokens: `It stopped after ${result.steps.length} token${result.steps.length === 1 ? '' : 's'}, the limit.`,
+      }[result.stopped];
+      if (why) col.append(h('p', { class: 'field-hint', text: why }));
     }
 
     lab.subscribe(() => {

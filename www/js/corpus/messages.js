@@ -24,12 +24,24 @@ const RULES = [
     (m, held) => `${held ? 'Held-out line' : 'Line'} ${m[2]} holds an invisible character (U+${m[3]}) at position ${m[4]}, as a copy and paste can leave; remove it.`],
   [/^(held-out )?line (\d+) has (\d+) tokens; a sentence may have at most (\d+)/,
     (m, held) => `${held ? 'Held-out line' : 'Line'} ${m[2]} has ${m[3]} words and punctuation marks; a sentence may have at most ${m[4]}. Split it into two lines.`],
-  [new RegExp(`^line (\\d+) brings a (\\d+)th different token, ${Q}: the vocabulary holds at most (\\d+)`),
-    (m) => `Line ${m[1]} brings “${unquote(m[3])}”, the ${m[2]}th different word or mark, but the vocabulary holds at most ${m[4]} tokens (⟨eos⟩ included). Use fewer different words.`],
+  [new RegExp(`^line (\\d+) brings more than (\\d+) different tokens \\(at ${Q}\\): the vocabulary holds at most (\\d+)`),
+    (m) => `With line ${m[1]} (at “${unquote(m[3])}”) the text has more than ${m[2]} different words and marks, but the vocabulary holds at most ${m[4]} tokens, ⟨eos⟩ included. Use fewer different words.`],
   [new RegExp(`^held-out line (\\d+) uses ${Q}, which is not in the training text`),
     (m) => `Held-out line ${m[1]} uses “${unquote(m[2])}”, which the training text never uses. The model has a token only for the training text’s words, so a held-out sentence may use only those.`],
   [/^held-out line (\d+) has (\d+) tokens, more than the longest training sentence \((\d+)\)/,
     (m) => `Held-out line ${m[1]} has ${m[2]} tokens, more than the longest training sentence (${m[3]}), which sets how long an input may be. Shorten it, or add a longer training sentence.`],
+];
+
+/** The core's refusals of a prompt (generate; the engine prefixes tokenize's with "the prompt: "). */
+/** @type {Array<[RegExp, (m: RegExpExecArray) => string]>} */
+const PROMPT_RULES = [
+  [/^the prompt is empty/, () => 'Write a prompt first: at least one word of the training text.'],
+  [new RegExp(`^prompt\\[(\\d+)\\] is ${Q}, which is not in vocab`),
+    (m) => `“${unquote(m[2])}” is not in the vocabulary: the model has a token only for the training text’s words and marks.`],
+  [/^the prompt has (\d+) tokens but config\.context is (\d+)/,
+    (m) => `The prompt has ${m[1]} tokens, but this model reads at most ${m[2]} (its context, the longest training sentence).`],
+  [/^the prompt: .*holds an invisible character \(U\+([0-9A-F]+)\) at position (\d+)/,
+    (m) => `The prompt holds an invisible character (U+${m[1]}) at position ${m[2]}; remove it.`],
 ];
 
 /**
@@ -39,6 +51,10 @@ const RULES = [
  */
 export function corpusError(raw) {
   const msg = String(raw ?? '');
+  for (const [re, say] of PROMPT_RULES) {
+    const m = re.exec(msg);
+    if (m) return { field: 'prompt', text: say(m) };
+  }
   const heldOut = /^(the )?held-out /.test(msg);
   for (const [re, say] of RULES) {
     const m = re.exec(msg);
