@@ -26,6 +26,6 @@ export async function corpusTraining(browser, base) {
     return { steps: total, ms, tasks, bytes: Number(budget.dataset.bytes), budgetText: budget.textContent };
   });
   await page.close();
-  const m = /^(\d+) snapshots? recorded, every (\d+) steps.*\(([\d.]+) KB each/.exec(r.budgetText) || [];
-  return { ...r, stepsPerSecond: (r.steps / r.ms) * 1000, snapshots: Number(m[1]), interval: Number(m[2]), snapshotKB: Number(m[3]) };
+  const m = /^(\d+) snapshots? recorded, every (\d+) steps.*\(([\d.]+) KiB each/.exec(r.budgetText) || [];
+  return { ...r, stepsPerSecond: (r.steps / r.ms) * 1000, snapshots: Number(m[1]), interval: Number(m[2]), snapshotKiB: Number(m[3]) };
 }

@@ -399,7 +399,7 @@ const rows = [
   ['first paint of the live loss on localhost', '≤ 500 ms', `${payload.firstMs.toFixed(0)} ms`, verdict(payload.firstMs <= 500)],
   ['preset corpus: training steps per second in the worker, as the page runs them (Adam, mini-batch 4)', 'report', `${Math.round(corpus.stepsPerSecond).toLocaleString('en')} (${corpus.steps.toLocaleString('en')} steps in ${(corpus.ms / 1000).toFixed(2)} s)`, 'reported'],
   ['preset corpus: longest main-thread task while training', '≤ 100 ms', corpus.tasks.length ? `${Math.max(...corpus.tasks).toFixed(0)} ms (${corpus.tasks.length} long tasks)` : 'none over 50 ms', verdict(!corpus.tasks.length || Math.max(...corpus.tasks) <= 100)],
-  ['preset corpus: the timeline’s snapshots after the run', '≤ 8 MiB', `${(corpus.bytes / 2 ** 20).toFixed(2)} MiB: ${corpus.snapshots} snapshots of ${corpus.snapshotKB} KB, every ${corpus.interval} steps`, verdict(corpus.bytes <= 8 * 2 ** 20)],
+  ['preset corpus: the timeline’s snapshots after the run', '≤ 8 MiB', `${(corpus.bytes / 2 ** 20).toFixed(2)} MiB: ${corpus.snapshots} snapshots of ${corpus.snapshotKiB} KiB, every ${corpus.interval} steps`, verdict(corpus.bytes <= 8 * 2 ** 20)],
 ];
 
 const sweepRows = Object.entries(wasm.sweep).map(([axis, pts]) =>

@@ -47,10 +47,10 @@ export function attentionTable(head, tokens, h0) {
 }
 
 /**
- * The `top` likeliest next tokens of one probability row as labelled bars, the token that
- * really comes next marked. `names`: the vocabulary.
+ * The `top` likeliest next tokens of one probability row as labelled bars, `actual` marked with
+ * `tag` (the token that really comes next, or the one generation chose). `names`: the vocabulary.
  */
-export function probabilityBars(row, names, actual, top = 8) {
+export function probabilityBars(row, names, actual, { top = 8, tag = 'comes next' } = {}) {
   const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, top);
   return h('ol', { class: 'prob-bars' }, ...order.map((i) => {
     const bar = h('span', { class: 'bar' });
@@ -59,6 +59,6 @@ export function probabilityBars(row, names, actual, top = 8) {
       h('span', { class: 'name', text: names[i] }),
       h('span', { class: 'track' }, bar),
       h('span', { class: 'p', text: fmt(row[i], 3) }),
-      names[i] === actual ? h('span', { class: 'tag', text: ' (comes next)' }) : null);
+      names[i] === actual ? h('span', { class: 'tag', text: ` (${tag})` }) : null);
   }));
 }

@@ -89,7 +89,7 @@ class CorpusGenerate extends HTMLElement {
             h('summary', { 'aria-label': `${name}, probability ${fmt(s.probability, 3)}: show the distribution` },
               h('span', { class: 'name', text: name }), h('span', { class: 'track' }, bar), h('span', { class: 'p', text: fmt(s.probability, 3) })),
             h('p', { class: 'field-hint', text: `Step ${i + 1}: the likeliest next tokens` }),
-            probabilityBars(s.probs, vocab, name)));
+            probabilityBars(s.probs, vocab, name, { tag: 'chosen' })));
       });
       col.replaceChildren(h('h3', { class: 'lab-title', text: title }),
         h('p', { class: 'gen-prompt' }, 'Prompt: ', h('q', { text: text.trim() })),

@@ -143,7 +143,7 @@ class CorpusTimeline extends HTMLElement {
       slider.value = String(index);
       slider.setAttribute('aria-valuetext', `step ${pickedStep()}`);
       const r = lab.recorded;
-      setText(budget, `${all.length} snapshot${all.length === 1 ? '' : 's'} recorded, every ${r.interval} steps, taking ${(r.bytes / MB).toFixed(2)} MB of the ${SNAPSHOT_BUDGET_BYTES / MB} MB kept for them (${(r.snapshotBytes / 1024).toFixed(1)} KB each; when the next would not fit, every other one is dropped).`);
+      setText(budget, `${all.length} snapshot${all.length === 1 ? '' : 's'} recorded, every ${r.interval} steps, taking ${(r.bytes / MB).toFixed(2)} MiB of the ${SNAPSHOT_BUDGET_BYTES / MB} MiB kept for them (${(r.snapshotBytes / 1024).toFixed(1)} KiB each; when the next would not fit, every other one is dropped).`);
       budget.dataset.bytes = String(r.bytes);
       // While a run goes on, the newest step is shown at most every FOLLOW_MS: each one costs
       // the page a repaint, and the run's own requests come first.
