@@ -220,6 +220,14 @@ async function main() {
     assert(described.split(' ').includes(error.id), 'the message is tied to the text field');
     eq((await vocabOf(page)).join(' '), vocab.join(' '), 'the vocabulary of the last good corpus stays');
     eq((await curveAt(page, 'End')).text, run.text, 'the run’s curve stays');
+    eq(await page.textContent(T('corpus-status')), 'This text could not be used, so the model built from the last good text is kept.', 'status');
+    // The kept model still writes: generation from it works as before the refusal.
+    const generated = await page.$$eval(`${T('gen-after')} li.gen-token`, (els) => els.map((e) => e.dataset.token).join(' '));
+    assert(generated, 'generation ran before (the checks above)');
+    await page.evaluate(() => document.querySelector('[data-testid="gen-after"]').replaceChildren());
+    await page.click(T('gen-run'));
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="gen-after"] li.gen-token').length > 0);
+    eq(await page.$$eval(`${T('gen-after')} li.gen-token`, (els) => els.map((e) => e.dataset.token).join(' ')), generated, 'the kept model generates the same text');
     await build(page, CORPUS, 'Birds fly home.');
     const held = await page.$eval('bp-corpus-editor .field-error:not([hidden])', (el) => el.textContent);
     assert(/^Held-out line 1 uses “fly”, which the training text never uses/.test(held), `held-out message: ${held}`);
