@@ -2,11 +2,15 @@
 // worker, as a reader does (the default 2,000 steps, Adam, mini-batches of 4), timed from the
 // Train click to the last step shown, with the main thread's long tasks meanwhile; and the
 // memory the timeline's snapshots take (the page shows it, from the worker's own count).
+import { waitReady } from '../e2e/harness.mjs';
 
 /** `{ steps, ms, stepsPerSecond, tasks, bytes, snapshots, interval, snapshotBytes, weights }`. */
 export async function corpusTraining(browser, base) {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await page.goto(`${base}/index.html#train`);
+  await page.goto(`${base}/index.html`);
+  // The walkthrough's widgets first: their loading is the page's, not the training's.
+  await waitReady(page);
+  await page.evaluate(() => document.getElementById('train').scrollIntoView());
   await page.waitForFunction(() => document.querySelector('[data-testid="corpus-vocab"]')?.children.length > 0, null, { timeout: 30000 });
   const r = await page.evaluate(async () => {
     const tasks = [];
