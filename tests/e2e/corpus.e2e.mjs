@@ -135,6 +135,26 @@ async function main() {
     eq(await page.$eval(T('train-progress'), (el) => el.value), 2000, 'progress bar at the end');
   });
 
+  await check('Pause stops the run between two requests; Resume finishes it', async () => {
+    await setField(page, 'train-steps', 3000);
+    await page.click(T('train-start'));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-progress-text"]').dataset.done) >= 300);
+    await page.click(T('train-pause'));
+    await page.waitForFunction(() => document.querySelector('bp-corpus-training').dataset.status === 'paused');
+    const paused = Number(await page.getAttribute(T('train-progress-text'), 'data-done'));
+    await page.waitForTimeout(400);
+    eq(Number(await page.getAttribute(T('train-progress-text'), 'data-done')), paused, 'no step while paused');
+    assert(paused < 3000, `paused at ${paused}`);
+    eq(await page.textContent(T('train-pause')), 'Resume', 'the button offers Resume');
+    await page.click(T('train-pause'));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-progress-text"]').dataset.done) === 3000
+      && document.querySelector('bp-corpus-training').dataset.status === 'done', null, { timeout: 120000 });
+    // Back to the 2,000-step run the next checks read.
+    longTasks.push(...await trainAll(page, 2000));
+    const longest = Math.max(0, ...longTasks);
+    assert(longest <= LONG_TASK_MS, `longest main-thread task while training again: ${longest.toFixed(0)} ms`);
+  });
+
   await check('the loss curve falls (read from the page with the curve’s keyboard slider)', async () => {
     const first = await curveAt(page, 'Home');
     const last = await curveAt(page, 'End');
@@ -196,6 +216,23 @@ async function main() {
     const dist = await page.$$eval(`${T('gen-after')} li.gen-token details[open] .prob-bars li`, (els) => els.length);
     assert(dist > 0, 'a token’s distribution opens on demand');
     await page.locator('.lab-step:has(bp-corpus-generate)').screenshot({ path: join(SHOTS, 'corpus-generate-1280.png') });
+  });
+
+  await check('sampled generation: the same seed writes the same text, each token with its probability', async () => {
+    await page.check('bp-corpus-generate input[value="sampled"]');
+    await page.fill(T('gen-temperature'), '1.5');
+    await page.fill(T('gen-seed'), '42');
+    const sample = async () => {
+      await page.evaluate(() => document.querySelector('[data-testid="gen-after"]').replaceChildren());
+      await page.click(T('gen-run'));
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="gen-after"] li.gen-token').length > 0);
+      return page.$$eval(`${T('gen-after')} li.gen-token`, (els) => els.map((e) => [e.dataset.token, Number(e.dataset.value)]));
+    };
+    const a = await sample();
+    const b = await sample();
+    eq(JSON.stringify(b), JSON.stringify(a), 'same seed, same draw');
+    assert(a.every(([, p]) => p > 0 && p <= 1), `probabilities: ${JSON.stringify(a)}`);
+    await page.check('bp-corpus-generate input[value="greedy"]');
   });
 
   await check('open a recorded step in the walkthrough: one change, one Undo away', async () => {

@@ -106,22 +106,7 @@ class CorpusTimeline extends HTMLElement {
       inspect();
     });
 
-    open.addEventListener('click', async () => {
-      const step = pickedStep();
-      const tokens = pickedTokens();
-      setText(opened, 'Loading…');
-      try {
-        const state = await lab.snapshotState(step, tokens);
-        const store = getStore('default');
-        await store.ready;
-        await store.commit(state);
-        opened.replaceChildren(`Step ${step}, reading “${tokens.join(' ')}”, is now the model of the walkthrough above, from `,
-          h('a', { href: '#model', text: 'the model' }), ' to ', h('a', { href: '#update', text: 'the update' }),
-          '. Undo in the bar at the top brings back the model you had there.');
-      } catch (err) {
-        setText(opened, `That step could not be opened in the walkthrough: ${errorMessage(err)}`);
-      }
-    });
+    open.addEventListener('click', () => openInWalkthrough(lab, pickedStep(), pickedTokens(), opened));
 
     lab.subscribe(() => {
       const built = lab.built;
@@ -142,14 +127,39 @@ class CorpusTimeline extends HTMLElement {
       const index = follow ? all.length - 1 : Math.max(0, all.indexOf(before));
       slider.value = String(index);
       slider.setAttribute('aria-valuetext', `step ${pickedStep()}`);
-      const r = lab.recorded;
-      setText(budget, `${all.length} snapshot${all.length === 1 ? '' : 's'} recorded, every ${r.interval} steps, taking ${(r.bytes / MB).toFixed(2)} MiB of the ${SNAPSHOT_BUDGET_BYTES / MB} MiB kept for them (${(r.snapshotBytes / 1024).toFixed(1)} KiB each; when the next would not fit, every other one is dropped).`);
-      budget.dataset.bytes = String(r.bytes);
+      setText(budget, budgetText(lab.recorded));
+      budget.dataset.bytes = String(lab.recorded.bytes);
       // While a run goes on, the newest step is shown at most every FOLLOW_MS: each one costs
       // the page a repaint, and the run's own requests come first.
       if (shown && follow && lab.status === 'training' && performance.now() - shownAt < FOLLOW_MS) return;
       if (!shown || shown.step !== pickedStep() || shown.sentence !== sentence.control.value) inspect();
     });
+  }
+}
+
+/** What the snapshots take, against their budget. */
+function budgetText({ steps, interval, bytes, snapshotBytes }) {
+  const n = steps.length;
+  return `${n} snapshot${n === 1 ? '' : 's'} recorded, every ${interval} steps, taking ${(bytes / MB).toFixed(2)} MiB of the `
+    + `${SNAPSHOT_BUDGET_BYTES / MB} MiB kept for them (${(snapshotBytes / 1024).toFixed(1)} KiB each; when the next would not fit, every other one is dropped).`;
+}
+
+/**
+ * Recorded step `step`, reading `tokens`, becomes the walkthrough's state: one commit to its
+ * store, so one Undo brings back what the reader had there. Says so (or why not) in `opened`.
+ */
+async function openInWalkthrough(lab, step, tokens, opened) {
+  setText(opened, 'Loading…');
+  try {
+    const state = await lab.snapshotState(step, tokens);
+    const store = getStore('default');
+    await store.ready;
+    await store.commit(state);
+    opened.replaceChildren(`Step ${step}, reading “${tokens.join(' ')}”, is now the model of the walkthrough above, from `,
+      h('a', { href: '#model', text: 'the model' }), ' to ', h('a', { href: '#update', text: 'the update' }),
+      '. Undo in the bar at the top brings back the model you had there.');
+  } catch (err) {
+    setText(opened, `That step could not be opened in the walkthrough: ${errorMessage(err)}`);
   }
 }
 
