@@ -296,6 +296,26 @@ async function main() {
     await runAxe(narrow, '390 px');
   });
 
+  await check('under the page’s own Content-Security-Policy: build, train, timeline, generate without a violation', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const strict = await ctx.newPage();
+    recordConsoleProblems(strict, consoleProblems);
+    await strict.addInitScript(() => {
+      window.__csp = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    await strict.goto(`${BASE}/index.html`);
+    await waitReady(strict, { timeout: 20000 });
+    await strict.evaluate(() => document.getElementById('train').scrollIntoView());
+    await strict.waitForFunction(() => document.querySelectorAll('[data-testid="corpus-vocab"] li').length > 0, null, { timeout: 20000 });
+    await trainAll(strict, 200);
+    await strict.waitForFunction(() => document.querySelectorAll('[data-testid="timeline-attention"] table').length > 0);
+    await strict.click(T('gen-run'));
+    await strict.waitForFunction(() => document.querySelectorAll('[data-testid="gen-after"] li.gen-token').length > 0);
+    eq((await strict.evaluate(() => window.__csp)).join(', '), '', 'CSP violations');
+    await ctx.close();
+  });
+
   await check('no console errors', async () => {
     eq(consoleProblems.join('\n'), '', 'console');
   });

@@ -11,6 +11,8 @@ import { corpusError } from './messages.js';
 const CHUNK_MS = 60;
 const FIRST_CHUNK = 10;
 const MAX_CHUNK = 1000;
+/** While training, the section repaints at most this often (ms). */
+const NOTIFY_MS = 100;
 /** The seed of the initial weights (fixed, so one corpus always starts from the same model). */
 export const WEIGHT_SEED = 1;
 
@@ -24,13 +26,16 @@ export class Lab {
     this.run = null; // { total, done, options, losses, heldOutLosses, stopped }
     this.recorded = null; // { steps, interval, bytes, capacity, snapshotBytes }
     this.notice = null; // a message about the whole section (a worker that failed)
+    this.pausing = false; // Pause was pressed; the run stops when its request comes back
     this.listeners = new Set();
-    this.frame = 0;
+    this.pending = false; // a repaint is scheduled
+    this.notified = -Infinity; // when the last one ran
     this.version = 0;
     this.runId = 0;
     onWorkerReset(() => {
       if (!this.built) return;
       this.runId += 1;
+      this.pausing = false;
       this.status = 'lost';
       this.notice = 'The page’s background worker was restarted, so the trained model is gone (its curve stays). Build the model again to go on.';
       this.changed();
@@ -43,16 +48,23 @@ export class Lab {
     return () => this.listeners.delete(fn);
   }
 
-  /** Repaint once per frame, however many chunks arrived. */
+  /**
+   * Repaint once per frame, however many chunks arrived, and while training at most every
+   * NOTIFY_MS: each repaint of the curve costs the page a paint, and ten a second look smooth.
+   */
   changed() {
     this.version += 1;
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
+    if (this.pending) return;
+    this.pending = true;
+    const frame = () => requestAnimationFrame(() => {
+      this.pending = false;
+      this.notified = performance.now();
       for (const fn of this.listeners) {
         try { fn(this); } catch (err) { console.error(err); }
       }
     });
+    const wait = this.status === 'training' ? this.notified + NOTIFY_MS - performance.now() : 0;
+    if (wait > 0) setTimeout(frame, wait); else frame();
   }
 
   get busy() {
@@ -106,10 +118,13 @@ export class Lab {
     await this.resume();
   }
 
+  /**
+   * Stop after the request on its way (at most a chunk of about CHUNK_MS): the worker takes
+   * those steps anyway, so the run shows them before it counts as paused.
+   */
   pause() {
     if (this.status !== 'training') return;
-    this.runId += 1; // the loop stops when its request comes back
-    this.status = 'paused';
+    this.pausing = true;
     this.changed();
   }
 
@@ -121,7 +136,7 @@ export class Lab {
     this.status = 'training';
     this.changed();
     try {
-      while (id === this.runId && run.done < run.total) {
+      while (id === this.runId && !this.pausing && run.done < run.total) {
         const steps = Math.min(run.chunk, run.total - run.done);
         const started = performance.now();
         const r = await request('corpus:train', { options: run.options, steps, final: run.done + steps === run.total }, { view: false });
@@ -145,6 +160,7 @@ export class Lab {
       }
     }
     if (id === this.runId) {
+      this.pausing = false;
       this.status = run.done >= run.total || run.stopped ? 'done' : 'paused';
       this.changed();
     }

@@ -82,8 +82,8 @@ class CorpusTraining extends HTMLElement {
       setText(trainBtn, run ? 'Train again from the start' : 'Train');
       for (const f of [...fields.map((x) => x.control), sgd, adam]) f.disabled = lab.status === 'training';
       const canResume = lab.status === 'paused' && run && run.done < run.total;
-      pauseBtn.disabled = !(lab.status === 'training' || canResume);
-      setText(pauseBtn, lab.status === 'training' ? 'Pause' : 'Resume');
+      pauseBtn.disabled = lab.pausing || !(lab.status === 'training' || canResume);
+      setText(pauseBtn, lab.pausing ? 'Pausing…' : lab.status === 'training' ? 'Pause' : 'Resume');
       this.dataset.status = lab.status;
       if (!run) {
         progress.value = 0;
