@@ -103,9 +103,15 @@ class CorpusGenerate extends HTMLElement {
       if (why) col.append(h('p', { class: 'field-hint', text: why }));
     }
 
+    let shownFor = null; // the build the texts shown were written by
     lab.subscribe(() => {
       go.disabled = !lab.built || lab.status === 'lost' || lab.status === 'building';
       if (lab.built && !prompt.control.value) prompt.control.value = lab.built.sequences[0]?.[0] ?? '';
+      if (lab.built !== shownFor) {
+        // Another model: what the last one wrote no longer belongs here.
+        if (shownFor) { before.replaceChildren(); after.replaceChildren(); prompt.say(null); }
+        shownFor = lab.built;
+      }
     });
   }
 }

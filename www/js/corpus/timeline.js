@@ -120,6 +120,7 @@ class CorpusTimeline extends HTMLElement {
         sentence.control.replaceChildren(...list.map((s, i) => h('option', { value: String(i), text: `${s.tokens.join(' ')}${s.heldOut ? ' (held out)' : ''}` })));
         follow = true;
         shown = null;
+        setText(opened, '');
       }
       const all = steps();
       const before = pickedStep();
