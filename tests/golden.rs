@@ -85,3 +85,82 @@ fn the_article_example_matches_jax() {
 fn every_switch_on_matches_jax() {
     check("everything");
 }
+
+/// A training batch (four sequences of three lengths, the shown one twice, one of a single token)
+/// with a held-out sequence: the batch loss, each sequence's loss, the held-out loss, every weight
+/// gradient, the shown sequence's activation gradients, SGD and Adam steps, and a mini-batch step
+/// whose draw JAX's side redoes from the documented SplitMix64 rule.
+#[test]
+fn a_training_batch_matches_jax() {
+    let name = "batch";
+    let g = golden(name);
+    let state = State::from_json(&g["state"]).expect("the golden state is valid");
+    let l = json(&loss(&state).unwrap());
+    assert_normwise("batch: loss", &l["value"], &g["loss"]["value"]);
+    assert_eq!(l["batch"]["positions"], g["loss"]["positions"]);
+    for (k, (mine, jax)) in l["batch"]["sequences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(g["loss"]["sequences"].as_array().unwrap())
+        .enumerate()
+    {
+        assert_normwise(
+            &format!("batch: sequence {k}'s loss"),
+            &mine["value"],
+            &jax["value"],
+        );
+        assert_eq!(mine["positions"], jax["positions"]);
+    }
+    assert_normwise(
+        "batch: held-out loss",
+        &l["heldOut"]["value"],
+        &g["loss"]["heldOut"],
+    );
+    let b = json(&backward(&state).unwrap());
+    assert_normwise("batch: backward's loss", &b["loss"], &g["loss"]["value"]);
+    let n_w = assert_all(
+        "batch: ∂L/∂weights",
+        &b["weights"],
+        &g["backward"]["weights"],
+    );
+    assert_eq!(n_w, b["weights"].as_object().unwrap().len());
+    let n_a = assert_all(
+        "batch: ∂L/∂activations of the shown sequence",
+        &b["activations"],
+        &g["backward"]["activations"],
+    );
+    assert_eq!(
+        n_a + 1,
+        b["activations"].as_object().unwrap().len(),
+        "all but probs"
+    );
+    assert_eq!(b["shownInBatch"], 2);
+    let sgd = json(&step(&state, &StepOptions::sgd(0.1)).unwrap().state);
+    assert_all(
+        "batch: after an SGD step",
+        &sgd["weights"],
+        &g["sgd"]["weights"],
+    );
+    let adam = json(&step(&state, &StepOptions::adam(0.01)).unwrap().state);
+    assert_all(
+        "batch: after an Adam step",
+        &adam["weights"],
+        &g["adam"]["weights"],
+    );
+    let mb = &g["miniBatch"];
+    let mut options = StepOptions::sgd(0.1);
+    options.batch = Some(how_llms_learn::BatchDraw {
+        size: 2,
+        seed: 5,
+        step: 1,
+    });
+    let result = step(&state, &options).unwrap();
+    assert_eq!(json(&result.batch), mb["indices"], "the draw");
+    let after = json(&result.state);
+    assert_all(
+        "batch: after a mini-batch SGD step",
+        &after["weights"],
+        &mb["weights"],
+    );
+}

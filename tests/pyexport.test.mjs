@@ -1,6 +1,7 @@
 // The exported Python files, run under the real framework: the article example and 22 random
 // states covering every switch (heads 1/2/4, layer norm, feed-forward on/off, ReLU/GELU, EOS,
-// SGD and Adam with memory from earlier steps) must agree with the core on every number, and a
+// SGD and Adam with memory from earlier steps), 8 training batches (with held-out sets and seeded
+// mini-batches) and the preset corpus must agree with the core on every number, and a
 // file with one wrong expected number must fail, naming that matrix.
 //
 // JAX by default (npm test; .ci/setup.sh installs it into .venv). PYEXPORT_FRAMEWORK=pytorch runs
@@ -86,7 +87,30 @@ function randomCase(i) {
 }
 
 const ARTICLE = { name: "article", state: core.articleExample(), options: { optimizer: "sgd", learningRate: 0.1 } };
-const CASES = Array.from({ length: Number(process.env.PYEXPORT_CASES || 22) }, (_, i) => randomCase(i));
+/** A training-batch case from random state i: 2 to 4 sequences of random lengths (the shown one
+ * in the batch, or not), a held-out set, and on odd cases a seeded mini-batch of 2. */
+function batchCase(i) {
+  const { name, state, options } = randomCase(i);
+  const r = random(5000 + i);
+  const seq = (min) => Array.from({ length: r.int(min, state.config.context) }, () => r.pick(state.vocab));
+  const min = state.eos === null ? 2 : 1;
+  state.sequences = Array.from({ length: r.int(2, 4) }, () => seq(min));
+  if (i % 3 === 0) state.sequences[1] = [...state.tokens];
+  state.heldOut = i % 2 ? [seq(min)] : [];
+  const step = i % 2 ? { ...options, batch: { size: 2, seed: i, step: 3 * i } } : options;
+  return { name: `batch-${name}`, state, options: step };
+}
+
+const PRESET = core.presetCorpus();
+const CASES = [
+  ...Array.from({ length: Number(process.env.PYEXPORT_CASES || 22) }, (_, i) => randomCase(i)),
+  ...Array.from({ length: Number(process.env.PYEXPORT_BATCH_CASES || 8) }, (_, i) => batchCase(i)),
+  {
+    name: "preset-corpus-minibatch",
+    state: core.corpusState(PRESET.text, { heldOut: PRESET.heldOut }),
+    options: { optimizer: "adam", learningRate: 0.01, batch: { size: 4, seed: 1, step: 7 } },
+  },
+];
 
 // Imports each file (none runs on import) and calls its main(): one interpreter for all of them,
 // since starting Python and importing the framework take most of a single run's time.
@@ -108,6 +132,8 @@ print(json.dumps(results))
 `;
 
 test("the random states cover every switch", () => {
+  assert.ok(CASES.some(({ options }) => options.batch), "a mini-batch step");
+  assert.ok(CASES.some(({ state }) => state.heldOut?.length), "a held-out set");
   const seen = new Set(CASES.map(({ state, options }) => [
     `h${state.config.nHeads}`, `ln${state.config.layerNorm}`, `ff${state.config.dFf > 0}`, state.config.activation,
     `eos${state.eos !== null}`, options.optimizer, `memory${Boolean(state.optimizer)}`,

@@ -58,8 +58,8 @@ pub use article::article_example;
 pub use cell::Cell;
 pub use config::{Activation, Config, MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL};
 pub use corpus::{
-    corpus_state, preset_corpus, tokenize, CorpusOptions, Tokenized, EOS, MAX_CORPUS_CHARS,
-    MAX_CORPUS_VOCAB, MAX_SENTENCE_TOKENS,
+    corpus_state, initial_weights, preset_corpus, tokenize, CorpusOptions, Tokenized, EOS,
+    MAX_CORPUS_CHARS, MAX_CORPUS_VOCAB, MAX_SENTENCE_TOKENS,
 };
 pub use derivation::Derivation;
 pub use error::ModelError;

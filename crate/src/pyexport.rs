@@ -20,6 +20,9 @@ use crate::weights::{is_vector, Weights};
 const JAX: &str = include_str!("pyexport/jax.py");
 const TORCH: &str = include_str!("pyexport/torch.py");
 const CHECK: &str = include_str!("pyexport/check.py");
+/// Appended for a state with a training batch: its loss, and a `run` that replaces the one above.
+const JAX_BATCH: &str = include_str!("pyexport/jax_batch.py");
+const TORCH_BATCH: &str = include_str!("pyexport/torch_batch.py");
 
 /// The most numbers a file may hold (about 20 MB of text): Python takes ever longer to read
 /// bigger literals, and a string of hundreds of megabytes could exhaust the page's memory. The
@@ -122,9 +125,18 @@ pub fn export_python(
         }
     }
 
-    let (code, version) = match framework {
-        Framework::Jax => (JAX, "jax.__version__"),
-        Framework::Pytorch => (TORCH, "torch.__version__"),
+    let batch = crate::batch::is_batch(state) || options.batch.is_some();
+    if batch {
+        batch_data(&mut data, state, &step)?;
+    }
+    let (code, extra, version) = match framework {
+        Framework::Jax => (JAX, JAX_BATCH, "jax.__version__"),
+        Framework::Pytorch => (TORCH, TORCH_BATCH, "torch.__version__"),
+    };
+    let code = if batch {
+        format!("{code}{extra}")
+    } else {
+        code.to_string()
     };
     Ok(format!(
         "{header}\n{code}\n{check}\n\n{data}\n\nFRAMEWORK = \"{name}\"\n\nif __name__ == \"__main__\":\n    sys.exit(main(run, {version}))\n",
@@ -133,6 +145,33 @@ pub fn export_python(
         data = data.text.trim_end(),
         name = framework.name(),
     ))
+}
+
+/// A batch state's sequences, the step's, the held-out set and their numbers.
+fn batch_data(data: &mut Data, state: &State, step: &crate::StepResult) -> Result<(), ModelError> {
+    let train = match &state.sequences {
+        Some(seqs) => seqs.clone(),
+        None => vec![state.tokens.clone()],
+    };
+    let indices = step.batch.clone().unwrap_or_default();
+    let used: Vec<Vec<String>> = indices.iter().map(|&i| train[i].clone()).collect();
+    let held = state.held_out.clone().unwrap_or_default();
+    data.line("");
+    data.line("# The training batch, the sequences this step trained on, and the held-out set.");
+    data.assign("SEQUENCES", &train);
+    data.assign("STEP_SEQUENCES", &used);
+    data.assign("HELD_OUT", &held);
+    let mut sub = state.clone();
+    sub.sequences = Some(used);
+    sub.held_out = None;
+    data.weights(
+        "EXPECTED[\"step gradient\", {}]",
+        &crate::backward(&sub)?.weights,
+    );
+    if let Some(Some(h)) = crate::loss(state)?.held_out {
+        data.assign("EXPECTED[\"held-out\", \"L\"]", &h.value);
+    }
+    Ok(())
 }
 
 /// The weights are written up to five times (the state, its gradient, after the step, Adam's m
@@ -152,7 +191,9 @@ fn numbers_to_write(state: &State, options: &StepOptions, acts: &crate::Activati
         0
     };
     let memory = if state.optimizer.is_some() { 2 } else { 0 };
-    weights * (3 + adam + memory) + 2 * activations
+    // A batch adds the step's gradient.
+    let batch = usize::from(crate::batch::is_batch(state) || options.batch.is_some());
+    weights * (3 + batch + adam + memory) + 2 * activations
 }
 
 fn header(state: &State, options: &StepOptions, framework: Framework) -> String {

@@ -8,6 +8,7 @@ pub fn golden(name: &str) -> Value {
     let text = match name {
         "article" => include_str!("../golden/article.json"),
         "everything" => include_str!("../golden/everything.json"),
+        "batch" => include_str!("../golden/batch.json"),
         other => panic!("no golden file {other}"),
     };
     serde_json::from_str(text).expect(name)

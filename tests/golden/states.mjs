@@ -10,4 +10,11 @@ const everything = core.resize(
   { vocab: [...article.vocab, '⟨eos⟩'], config: { ...article.config, layerNorm: true, activation: 'gelu', dModel: 4, nHeads: 2 } },
 );
 everything.eos = '⟨eos⟩';
-console.log(JSON.stringify({ article, everything: core.validate(everything) }));
+// A training batch of four sequences of three lengths (the shown one twice, one of a single
+// token) and a held-out sequence, on the every-switch model.
+const batch = {
+  ...everything,
+  sequences: [['AI', 'rocks', 'AI'], ['rocks'], ['AI', 'rocks', 'AI'], ['rocks', 'rocks', 'AI', 'AI']],
+  heldOut: [['rocks', 'AI']],
+};
+console.log(JSON.stringify({ article, everything: core.validate(everything), batch: core.validate(batch) }));
