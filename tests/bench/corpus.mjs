@@ -12,6 +12,7 @@ export async function corpusTraining(browser, base) {
   await waitReady(page);
   await page.evaluate(() => document.getElementById('train').scrollIntoView());
   await page.waitForFunction(() => document.querySelector('[data-testid="corpus-vocab"]')?.children.length > 0, null, { timeout: 30000 });
+  await page.waitForTimeout(1000); // the first paint of the section scrolled to is not the training's
   const r = await page.evaluate(async () => {
     const tasks = [];
     new PerformanceObserver((l) => { for (const e of l.getEntries()) tasks.push(e.duration); }).observe({ type: 'longtask' });
