@@ -8,7 +8,7 @@ import { fmt, full } from '../format.js';
 
 const W = 640;
 const H = 240;
-const PAD = { l: 56, r: 12, t: 12, b: 34 };
+const PAD = { l: 80, r: 12, t: 14, b: 34 };
 /** At most this many points per polyline: a 2,000-step curve is drawn from every third point. */
 const MAX_POINTS = 700;
 
