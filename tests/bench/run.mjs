@@ -14,6 +14,7 @@
 
 import { spawnSync, execSync } from 'node:child_process';
 import { bundlePage, launch, serve, stopServers } from '../e2e/harness.mjs';
+import { corpusTraining } from './corpus.mjs';
 import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -348,7 +349,7 @@ async function payloadAndFirstPaint() {
   return { ...atLoad, firstMs, scrolled };
 }
 
-let wasm, edits = {}, large, payload, loadBefore;
+let wasm, edits = {}, large, payload, loadBefore, corpus;
 try {
   loadBefore = os.loadavg()[0];
   log('wasm benchmarks in Chromium');
@@ -361,6 +362,8 @@ try {
   large = await largeStateLongTasks();
   log('payload and first paint');
   payload = await payloadAndFirstPaint();
+  log('training the preset corpus in the worker (the last section)');
+  corpus = await corpusTraining(browser, BASE);
 } finally {
   await browser.close();
   stopServers();
@@ -394,6 +397,9 @@ const rows = [
   ['large state: longest main-thread task while loading, editing, training', '≤ 100 ms', large.error ? `error: ${large.error}` : `${longest.toFixed(0)} ms (${large.tasks.length} long tasks)`, verdict(!large.error && longest <= 100)],
   ['everything the page downloads, gzip, KaTeX fonts excluded', '≤ 150 KB', `${(payload.gz / 1024).toFixed(1)} KiB at load (raw ${(payload.raw / 1024).toFixed(0)} KiB); ${(payload.scrolled.gz / 1024).toFixed(1)} KiB after scrolling through the page`, verdict(payload.gz <= 150 * 1000)],
   ['first paint of the live loss on localhost', '≤ 500 ms', `${payload.firstMs.toFixed(0)} ms`, verdict(payload.firstMs <= 500)],
+  ['preset corpus: training steps per second in the worker, as the page runs them (Adam, mini-batch 4)', 'report', `${Math.round(corpus.stepsPerSecond).toLocaleString('en')} (${corpus.steps.toLocaleString('en')} steps in ${(corpus.ms / 1000).toFixed(2)} s)`, 'reported'],
+  ['preset corpus: longest main-thread task while training', '≤ 100 ms', corpus.tasks.length ? `${Math.max(...corpus.tasks).toFixed(0)} ms (${corpus.tasks.length} long tasks)` : 'none over 50 ms', verdict(!corpus.tasks.length || Math.max(...corpus.tasks) <= 100)],
+  ['preset corpus: the timeline’s snapshots after the run', '≤ 8 MiB', `${(corpus.bytes / 2 ** 20).toFixed(2)} MiB: ${corpus.snapshots} snapshots of ${corpus.snapshotKiB} KiB, every ${corpus.interval} steps`, verdict(corpus.bytes <= 8 * 2 ** 20)],
 ];
 
 const sweepRows = Object.entries(wasm.sweep).map(([axis, pts]) =>

@@ -6,3 +6,4 @@ import './legend.js';
 import './experiments.js';
 import './diagram.js';
 import './toc.js';
+import './corpus/index.js';

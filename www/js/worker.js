@@ -7,11 +7,14 @@
 import init, * as core from '../pkg/how_llms_learn.js';
 import { packState, unpackState } from './compute.js';
 import { Engine } from './engine.js';
+import { CorpusEngine } from './corpus/engine.js';
 import { errorMessage } from './dom.js';
 import { decodeState, encodeState, parseStateText } from './share.js';
 
 const ready = init({ module_or_path: new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url) });
 const engine = new Engine(core);
+// The article's last section trains its own model here, apart from the walkthrough's.
+const corpus = new CorpusEngine(core);
 /** postMessage with transferred buffers (a worker's, which lib.dom types as a window's). */
 const post = (message, transfer) => /** @type {any} */ (self).postMessage(message, transfer);
 // compute.js waits for this before it trusts the worker (a worker that never says so is stalled).
@@ -54,6 +57,13 @@ self.addEventListener('message', async (event) => {
       return;
     }
     await ready;
+    if (op.startsWith('corpus:')) {
+      const result = corpus.handle(op, args);
+      if (result.state) result.state = packState(result.state, transfer);
+      for (const x of Object.values(result)) if (x instanceof Float64Array) transfer.push(x.buffer);
+      post({ id, ok: true, result }, transfer);
+      return;
+    }
     if (args.state) args.state = unpackState(args.state);
     const result = engine.handle(op, args, { view, withState, transfer });
     if (result.state) result.state = packState(result.state, transfer);
