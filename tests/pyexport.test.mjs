@@ -1,6 +1,6 @@
 // The exported Python files, run under the real framework: the article example and 22 random
 // states covering every switch (heads 1/2/4, layer norm, feed-forward on/off, ReLU/GELU, EOS,
-// SGD and Adam with memory from earlier steps), 8 training batches (with held-out sets and seeded
+// SGD and Adam with memory from earlier steps), 6 training batches (with held-out sets and seeded
 // mini-batches) and the preset corpus must agree with the core on every number, and a
 // file with one wrong expected number must fail, naming that matrix.
 //
@@ -104,7 +104,7 @@ function batchCase(i) {
 const PRESET = core.presetCorpus();
 const CASES = [
   ...Array.from({ length: Number(process.env.PYEXPORT_CASES || 22) }, (_, i) => randomCase(i)),
-  ...Array.from({ length: Number(process.env.PYEXPORT_BATCH_CASES || 8) }, (_, i) => batchCase(i)),
+  ...Array.from({ length: Number(process.env.PYEXPORT_BATCH_CASES || 6) }, (_, i) => batchCase(i)),
   {
     name: "preset-corpus-minibatch",
     state: core.corpusState(PRESET.text, { heldOut: PRESET.heldOut }),
