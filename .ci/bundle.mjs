@@ -49,7 +49,7 @@ async function writeWidgetCss(outDir) {
 }
 
 function needPkg() {
-  const pkg = join(ROOT, "www", "pkg", "how_llms_learn.js");
+  const pkg = join(ROOT, "www", "pkg", "how_llms_learn_lean.js");
   if (!existsSync(pkg)) throw new Error(`${relative(ROOT, pkg)} is missing: the wasm package must be built first`);
 }
 

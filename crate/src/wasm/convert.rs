@@ -376,6 +376,8 @@ enum Field {
     Scalar,
     Token,
     Tokens,
+    // Only a cell (an `extras` export's argument) has a list of numbers.
+    #[cfg_attr(not(feature = "extras"), allow(dead_code))]
     Numbers,
     Weights,
     Config,
@@ -414,6 +416,7 @@ const OPTIONS: &[(&str, Field)] = &[
     ("epsilon", Field::Scalar),
 ];
 
+#[cfg(feature = "extras")]
 const CELL: &[(&str, Field)] = &[
     ("group", Field::Scalar),
     ("name", Field::Scalar),
@@ -433,6 +436,7 @@ pub(crate) fn options(value: &JsValue) -> Result<Value, JsError> {
 }
 
 /// A gradient cell `{ group, name, index }`.
+#[cfg(feature = "extras")]
 pub(crate) fn cell(value: &JsValue) -> Result<Value, JsError> {
     Reader::new("cell", "cell").named(value, CELL)
 }
