@@ -305,8 +305,9 @@ fn index(value: &JsValue, what: &'static str) -> Result<usize, JsError> {
     let x = convert::number(value, what)?;
     if x.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&x) {
         return Err(JsError::new(&format!(
-            "{what} must be a whole number from 0 to {}, found {x}",
-            u32::MAX
+            "{what} must be a whole number from 0 to {}, found {}",
+            u32::MAX,
+            crate::float_text(x)
         )));
     }
     Ok(x as usize)

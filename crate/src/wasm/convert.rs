@@ -16,6 +16,7 @@
 
 use crate::config::{MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL};
 use crate::names::{MAX_TOKEN_CHARS, MAX_VOCAB};
+use crate::num::float_text;
 use js_sys::JsString;
 use serde_json::{Map, Number, Value};
 use wasm_bindgen::prelude::*;
@@ -263,10 +264,12 @@ impl Reader {
             return Err(match &self.path[..] {
                 // The parser's own words for the vocabulary (the page maps them).
                 [Seg::Key(k)] if root && k == "vocab" => JsError::new(&format!(
-                    "vocab has {len} tokens; it must have 1 to {MAX_VOCAB}"
+                    "vocab has {} tokens; it must have 1 to {MAX_VOCAB}",
+                    float_text(len)
                 )),
                 _ => self.refuse(format!(
-                    "has {len} entries; no list here may have more than {MAX_LIST}"
+                    "has {} entries; no list here may have more than {MAX_LIST}",
+                    float_text(len)
                 )),
             });
         }
@@ -288,7 +291,8 @@ impl Reader {
         let count = length(&keys).ok_or_else(|| self.unreadable())?;
         if count > MAX_KEYS as f64 {
             return Err(self.refuse(format!(
-                "has {count} keys; no object here may have more than {MAX_KEYS}"
+                "has {} keys; no object here may have more than {MAX_KEYS}",
+                float_text(count)
             )));
         }
         let mut map = Map::new();
