@@ -54,6 +54,7 @@ stage "build settings and notation tests" node --test tests/build_config.test.mj
 # 50,000 calls of every export and Model method with adversarial JS values (deep, shared, cyclic,
 # Proxies, lone surrogates, …): none may trap the module. FUZZ_SEED=n replays a printed seed.
 stage "wasm API fuzz (node)" node --test tests/fuzz_wasm.test.mjs
+stage "wasm API fuzz, lean module (node)" env FUZZ_MODULE=lean node --test tests/fuzz_wasm.test.mjs
 # The exported JAX files under real JAX (.venv, from setup.sh); PyTorch: npm run test:pytorch.
 stage "Python export under JAX" node --test tests/pyexport.test.mjs
 stage "browser tests (wasm-pack test)" node .ci/browser-test.mjs

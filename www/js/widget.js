@@ -16,6 +16,7 @@ import * as loss from './panels/loss.js';
 import * as backward from './panels/backward.js';
 import * as update from './panels/update.js';
 import { openLink } from './share.js';
+import { warmOffscreen } from './warm.js';
 
 /** How long the widget waits for its files before telling the reader. */
 const LOAD_PATIENCE_MS = 20000;
@@ -147,6 +148,7 @@ export class BackpropWidget extends HTMLElement {
     this.body.hidden = false;
     this.render(store.view);
     this.subscribe();
+    warmOffscreen(this.body);
   }
 
   subscribe() {
