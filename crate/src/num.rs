@@ -2,8 +2,9 @@
 //! read back as the same number, never with an exponent ("0.0000001", "1500000000000000000000"),
 //! "-0", "NaN", "inf". Natively that is `{}` itself. In the wasm module JavaScript's
 //! `Number.prototype.toString` gives the same shortest digits (both choose, among the shortest,
-//! the one closest to the exact value), which are only rearranged here: the module then carries
-//! none of core::fmt's float formatting (about 18 KB of Grisu and Dragon code and tables).
+//! the one closest to the exact value; a tie is settled as Rust does, below), rearranged here:
+//! the module then carries none of core::fmt's float formatting (about 18 KB of Grisu and Dragon
+//! code and tables).
 
 /// `x` as `format!("{x}")` writes it.
 pub fn float_text(x: f64) -> String {
@@ -18,15 +19,47 @@ pub fn float_text(x: f64) -> String {
         if x == 0.0 {
             return if x.is_sign_negative() { "-0" } else { "0" }.into();
         }
-        match js_sys::Number::from(x).to_string_with_radix(10) {
-            Ok(text) => plain_decimal(&String::from(text)),
-            Err(_) => String::new(),
+        let n = js_sys::Number::from(x);
+        let shortest = match n.to_string_with_radix(10) {
+            Ok(text) => String::from(text),
+            Err(_) => return String::new(),
+        };
+        // When two texts of that many digits are equally close (x halfway between them, as
+        // 2^-25 = 2.98023223876953125e-8 is), JavaScript takes the even last digit and Rust the
+        // larger: toPrecision rounds halves up like Rust, and is used when it reads back as x.
+        let digits = significant_digits(&shortest);
+        if let Ok(text) = n.to_precision(digits) {
+            let text = String::from(text);
+            if js_sys::parse_float(&text) == x {
+                return plain_decimal(&text);
+            }
         }
+        plain_decimal(&shortest)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
         format!("{x}")
     }
+}
+
+/// How many significant digits JavaScript's text of a finite, non-zero number has.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn significant_digits(js: &str) -> u8 {
+    let mantissa = js.split('e').next().unwrap_or(js);
+    let digits = mantissa
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|&b| b == b'0');
+    let trailing = |t: &str| t.len() - t.trim_end_matches('0').len();
+    // Zeros at the end of a whole number ("100") are not significant; after a point they never
+    // appear in JavaScript's shortest text.
+    let count = digits.count()
+        - if mantissa.contains('.') {
+            0
+        } else {
+            trailing(mantissa)
+        };
+    count.clamp(1, 21) as u8
 }
 
 /// JavaScript's text of a finite, non-zero number ("-1.5e-7", "123.25", "1e+21") without its
@@ -67,6 +100,20 @@ pub(crate) fn plain_decimal(js: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::plain_decimal;
+
+    #[test]
+    fn significant_digits_of_javascript_texts() {
+        for (js, n) in [
+            ("100", 1),
+            ("1e+21", 1),
+            ("-1.5e-7", 2),
+            ("0.000123", 3),
+            ("123.25", 5),
+            ("2.9802322387695312e-8", 17),
+        ] {
+            assert_eq!(super::significant_digits(js), n, "{js}");
+        }
+    }
 
     #[test]
     fn javascript_texts_become_rust_texts() {
