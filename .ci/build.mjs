@@ -45,8 +45,10 @@ try {
   }
   console.log(`building the wasm package with the settings in ${config.file}`);
   for (const command of commands) run(command, { cwd: ROOT });
-  const wasm = join(config.outDir, `${config.outName}_bg.wasm`);
-  console.log(`wrote ${wasm} (${(statSync(wasm).size / 1024).toFixed(0)} KiB)`);
+  for (const name of [config.outName, ...(config.lean ? [config.lean.outName] : [])]) {
+    const wasm = join(config.outDir, `${name}_bg.wasm`);
+    console.log(`wrote ${wasm} (${(statSync(wasm).size / 1024).toFixed(0)} KiB)`);
+  }
   await bundlePage();
   if (!option("--no-vendor")) copyVendor();
 } catch (error) {

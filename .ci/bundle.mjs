@@ -5,9 +5,10 @@
 // Every module resolves the files it needs at run time from import.meta.url ('../css/',
 // '../pkg/', '../vendor/katex/', './worker.js'), so the bundle is written to a folder that is a
 // sibling of css/, pkg/ and vendor/, like js/ itself, and the worker is a second entry point with
-// the name compute.js asks for. Each entry is one self-contained file (no shared chunks): the
-// page then needs one script before it can start the core, and the worker (only started for
-// large models) carries its own copy of the little it shares with the page. KaTeX stays a
+// the name compute.js asks for. The page's entries are split (esbuild `splitting`): what the
+// first screen does not show (the derivation dialog, the share dialog and panel) is a chunk
+// fetched on first use, and what entries share is a chunk of its own. The worker (only started
+// for large models) is built alone, one self-contained file. KaTeX stays a
 // separate file that katex.js loads on demand. The widget's stylesheet (www/css/widget.css) is
 // minified next to the bundle, which loads it from there (see BUNDLED_WIDGET_CSS).
 
@@ -18,7 +19,7 @@ import { ROOT } from "./config.mjs";
 
 export const JS_SOURCE = join(ROOT, "www", "js");
 
-function options(outDir, entries, { sourcemap = false, minify = true } = {}) {
+function options(outDir, entries, { sourcemap = false, minify = true, splitting = true } = {}) {
   return {
     absWorkingDir: ROOT,
     entryPoints: Object.entries(entries).map(([out, path]) => ({ out, in: join(JS_SOURCE, path) })),
@@ -27,7 +28,10 @@ function options(outDir, entries, { sourcemap = false, minify = true } = {}) {
     format: "esm",
     platform: "browser",
     target: "es2022",
-    splitting: false,
+    splitting,
+    // Next to the entries, not in a folder: chunks resolve '../pkg/' and the rest from their
+    // own import.meta.url too.
+    chunkNames: "[name]-[hash]",
     minify,
     sourcemap: sourcemap ? "linked" : false,
     legalComments: "eof",
@@ -49,7 +53,7 @@ async function writeWidgetCss(outDir) {
 }
 
 function needPkg() {
-  const pkg = join(ROOT, "www", "pkg", "how_llms_learn.js");
+  const pkg = join(ROOT, "www", "pkg", "how_llms_learn_lean.js");
   if (!existsSync(pkg)) throw new Error(`${relative(ROOT, pkg)} is missing: the wasm package must be built first`);
 }
 
@@ -60,9 +64,14 @@ function needPkg() {
 export async function bundleJs(outDir, entries, opts = {}) {
   needPkg();
   rmSync(outDir, { recursive: true, force: true });
-  const result = await build(options(outDir, entries, opts));
+  const { worker, ...page } = entries;
+  const results = await Promise.all([
+    build(options(outDir, page, opts)),
+    worker ? build(options(outDir, { worker }, { ...opts, splitting: false })) : null,
+  ]);
   await writeWidgetCss(outDir);
-  return Object.fromEntries(Object.entries(result.metafile.outputs)
+  const outputs = Object.assign({}, ...results.map((r) => r?.metafile.outputs ?? {}));
+  return Object.fromEntries(Object.entries(outputs)
     .filter(([file]) => file.endsWith(".js"))
     .map(([file, info]) => [file, info.bytes]));
 }
@@ -74,7 +83,7 @@ export async function watchJs(outDir, entries, opts = {}) {
     name: "widget-css",
     setup(b) { b.onEnd(() => writeWidgetCss(outDir)); },
   };
-  const ctx = await context({ ...options(outDir, entries, opts), logLevel: "info", plugins: [css] });
+  const ctx = await context({ ...options(outDir, entries, { ...opts, splitting: false }), logLevel: "info", plugins: [css] });
   await ctx.watch();
   return ctx;
 }

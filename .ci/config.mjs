@@ -48,6 +48,12 @@ export function loadConfig(file = DEFAULT_CONFIG) {
       program: opt.program ? program(opt.program) : "wasm-opt",
       flags: opt.flags ?? ["-O"],
     },
+    // The lean module (the page's first screen): the same crate built with `cargo-args` (the
+    // exports behind the `extras` feature left out), written next to the full one.
+    lean: raw.lean ? {
+      outName: raw.lean["out-name"] ?? `${build["out-name"] ?? "how_llms_learn"}_lean`,
+      cargoArgs: raw.lean["cargo-args"] ?? ["--no-default-features"],
+    } : null,
     test: {
       browser: test.browser ?? "chrome",
       headless: test.headless ?? true,
@@ -66,6 +72,12 @@ export function loadConfig(file = DEFAULT_CONFIG) {
   if (!Array.isArray(config.wasmOpt.flags) || !config.wasmOpt.flags.every((f) => typeof f === "string"))
     fail("wasm-opt.flags must be an array of strings");
   if (!BROWSERS.includes(config.test.browser)) fail(`test.browser must be one of ${BROWSERS.join(", ")}`);
+  if (config.lean) {
+    if (!/^[A-Za-z0-9_-]+$/.test(config.lean.outName) || config.lean.outName === config.outName)
+      fail("lean.out-name must be a plain file name other than build.out-name");
+    if (!Array.isArray(config.lean.cargoArgs) || !config.lean.cargoArgs.every((a) => typeof a === "string"))
+      fail("lean.cargo-args must be an array of strings");
+  }
   if (typeof config.test.headless !== "boolean") fail("test.headless must be true or false");
   return config;
 }
@@ -79,28 +91,34 @@ function fromRoot(path) {
   return isAbsolute(path) ? path : join(ROOT, path);
 }
 
-// The commands `npm run build` runs, in order, as [program, ...arguments].
+// The commands `npm run build` runs, in order, as [program, ...arguments]: the full module,
+// then (with a [lean] section) the lean one, each followed by wasm-opt.
 export function buildCommands(config) {
-  const wasmPack = [
-    "wasm-pack",
-    "build",
-    ROOT,
-    "--mode",
-    "no-install",
-    "--target",
-    config.target,
-    `--${config.profile}`,
-    "--out-dir",
-    config.outDir,
-    "--out-name",
-    config.outName,
-    "--no-opt",
-  ];
-  if (!config.typescript) wasmPack.push("--no-typescript");
-  const wasm = join(config.outDir, `${config.outName}_bg.wasm`);
-  const commands = [wasmPack];
-  if (config.wasmOpt.enabled) commands.push([config.wasmOpt.program, ...config.wasmOpt.flags, wasm, "-o", wasm]);
-  return commands;
+  const modules = [{ outName: config.outName, cargoArgs: [] }];
+  if (config.lean) modules.push(config.lean);
+  return modules.flatMap(({ outName, cargoArgs }) => {
+    const wasmPack = [
+      "wasm-pack",
+      "build",
+      ROOT,
+      "--mode",
+      "no-install",
+      "--target",
+      config.target,
+      `--${config.profile}`,
+      "--out-dir",
+      config.outDir,
+      "--out-name",
+      outName,
+      "--no-opt",
+    ];
+    if (!config.typescript) wasmPack.push("--no-typescript");
+    if (cargoArgs.length) wasmPack.push("--", ...cargoArgs);
+    const wasm = join(config.outDir, `${outName}_bg.wasm`);
+    const commands = [wasmPack];
+    if (config.wasmOpt.enabled) commands.push([config.wasmOpt.program, ...config.wasmOpt.flags, wasm, "-o", wasm]);
+    return commands;
+  });
 }
 
 // The command and extra environment of the browser-test stage of `npm test`.

@@ -6,7 +6,8 @@
 //   dist/js/worker.js            the worker for large models (a second bundle)
 //   dist/js/share.js             the share-link format alone (for tools that read or make links)
 //   dist/js/widget.css           styles inside the widget's shadow root (www/css/widget.css, minified)
-//   dist/pkg/                    the WebAssembly core and its wrapper
+//   dist/pkg/                    the WebAssembly core and its wrapper: the lean module the widget
+//                                starts with and the full one it fetches on first use (extras.js)
 //   dist/vendor/katex/           KaTeX as an ES module, its stylesheet and woff2 fonts, licence
 //
 // Every URL inside is relative and resolved from import.meta.url, so the folder works under any
@@ -55,7 +56,8 @@ function files(dir) {
 }
 
 function ensureWasm(config) {
-  const wasm = join(config.outDir, `${config.outName}_bg.wasm`);
+  // The lean module is built last: when it is there and new, so is the full one.
+  const wasm = join(config.outDir, `${config.lean?.outName ?? config.outName}_bg.wasm`);
   const sources = Math.max(newest(join(ROOT, "crate")), newest(join(ROOT, "Cargo.toml")),
     newest(join(ROOT, "Cargo.lock")), newest(config.file));
   if (existsSync(wasm) && statSync(wasm).mtimeMs >= sources) return;
@@ -75,7 +77,8 @@ async function writeDist(out, config) {
   await bundleJs(join(out, "js"), DIST_ENTRIES);
 
   mkdirSync(join(out, "pkg"));
-  for (const name of [`${config.outName}.js`, `${config.outName}_bg.wasm`]) {
+  const names = [config.outName, ...(config.lean ? [config.lean.outName] : [])];
+  for (const name of names.flatMap((n) => [`${n}.js`, `${n}_bg.wasm`])) {
     copyFileSync(join(config.outDir, name), join(out, "pkg", name));
   }
 

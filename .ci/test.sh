@@ -45,6 +45,8 @@ stage "lint native (clippy)" cargo clippy --all-targets -- -D warnings
 # For wasm32: the library and the tests (tests/web.rs runs there). The benchmarks use criterion,
 # a native-only dev-dependency (see Cargo.toml), so they are linted natively only.
 stage "lint wasm32 (clippy)" cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
+# The lean module the page starts with: the same crate without the `extras` exports.
+stage "lint wasm32 lean (clippy)" cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 stage "native tests (cargo test)" cargo test
 stage "build wasm package" node .ci/build.mjs
 # ESLint over the page, tests and scripts; tsc over every module of the page (tsconfig.json),
@@ -54,6 +56,7 @@ stage "build settings, notation, history and corpus engine tests" node --test te
 # 50,000 calls of every export and Model method with adversarial JS values (deep, shared, cyclic,
 # Proxies, lone surrogates, …): none may trap the module. FUZZ_SEED=n replays a printed seed.
 stage "wasm API fuzz (node)" node --test tests/fuzz_wasm.test.mjs
+stage "wasm API fuzz, lean module (node)" env FUZZ_MODULE=lean node --test tests/fuzz_wasm.test.mjs
 # The exported JAX files under real JAX (.venv, from setup.sh); PyTorch: npm run test:pytorch.
 stage "Python export under JAX" node --test tests/pyexport.test.mjs
 stage "browser tests (wasm-pack test)" node .ci/browser-test.mjs

@@ -57,6 +57,11 @@ test("the repository's wasm-pack.toml gives the build and test commands", () => 
   assert.ok(wasmPack.includes("--no-opt"), "wasm-pack's own wasm-opt (which downloads) stays off");
   assert.equal(wasmOpt[0], join(ROOT, "node_modules", ".bin", "wasm-opt"));
   assert.ok(wasmOpt.includes("-O3"));
+  // [lean]: the same build again without the `extras` feature, the module the page starts with.
+  const [, , leanPack, leanOpt] = buildCommands(config);
+  assert.equal(leanPack[leanPack.indexOf("--out-name") + 1], "how_llms_learn_lean");
+  assert.deepEqual(leanPack.slice(leanPack.indexOf("--")), ["--", "--no-default-features"]);
+  assert.equal(leanOpt.at(-1), join(ROOT, "www", "pkg", "how_llms_learn_lean_bg.wasm"));
   const { args, env } = testCommand(config);
   assert.deepEqual(args, ["wasm-pack", "test", "--headless", "--chrome", "--mode", "no-install"]);
   assert.equal(env.WASM_BINDGEN_TEST_WEBDRIVER_JSON, join(ROOT, ".ci", "webdriver.json"));

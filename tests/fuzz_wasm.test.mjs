@@ -8,6 +8,8 @@
 //
 //   node --test tests/fuzz_wasm.test.mjs            (needs www/pkg: node .ci/build.mjs)
 //   FUZZ_SEED=123 FUZZ_CALLS=100000 node --test tests/fuzz_wasm.test.mjs
+//   FUZZ_MODULE=lean node --test tests/fuzz_wasm.test.mjs   the lean module the page starts with
+//                                                   (wasm-pack.toml [lean]; npm test runs both)
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -16,8 +18,12 @@ import { test } from "node:test";
 import { ROOT } from "../.ci/config.mjs";
 
 const PKG = join(ROOT, "www", "pkg");
-const core = await import(join(PKG, "how_llms_learn.js"));
-core.initSync({ module: readFileSync(join(PKG, "how_llms_learn_bg.wasm")) });
+const LEAN = process.env.FUZZ_MODULE === "lean";
+const NAME = LEAN ? "how_llms_learn_lean" : "how_llms_learn";
+const core = await import(join(PKG, `${NAME}.js`));
+core.initSync({ module: readFileSync(join(PKG, `${NAME}_bg.wasm`)) });
+/** The exports only the full module has (the `extras` feature, crate/src/wasm/extras.rs). */
+const EXTRAS = ["derivation", "forwardExplanation", "finiteDifference", "exportJax", "exportPytorch"];
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CALLS = Number(process.env.FUZZ_CALLS ?? 50000);
@@ -296,6 +302,7 @@ const EXPORTS = {
     else m.free();
   },
 };
+if (LEAN) for (const name of EXTRAS) delete EXPORTS[name];
 const METHODS = {
   setState: () => model().setState(chance(0.3) ? clone() : stateArg()),
   getState: () => model().getState(...(chance(0.2) ? [anyArg()] : [])),
@@ -360,6 +367,11 @@ function checkAlive(what) {
   assert.equal(loss, EXPECTED_LOSS, `after ${what}, loss(example) changed`);
   assert.equal(sentinelLoss, EXPECTED_LOSS, `after ${what}, an untouched Model's loss changed`);
 }
+
+test(`the ${NAME} module has exactly the exports it should`, () => {
+  for (const name of EXTRAS) assert.equal(typeof core[name], LEAN ? "undefined" : "function", name);
+  for (const name of Object.keys(EXPORTS)) assert.equal(typeof core[name], "function", name);
+});
 
 test(`every export and Model method survives ${CALLS} adversarial calls (seed ${SEED})`, () => {
   console.log(`fuzz_wasm: seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${CALLS} calls`);

@@ -5,6 +5,7 @@ use crate::activations::{ActivationRef, Activations};
 use crate::cell::Cell;
 use crate::error::{fail, ModelError};
 use crate::model::{self, Probe};
+use crate::num::float_text;
 use crate::state::State;
 use serde::Serialize;
 
@@ -52,7 +53,10 @@ pub(crate) fn finite_difference(
 ) -> Result<FiniteDifference, ModelError> {
     let eps = epsilon.unwrap_or(DEFAULT_EPSILON);
     if !eps.is_finite() || eps <= 0.0 || eps > 1.0 {
-        fail!("epsilon is {eps}; it must be greater than 0 and at most 1");
+        fail!(
+            "epsilon is {}; it must be greater than 0 and at most 1",
+            float_text(eps)
+        );
     }
     let (name, h, i, j) = cell.resolve(state)?;
     let grads = crate::backward(state)?;

@@ -7,6 +7,7 @@
 
 use crate::error::{fail, ModelError};
 use crate::mat::Mat;
+use crate::num::float_text;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
 
@@ -104,7 +105,10 @@ pub(crate) fn number(value: &Value, path: &str) -> Result<f64, ModelError> {
 pub(crate) fn count(value: &Value, path: &str, min: u64, max: u64) -> Result<usize, ModelError> {
     let x = number(value, path)?;
     if x.fract() != 0.0 || x < min as f64 || x > max as f64 {
-        fail!("{path} must be a whole number from {min} to {max}, found {x}");
+        fail!(
+            "{path} must be a whole number from {min} to {max}, found {}",
+            float_text(x)
+        );
     }
     Ok(x as usize)
 }

@@ -5,6 +5,7 @@ use crate::error::{fail, ModelError};
 use crate::json::{self, quote};
 use crate::mat::all_finite;
 use crate::model::{self, Workspace};
+use crate::num::float_text;
 use crate::state::{OptimizerState, State};
 use crate::weights::{Weights, WeightsJson};
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -137,7 +138,10 @@ impl StepOptions {
         )?;
         let learning_rate = json::number(lr, "learningRate")?;
         if learning_rate <= 0.0 {
-            fail!("learningRate is {learning_rate}; it must be greater than 0");
+            fail!(
+                "learningRate is {}; it must be greater than 0",
+                float_text(learning_rate)
+            );
         }
         let mut options = StepOptions {
             optimizer,
@@ -147,7 +151,10 @@ impl StepOptions {
             if let Some(v) = obj.get(key) {
                 let b = json::number(v, key)?;
                 if !(0.0..1.0).contains(&b) {
-                    fail!("{key} is {b}; it must be at least 0 and less than 1");
+                    fail!(
+                        "{key} is {}; it must be at least 0 and less than 1",
+                        float_text(b)
+                    );
                 }
                 *slot = b;
             }
@@ -155,7 +162,7 @@ impl StepOptions {
         if let Some(v) = obj.get("epsilon") {
             let e = json::number(v, "epsilon")?;
             if e <= 0.0 {
-                fail!("epsilon is {e}; it must be greater than 0");
+                fail!("epsilon is {}; it must be greater than 0", float_text(e));
             }
             options.epsilon = e;
         }
@@ -221,7 +228,7 @@ pub(crate) fn apply(
     if let Some((name, _)) = weights.params().find(|(_, m)| !all_finite(m)) {
         fail!(
             "the step made weights.{name} non-finite: the learning rate {} is too large; lower it",
-            options.learning_rate
+            float_text(options.learning_rate)
         );
     }
     Ok(())
@@ -243,7 +250,7 @@ pub(crate) fn loss_after(
 pub(crate) fn after_step_error(e: ModelError, options: &StepOptions) -> ModelError {
     ModelError::new(format!(
         "after the step the model no longer gives a finite loss ({e}); the learning rate {} is too large",
-        options.learning_rate
+        float_text(options.learning_rate)
     ))
 }
 

@@ -10,6 +10,7 @@ use crate::cell::Cell;
 use crate::error::{fail, ModelError};
 use crate::loss::LossReport;
 use crate::model::{self, Backward, Workspace};
+use crate::num::float_text;
 use crate::optimizer::{self, StepOptions};
 use crate::session_batch::BatchBuffers;
 use crate::state::{OptimizerState, State};
@@ -44,12 +45,16 @@ pub const MAX_TRAIN_STEPS: usize = 10_000;
 /// A step count from outside (a JS number): a whole number from 0 to [`MAX_TRAIN_STEPS`].
 pub fn train_steps(value: f64) -> Result<usize, ModelError> {
     if value.fract() != 0.0 || value < 0.0 {
-        fail!("steps must be a whole number from 0 to {MAX_TRAIN_STEPS}, found {value}");
+        fail!(
+            "steps must be a whole number from 0 to {MAX_TRAIN_STEPS}, found {}",
+            float_text(value)
+        );
     }
     if value > MAX_TRAIN_STEPS as f64 {
         fail!(
-            "steps is {value}; one call trains at most {MAX_TRAIN_STEPS} steps (call train again \
-             to go on)"
+            "steps is {}; one call trains at most {MAX_TRAIN_STEPS} steps (call train again \
+             to go on)",
+            float_text(value)
         );
     }
     Ok(value as usize)

@@ -10,15 +10,24 @@
 //! string of any length into wasm memory before the core could refuse it.
 
 mod convert;
-mod corpus;
 mod snapshot;
+// The exports the first screen does not need (derivations, forward explanations, finite
+// differences, the Python exports, training on a corpus and generation) compile only with the
+// `extras` feature: the page starts with the module built without it (how_llms_learn_lean) and
+// fetches the full one (how_llms_learn) on first use. See wasm-pack.toml.
+#[cfg(feature = "extras")]
+mod corpus;
+#[cfg(feature = "extras")]
+mod extras;
+#[cfg(feature = "extras")]
+pub use extras::*;
 
 use std::cell::{RefCell, RefMut};
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{ActivationRef, Cell, Framework, Mat, ModelError, Resize, Session, State, StepOptions};
+use crate::{ActivationRef, Mat, ModelError, Resize, Session, State, StepOptions};
 use js_sys::Float64Array;
 
 /// Runs once when the module is instantiated: panics (which would be bugs) reach the console.
@@ -33,10 +42,6 @@ fn state(value: &JsValue) -> Result<State, JsError> {
 
 fn options(value: &JsValue) -> Result<StepOptions, JsError> {
     StepOptions::from_json(&convert::options(value)?).map_err(error)
-}
-
-fn cell(value: &JsValue) -> Result<Cell, JsError> {
-    Cell::from_json(&convert::cell(value)?).map_err(error)
 }
 
 fn error(e: ModelError) -> JsError {
@@ -89,60 +94,11 @@ pub fn step(state_in: JsValue, options: JsValue) -> Result<JsValue, JsError> {
     js(crate::step(&state(&state_in)?, &options))
 }
 
-/// `derivation(state, cell)`: the chain-rule sum behind one gradient entry.
-#[wasm_bindgen(js_name = derivation)]
-pub fn derivation(state_in: JsValue, cell: JsValue) -> Result<JsValue, JsError> {
-    let cell = self::cell(&cell)?;
-    js(crate::derivation(&state(&state_in)?, &cell))
-}
-
-/// `forwardExplanation(state, cell)`: how one activation entry is computed from the numbers
-/// before it, as a sum of products with the actual numbers.
-#[wasm_bindgen(js_name = forwardExplanation)]
-pub fn forward_explanation(state_in: JsValue, cell_in: JsValue) -> Result<JsValue, JsError> {
-    let state = state(&state_in)?;
-    js(crate::forward_explanation(&state, &cell(&cell_in)?))
-}
-
-/// `finiteDifference(state, cell, epsilon?)`: a numerical check of one gradient entry.
-#[wasm_bindgen(js_name = finiteDifference)]
-pub fn finite_difference(
-    state_in: JsValue,
-    cell: JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "number")] epsilon: JsValue,
-) -> Result<JsValue, JsError> {
-    let cell = self::cell(&cell)?;
-    let epsilon = if epsilon.is_null() || epsilon.is_undefined() {
-        None
-    } else {
-        Some(convert::number(&epsilon, "epsilon")?)
-    };
-    js(crate::finite_difference(&state(&state_in)?, &cell, epsilon))
-}
-
 /// `resize(state, change)`: the state with a new vocabulary and/or configuration.
 #[wasm_bindgen(js_name = resize)]
 pub fn resize(state_in: JsValue, change: JsValue) -> Result<JsValue, JsError> {
     let change = Resize::from_json(&convert::change(&change)?).map_err(error)?;
     js(crate::resize(&state(&state_in)?, &change))
-}
-
-fn export(state_in: JsValue, options: JsValue, framework: Framework) -> Result<String, JsError> {
-    let options = self::options(&options)?;
-    crate::export_python(&state(&state_in)?, &options, framework).map_err(error)
-}
-
-/// `exportJax(state, options)`: a Python file that redoes this state's step in JAX and checks
-/// every number against the core's; `options` as for `step`.
-#[wasm_bindgen(js_name = exportJax)]
-pub fn export_jax(state_in: JsValue, options: JsValue) -> Result<String, JsError> {
-    export(state_in, options, Framework::Jax)
-}
-
-/// `exportPytorch(state, options)`: the same file for PyTorch.
-#[wasm_bindgen(js_name = exportPytorch)]
-pub fn export_pytorch(state_in: JsValue, options: JsValue) -> Result<String, JsError> {
-    export(state_in, options, Framework::Pytorch)
 }
 
 /// `validate(state)`: the state as the core reads it (defaults filled in); throws like the others.
@@ -361,8 +317,9 @@ fn index(value: &JsValue, what: &'static str) -> Result<usize, JsError> {
     let x = convert::number(value, what)?;
     if x.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&x) {
         return Err(JsError::new(&format!(
-            "{what} must be a whole number from 0 to {}, found {x}",
-            u32::MAX
+            "{what} must be a whole number from 0 to {}, found {}",
+            u32::MAX,
+            crate::float_text(x)
         )));
     }
     Ok(x as usize)

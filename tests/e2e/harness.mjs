@@ -31,7 +31,7 @@ export function bundlePage() {
  * screenshot folder.
  */
 export function prepareSuite(name, { bundle = true } = {}) {
-  const wasm = new URL('../../www/pkg/how_llms_learn_bg.wasm', import.meta.url).pathname;
+  const wasm = new URL('../../www/pkg/how_llms_learn_lean_bg.wasm', import.meta.url).pathname;
   if (!existsSync(wasm)) {
     console.error(`${name}: www/pkg is missing; run npm run build first`);
     process.exit(1);

@@ -2,8 +2,10 @@
 // Loads the Rust/WebAssembly core and wraps its exports. Every number the page
 // shows comes from these functions; JavaScript never redoes the maths.
 import { errorMessage } from './dom.js';
+import { ExtrasError, instantiateFull } from './extras.js';
 
-const WASM = new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url);
+// The lean module: what the first screen needs. The rest comes with the full one (loadExtras).
+const WASM = new URL('../pkg/how_llms_learn_lean_bg.wasm', import.meta.url);
 
 let corePromise = null;
 
@@ -51,7 +53,7 @@ export function restartCore() {
       generation += 1;
       // A URL the bundler leaves alone: a second copy of the wrapper, with its own instance
       // (the browser has the .wasm in its cache).
-      const url = new URL(`../pkg/how_llms_learn.js?instance=${generation}`, import.meta.url).href;
+      const url = new URL(`../pkg/how_llms_learn_lean.js?instance=${generation}`, import.meta.url).href;
       const mod = await import(url);
       await mod.default({ module_or_path: WASM });
       current = mod;
@@ -72,16 +74,16 @@ export function onCoreRestart(fn) {
 /** Resolves when the core can be called (at once, unless it is being loaded afresh). */
 export const coreReady = () => restarting || Promise.resolve();
 
-function wrap(name) {
+function wrap(name, module = () => current, onTrap = restartCore) {
   return (...args) => {
-    if (restarting) throw new CoreError('The model core is restarting after an internal error; try again in a moment.');
-    const fn = current[name];
+    if (restarting && onTrap === restartCore) throw new CoreError('The model core is restarting after an internal error; try again in a moment.');
+    const fn = module()[name];
     if (typeof fn !== 'function') throw new CoreError(`The model core has no function “${name}”.`);
     try {
       return plain(fn(...args));
     } catch (err) {
       if (isTrap(err)) {
-        restartCore();
+        onTrap();
         throw new CoreError(`The model core stopped on an internal error (${errorMessage(err)}) and is being restarted`);
       }
       throw new CoreError(errorMessage(err));
@@ -113,18 +115,17 @@ export class UnsupportedBrowser extends Error {
   }
 }
 
-/** Resolve to { articleExample, forward, loss, backward, step, derivation, forwardExplanation, finiteDifference, schema, resize, validate, module }. */
+/** Resolve to { articleExample, forward, loss, backward, step, schema, resize, validate, module }. */
 export function loadCore() {
   if (!corePromise) {
     corePromise = (async () => {
       if (!hasWasmSimd()) throw new UnsupportedBrowser();
       // A literal specifier, so that the build's bundler (.ci/bundle.mjs) takes the wasm-bindgen
       // wrapper into the page's bundle; unbundled, it is fetched from www/pkg like the wasm.
-      const mod = await import('../pkg/how_llms_learn.js');
+      const mod = await import('../pkg/how_llms_learn_lean.js');
       await mod.default({ module_or_path: WASM });
       current = mod;
-      const names = ['articleExample', 'forward', 'loss', 'backward', 'step', 'derivation', 'forwardExplanation',
-        'finiteDifference', 'resize', 'validate', 'schema', 'exportJax', 'exportPytorch'];
+      const names = ['articleExample', 'forward', 'loss', 'backward', 'step', 'resize', 'validate', 'schema'];
       const core = {};
       for (const name of names) core[name] = wrap(name);
       // The module itself, unwrapped, for the in-place Model handle (engine.js): the current
@@ -135,3 +136,41 @@ export function loadCore() {
   }
   return corePromise;
 }
+
+/** What only the full module has; loadExtras wraps these. */
+export const EXTRAS = ['derivation', 'forwardExplanation', 'finiteDifference', 'exportJax', 'exportPytorch'];
+
+let extras = null; // { promise, core } of the full module, once asked for
+let extrasGeneration = 0;
+
+/**
+ * Resolve to the full module's { derivation, forwardExplanation, finiteDifference, exportJax,
+ * exportPytorch }, wrapped like loadCore's (the core's messages as CoreError). Fetched on the
+ * first call; a failed fetch rejects with ExtrasError and the next call tries again, and a trap
+ * drops the instance so that the next call starts a fresh one.
+ */
+export function loadExtras() {
+  if (!extras) {
+    const entry = { promise: null, core: null };
+    let mod = null;
+    const drop = () => { if (extras === entry) extras = null; };
+    entry.promise = (async () => {
+      extrasGeneration += 1;
+      try {
+        mod = await instantiateFull(extrasGeneration);
+      } catch (err) {
+        drop();
+        throw new ExtrasError(err);
+      }
+      const core = {};
+      for (const name of EXTRAS) core[name] = wrap(name, () => mod, drop);
+      entry.core = Object.freeze(core);
+      return entry.core;
+    })();
+    extras = entry;
+  }
+  return extras.promise;
+}
+
+/** The full module's wrapped exports when already loaded (loadExtras resolved), else null. */
+export const loadedExtras = () => extras?.core ?? null;

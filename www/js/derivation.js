@@ -10,6 +10,7 @@ import { fmt, full } from './format.js';
 import { renderTex } from './katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels } from './labels.js';
 import { request } from './compute.js';
+import { loadExtras, loadedExtras } from './core.js';
 import { symbol, factorCell, cellSymbol, formulaTex, spoken } from './factors.js';
 import { symText } from './notation.js';
 
@@ -20,6 +21,16 @@ const coreCell = (cell) => (cell.group === 'forward' ? { ...cell, group: 'activa
 function fromWorker(cell) {
   const get = (op) => request(op, { cell: coreCell(cell) }, { view: false }).then((r) => ({ value: r.result }), (error) => ({ error }));
   return cell.group === 'forward' ? Promise.all([get('forwardExplanation')]) : Promise.all([get('derivation'), get('finiteDifference')]);
+}
+/**
+ * The same from the full core on this thread (`extras`, loadExtras's), for the other states: a
+ * result or an error for each part, as fromWorker gives them.
+ */
+function fromExtras(extras, state, cell) {
+  const get = (fn) => { try { return { value: fn() }; } catch (error) { return { error }; } };
+  return cell.group === 'forward'
+    ? [get(() => extras.forwardExplanation(state, coreCell(cell)))]
+    : [get(() => extras.derivation(state, cell)), get(() => extras.finiteDifference(state, cell))];
 }
 const unwrap = (r) => { if (r.error) throw r.error; return r.value; };
 
@@ -82,12 +93,19 @@ export class DerivationDialog {
   show(focus, fetched = null) {
     const { cell } = this.history[this.history.length - 1];
     this.renderHead(cell, this.view);
-    if (this.view.large && !fetched) {
-      this.body.replaceChildren(h('p', { class: 'deriv-wait', role: 'status', text: 'Computing in the background…' }));
+    const extras = this.view.large ? null : loadedExtras();
+    if (!fetched && extras) fetched = fromExtras(extras, this.view.state, cell);
+    if (!fetched) {
+      // A large model's numbers come from the worker; the others', the first time, wait for the
+      // full core (extras.js) to arrive.
+      const text = this.view.large ? 'Computing in the background…' : 'Loading the part of the model core that explains numbers…';
+      this.body.replaceChildren(h('p', { class: 'deriv-wait', role: 'status', text }));
       this.reveal(focus);
       const ticket = (this.ticket = {});
-      fromWorker(cell).then((results) => {
-        if (this.ticket === ticket && this.dialog.open) this.show(focus, results);
+      const results = this.view.large ? fromWorker(cell)
+        : loadExtras().then((x) => fromExtras(x, this.view.state, cell), (error) => [{ error }, { error }]);
+      results.then((r) => {
+        if (this.ticket === ticket && this.dialog.open) this.show(focus, r);
       });
       return;
     }
@@ -124,7 +142,7 @@ export class DerivationDialog {
     const info = cell.group === 'weights' ? WEIGHT_INFO[cell.name] : ACTIVATION_INFO[cell.name];
     const shown = pickGradient(this.view, cell);
     try {
-      const d = fetched ? unwrap(fetched[0]) : this.core.derivation(this.view.state, cell);
+      const d = unwrap(fetched[0]);
       return [
         h('p', { class: 'deriv-intro' }, info ? h('strong', { text: `${info.title}. ` }) : null,
           'The chain rule writes this entry of its gradient as a sum of products. Every factor below is a number from the forward or backward pass of your current model; a factor that is itself a gradient (framed) opens its own derivation.'),
@@ -147,7 +165,7 @@ export class DerivationDialog {
     const info = ACTIVATION_INFO[cell.name];
     const shown = pick(this.view.forward?.[cell.name], cell.index);
     try {
-      const d = fetched ? unwrap(fetched[0]) : this.core.forwardExplanation(this.view.state, coreCell(cell));
+      const d = unwrap(fetched[0]);
       return [
         h('p', { class: 'deriv-intro' }, info ? h('strong', { text: `${info.title}. ` }) : null,
           'The forward pass computes this entry from numbers it computed before, as a sum of products. Every factor below is a number of your current model; a factor that was itself computed (framed) opens how it was computed, back to the weights.'),
@@ -168,7 +186,7 @@ export class DerivationDialog {
   checkParts(cell, fetched) {
     const parts = [h('h3', { text: 'Check by finite differences' })];
     try {
-      const fd = fetched ? unwrap(fetched[1]) : this.core.finiteDifference(this.view.state, cell);
+      const fd = unwrap(fetched[1]);
       const d = symText('nudge');
       const [Lp, Lm] = [`${symText('loss')}₊`, `${symText('loss')}₋`];
       const agree = Math.abs(fd.difference) <= 1e-6 * Math.max(1, Math.abs(fd.analytic));

@@ -13,6 +13,9 @@ export class Engine {
   /** `core`: the wasm package's module (its `Model` class and contract functions). */
   constructor(core) {
     this.core = core;
+    // The full module's exports (extras.js), set by the worker before a derivation, a forward
+    // explanation or a finite difference: the lean `core` has none of them.
+    this.extras = null;
     this.model = null;
     this.schema = null; // the core's schema of the state in `model`
     this.stateCache = null; // the state as a plain object, or null when the model moved on
@@ -118,15 +121,15 @@ export class Engine {
   }
 
   derivation({ cell }) {
-    return { result: this.core.derivation(this.currentState(), cell) };
+    return { result: this.extras.derivation(this.currentState(), cell) };
   }
 
   forwardExplanation({ cell }) {
-    return { result: this.core.forwardExplanation(this.currentState(), cell) };
+    return { result: this.extras.forwardExplanation(this.currentState(), cell) };
   }
 
   finiteDifference({ cell }) {
-    return { result: this.core.finiteDifference(this.currentState(), cell) };
+    return { result: this.extras.finiteDifference(this.currentState(), cell) };
   }
 
   /**

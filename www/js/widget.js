@@ -8,7 +8,6 @@ import { h, setText, errorMessage, renderNotice } from './dom.js';
 import { fmt, full } from './format.js';
 import { getStore, installShortcuts } from './store.js';
 import { katexRoot } from './katex.js';
-import { DerivationDialog } from './derivation.js';
 import * as toolbar from './panels/toolbar.js';
 import * as model from './panels/model.js';
 import * as forward from './panels/forward.js';
@@ -16,11 +15,27 @@ import * as target from './panels/target.js';
 import * as loss from './panels/loss.js';
 import * as backward from './panels/backward.js';
 import * as update from './panels/update.js';
-import * as share from './panels/share.js';
 import { openLink } from './share.js';
+import { warmOffscreen } from './warm.js';
 
 /** How long the widget waits for its files before telling the reader. */
 const LOAD_PATIENCE_MS = 20000;
+/**
+ * A panel whose code is fetched when it is mounted (a separate chunk of the bundle): it keeps
+ * the latest view until then, and says so in its place if the code cannot be loaded.
+ */
+const lazyPanel = (load) => ({
+  mount(container, ctx) {
+    let panel = null;
+    let last = null;
+    load().then((m) => {
+      panel = m.mount(container, ctx);
+      if (last) panel.update(last);
+    }, (err) => container.append(h('p', { class: 'error', role: 'alert', text: `This part of the page could not be loaded (${errorMessage(err)}). Reload the page to try again.` })));
+    return { update(view) { last = view; panel?.update(view); } };
+  },
+});
+const share = lazyPanel(() => import('./panels/share.js'));
 const PANELS = { toolbar, model, forward, target, loss, backward, update, share };
 const ALL = ['model', 'forward', 'target', 'loss', 'backward', 'update'];
 // Bundled, the build's minified copy next to the bundle (.ci/bundle.mjs defines the name).
@@ -95,14 +110,26 @@ export class BackpropWidget extends HTMLElement {
   mount() {
     const root = this.shadowRoot;
     const store = this.store;
-    const dialog = new DerivationDialog(this.frame);
+    // The derivation dialog's code (derivation.js, factors.js) is fetched on the first opening.
+    let dialog = null;
+    let dialogCode = null;
+    const openDerivation = (cell, anchor) => {
+      dialogCode ??= import('./derivation.js');
+      dialogCode.then(({ DerivationDialog }) => {
+        dialog ??= new DerivationDialog(this.frame);
+        dialog.open(store.core, store.view, cell, anchor);
+      }, (err) => {
+        dialogCode = null;
+        store.setNotice(`The derivation could not be opened: its code did not load (${errorMessage(err)}); try again.`);
+      });
+    };
     const ctx = {
       store,
       core: store.core,
       root,
       frame: this.frame,
       readonly: this.hasAttribute('readonly'),
-      openDerivation: (cell, anchor) => dialog.open(store.core, store.view, cell, anchor),
+      openDerivation,
     };
     this.panels = this.stages.map((stage) => {
       const container = h('section', { class: `panel panel-${stage}`, dataset: { stage } });
@@ -121,6 +148,7 @@ export class BackpropWidget extends HTMLElement {
     this.body.hidden = false;
     this.render(store.view);
     this.subscribe();
+    warmOffscreen(this.body);
   }
 
   subscribe() {

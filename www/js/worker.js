@@ -4,17 +4,22 @@
 // the core; states and matrices travel as transferred Float64Arrays. It also unpacks share links
 // (share.js's decodeState): a link may unpack to tens of megabytes, and inflating and parsing
 // them here keeps the page responsive whatever the link holds.
-import init, * as core from '../pkg/how_llms_learn.js';
+import init, * as core from '../pkg/how_llms_learn_lean.js';
 import { packState, unpackState } from './compute.js';
 import { Engine } from './engine.js';
 import { CorpusEngine } from './corpus/engine.js';
 import { errorMessage } from './dom.js';
 import { decodeState, encodeState, parseStateText } from './share.js';
+import { ExtrasError, instantiateFull } from './extras.js';
 
-const ready = init({ module_or_path: new URL('../pkg/how_llms_learn_bg.wasm', import.meta.url) });
+const ready = init({ module_or_path: new URL('../pkg/how_llms_learn_lean_bg.wasm', import.meta.url) });
+/** The requests only the full module answers: it is fetched for the first of them. */
+const EXTRA_OPS = new Set(['derivation', 'forwardExplanation', 'finiteDifference']);
+let full = null;
 const engine = new Engine(core);
-// The article's last section trains its own model here, apart from the walkthrough's.
-const corpus = new CorpusEngine(core);
+// The article's last section trains its own model here, apart from the walkthrough's, with the
+// full module (fetched on its first request).
+const corpus = new CorpusEngine(null);
 /** postMessage with transferred buffers (a worker's, which lib.dom types as a window's). */
 const post = (message, transfer) => /** @type {any} */ (self).postMessage(message, transfer);
 // compute.js waits for this before it trusts the worker (a worker that never says so is stalled).
@@ -57,12 +62,19 @@ self.addEventListener('message', async (event) => {
       return;
     }
     await ready;
+    if (op.startsWith('corpus:') || EXTRA_OPS.has(op)) {
+      full ??= instantiateFull().catch((err) => { full = null; throw new ExtrasError(err); });
+    }
     if (op.startsWith('corpus:')) {
+      // The corpus exports (tokenize, corpusState, generation) are in the full module only.
+      corpus.core = await full;
       const result = corpus.handle(op, args);
       if (result.state) result.state = packState(result.state, transfer);
       for (const x of Object.values(result)) if (x instanceof Float64Array) transfer.push(x.buffer);
       post({ id, ok: true, result }, transfer);
       return;
+    }
+    if (EXTRA_OPS.has(op)) engine.extras = await full;
     }
     if (args.state) args.state = unpackState(args.state);
     const result = engine.handle(op, args, { view, withState, transfer });

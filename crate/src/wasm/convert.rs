@@ -16,6 +16,7 @@
 
 use crate::config::{MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL};
 use crate::names::{MAX_TOKEN_CHARS, MAX_VOCAB};
+use crate::num::float_text;
 use corpus::{BATCH, MAX_BATCH_VALUES};
 use js_sys::JsString;
 use serde_json::{Map, Number, Value};
@@ -23,6 +24,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 mod corpus;
+#[cfg(feature = "extras")]
 pub(crate) use corpus::{corpus_options, corpus_text, generate_options, prompt};
 
 #[wasm_bindgen]
@@ -273,10 +275,12 @@ impl Reader {
             return Err(match &self.path[..] {
                 // The parser's own words for the vocabulary (the page maps them).
                 [Seg::Key(k)] if root && k == "vocab" => JsError::new(&format!(
-                    "vocab has {len} tokens; it must have 1 to {MAX_VOCAB}"
+                    "vocab has {} tokens; it must have 1 to {MAX_VOCAB}",
+                    float_text(len)
                 )),
                 _ => self.refuse(format!(
-                    "has {len} entries; no list here may have more than {MAX_LIST}"
+                    "has {} entries; no list here may have more than {MAX_LIST}",
+                    float_text(len)
                 )),
             });
         }
@@ -298,7 +302,8 @@ impl Reader {
         let count = length(&keys).ok_or_else(|| self.unreadable())?;
         if count > MAX_KEYS as f64 {
             return Err(self.refuse(format!(
-                "has {count} keys; no object here may have more than {MAX_KEYS}"
+                "has {} keys; no object here may have more than {MAX_KEYS}",
+                float_text(count)
             )));
         }
         let mut map = Map::new();
@@ -387,12 +392,16 @@ enum Field {
     Scalar,
     Token,
     Tokens,
+    // Only a cell (an `extras` export's argument) has a list of numbers.
+    #[cfg_attr(not(feature = "extras"), allow(dead_code))]
     Numbers,
     Weights,
     Config,
     Optimizer,
     Sequences,
     Batch,
+    // Only the corpus exports (`extras`) read a corpus text.
+    #[cfg_attr(not(feature = "extras"), allow(dead_code))]
     Corpus,
 }
 
@@ -431,6 +440,7 @@ const OPTIONS: &[(&str, Field)] = &[
     ("batch", Field::Batch),
 ];
 
+#[cfg(feature = "extras")]
 const CELL: &[(&str, Field)] = &[
     ("group", Field::Scalar),
     ("name", Field::Scalar),
@@ -450,6 +460,7 @@ pub(crate) fn options(value: &JsValue) -> Result<Value, JsError> {
 }
 
 /// A gradient cell `{ group, name, index }`.
+#[cfg(feature = "extras")]
 pub(crate) fn cell(value: &JsValue) -> Result<Value, JsError> {
     Reader::new("cell", "cell").named(value, CELL)
 }

@@ -6,6 +6,7 @@ import { h, setText, errorMessage, uniqueId } from '../dom.js';
 import { shareUrl, MAX_LINK_CHARS } from '../share.js';
 import { matrixCatalogue, FORMATS, PYTHON_EXPORTS, copyText, downloadState, downloadText, readStateFile } from '../export.js';
 import { symText } from '../notation.js';
+import { loadExtras, loadedExtras } from '../core.js';
 
 /** Matrices up to this many entries are re-exported live on every edit; larger ones on demand. */
 const LIVE_PREVIEW_CELLS = 4096;
@@ -101,12 +102,15 @@ export function mount(container, ctx) {
     const o = store.stepOptions();
     setText(pyStep, o?.error ? `the update panel’s settings are not valid yet (${o.error})` : stepWords(o));
   };
-  Object.values(PYTHON_EXPORTS).forEach((x, i) => pyButtons[i].addEventListener('click', () => {
+  Object.values(PYTHON_EXPORTS).forEach((x, i) => pyButtons[i].addEventListener('click', async () => {
     paintStep();
     try {
       const o = store.stepOptions();
       if (o?.error) throw new Error(`the update panel’s settings are not valid: ${o.error}`);
-      const text = store.core[x.fn](store.view.state, o);
+      // The exports live in the full core, fetched the first time one is asked for (extras.js).
+      if (!loadedExtras()) say(pyMsg, `Loading the ${x.label} exporter…`);
+      const extras = await loadExtras();
+      const text = extras[x.fn](store.view.state, o);
       downloadText(text, x.filename, 'text/x-python', container);
       say(pyMsg, `Saved ${x.filename} (${stepWords(o)}). Run it with ${x.install}, then python ${x.filename}.`);
     } catch (err) {

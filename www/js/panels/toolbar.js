@@ -2,7 +2,6 @@
 // Undo / redo / reset and the live loss, kept in view while reading.
 import { h, setText, errorMessage, renderNotice } from '../dom.js';
 import { fmt, full } from '../format.js';
-import { shareDialog } from './share.js';
 
 export function mount(container, ctx) {
   const { store, readonly } = ctx;
@@ -14,8 +13,22 @@ export function mount(container, ctx) {
     'Reset', h('span', { class: 'wide-only', text: ' to the article’s values' }));
   const shareBtn = h('button', { type: 'button', class: 'btn', 'aria-haspopup': 'dialog', dataset: { action: 'share' } },
     'Share', h('span', { class: 'wide-only', text: ' & export' }));
-  const shareBox = shareDialog(ctx, ctx.frame || container);
-  shareBtn.addEventListener('click', () => shareBox.open(shareBtn));
+  // The dialog's code (panels/share.js, export.js) is fetched on the first click: the first
+  // screen never shows it. Until then there is nothing to keep up to date but the latest view.
+  let shareBox = null;
+  let loading = null;
+  let lastView = null;
+  shareBtn.addEventListener('click', () => {
+    loading ??= import('./share.js').then(({ shareDialog }) => {
+      shareBox = shareDialog(ctx, ctx.frame || container);
+      if (lastView) shareBox.update(lastView);
+    });
+    shareBtn.setAttribute('aria-busy', 'true');
+    loading.then(() => shareBox.open(shareBtn), (err) => {
+      loading = null;
+      store.setNotice(`The share dialog could not be loaded (${errorMessage(err)}); try again.`);
+    }).finally(() => shareBtn.removeAttribute('aria-busy'));
+  });
   const lossValue = h('output', { class: 'toolbar-loss-value', dataset: { testid: 'toolbar-loss' } });
   const notice = h('p', { class: 'toolbar-notice', role: 'status' });
   // Large models are computed by a worker: say so while it works (compute.js).
@@ -36,7 +49,8 @@ export function mount(container, ctx) {
   store.onNotice((message, action) => renderNotice(notice, message, action));
   return {
     update(view) {
-      shareBox.update(view);
+      lastView = view;
+      shareBox?.update(view);
       undo.disabled = !store.canUndo;
       redo.disabled = !store.canRedo;
       const value = view.loss ? view.loss.value : null;
