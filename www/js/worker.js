@@ -75,7 +75,6 @@ self.addEventListener('message', async (event) => {
       return;
     }
     if (EXTRA_OPS.has(op)) engine.extras = await full;
-    }
     if (args.state) args.state = unpackState(args.state);
     const result = engine.handle(op, args, { view, withState, transfer });
     if (result.state) result.state = packState(result.state, transfer);
