@@ -23,7 +23,10 @@ const NAME = LEAN ? "how_llms_learn_lean" : "how_llms_learn";
 const core = await import(join(PKG, `${NAME}.js`));
 core.initSync({ module: readFileSync(join(PKG, `${NAME}_bg.wasm`)) });
 /** The exports only the full module has (the `extras` feature, crate/src/wasm/extras.rs). */
-const EXTRAS = ["derivation", "forwardExplanation", "finiteDifference", "exportJax", "exportPytorch"];
+const EXTRAS = ["derivation", "forwardExplanation", "finiteDifference", "exportJax", "exportPytorch",
+  "presetCorpus", "tokenize", "corpusState", "generate"];
+/** Model methods only the full module has (training on a corpus, generation). */
+const EXTRA_METHODS = ["heldOutLoss", "generate"];
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CALLS = Number(process.env.FUZZ_CALLS ?? 50000);
@@ -49,9 +52,12 @@ const EXPECTED_LOSS = core.loss(EXAMPLE).value;
 const WEIGHTS = Object.keys(EXAMPLE.weights).concat(["ln1Gain", "lnfBias", "ln2Gain", "nope"]);
 const ACTIVATIONS = Object.keys(core.forward(EXAMPLE)).concat(["scores", "attention", "nope"]);
 const clone = () => structuredClone(EXAMPLE);
-// A training-batch state (sequences, heldOut, eos) from the preset corpus.
-const PRESET = core.presetCorpus();
-const CORPUS = core.corpusState(PRESET.text, { heldOut: PRESET.heldOut });
+// A training-batch state (sequences, heldOut, eos) from the preset corpus: made by the full
+// module (the lean one cannot make it, but must still read it).
+const full = LEAN ? await import(join(PKG, "how_llms_learn.js")) : core;
+if (LEAN) full.initSync({ module: readFileSync(join(PKG, "how_llms_learn_bg.wasm")) });
+const PRESET = full.presetCorpus();
+const CORPUS = full.corpusState(PRESET.text, { heldOut: PRESET.heldOut });
 const cloneCorpus = () => structuredClone(CORPUS);
 
 // Expensive values, built once and reused.
@@ -334,6 +340,7 @@ const METHODS = {
     pick([() => m.lossValue(), () => m.setState(EXAMPLE), () => m.free(), () => m.weight("wq")])();
   },
 };
+if (LEAN) for (const name of EXTRA_METHODS) delete METHODS[name];
 
 const TRAP = /unreachable|memory access out of bounds|recursive use of an object|RuntimeError|call stack|capacity overflow|already borrowed/i;
 
@@ -370,6 +377,7 @@ function checkAlive(what) {
 
 test(`the ${NAME} module has exactly the exports it should`, () => {
   for (const name of EXTRAS) assert.equal(typeof core[name], LEAN ? "undefined" : "function", name);
+  for (const name of EXTRA_METHODS) assert.equal(typeof core.Model.prototype[name], LEAN ? "undefined" : "function", `Model.${name}`);
   for (const name of Object.keys(EXPORTS)) assert.equal(typeof core[name], "function", name);
 });
 

@@ -1102,6 +1102,9 @@ async function main() {
     const dlg = `${W('backward')} dialog.derivation`;
     await p.locator(`${cellSel('backward', 'grad-unembedding', 1, 0)} button`).evaluate((b) => b.click());
     await p.waitForSelector(`${dlg}[open]`);
+    // The dialog's numbers come from the full module, fetched on first use (extras.js).
+    await p.waitForFunction(() => document.querySelector('backprop-widget[stage="backward"]').shadowRoot
+      .querySelector('dialog.derivation .terms-scroll'), null, { timeout: 30000 });
     await frames(p, 3);
     const measure = () => p.evaluate(() => {
       const d = document.querySelector('backprop-widget[stage="backward"]').shadowRoot.querySelector('dialog.derivation');

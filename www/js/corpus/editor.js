@@ -4,7 +4,6 @@
 // A refused corpus is explained next to its field; the last good model stays. The text typed is
 // kept in this browser (a reload brings it back), so the reader's corpus is never lost.
 import { h, setText } from '../dom.js';
-import { loadCore } from '../core.js';
 import { symText } from '../notation.js';
 import { getLab } from './lab.js';
 import { field } from './ui.js';
@@ -85,8 +84,7 @@ class CorpusEditor extends HTMLElement {
 
     // The preset (from the core) fills the fields; the model is built when the section comes
     // near, so a reader who never scrolls this far never starts the worker for it.
-    loadCore().then((core) => {
-      const preset = core.module.presetCorpus();
+    lab.preset().then((preset) => {
       text.value = kept?.text ?? preset.text;
       held.value = kept?.heldOut ?? preset.heldOut;
       const near = new IntersectionObserver((entries) => {

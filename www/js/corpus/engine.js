@@ -169,12 +169,17 @@ export class CorpusEngine {
     return { state: this.stateAt(step, tokens, false) };
   }
 
+  /** The core's preset corpus: `{ text, heldOut }`. */
+  preset() {
+    return this.core.presetCorpus();
+  }
+
   handle(op, args) {
     const name = op.slice('corpus:'.length);
     if (!OPS.has(name)) throw new Error(`unknown request ${op}`);
-    if (name !== 'build' && !this.model) throw new Error('no corpus model built');
+    if (name !== 'build' && name !== 'preset' && !this.model) throw new Error('no corpus model built');
     return this[name](args);
   }
 }
 
-const OPS = new Set(['build', 'restart', 'train', 'inspect', 'generate', 'snapshotState']);
+const OPS = new Set(['preset', 'build', 'restart', 'train', 'inspect', 'generate', 'snapshotState']);

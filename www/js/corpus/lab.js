@@ -166,6 +166,11 @@ export class Lab {
     }
   }
 
+  /** The core's preset corpus, `{ text, heldOut }` (the corpus exports are the worker's). */
+  preset() {
+    return request('corpus:preset', {}, { view: false });
+  }
+
   /** The attention, probabilities and losses after recorded step `step` for `tokens`. */
   inspect(step, tokens) {
     return request('corpus:inspect', { step, tokens }, { view: false });
