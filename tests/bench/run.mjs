@@ -2,11 +2,14 @@
 //
 //   npm run bench                       everything (builds first)
 //   node tests/bench/run.mjs --no-native --no-build    browser part only
+//   node tests/bench/run.mjs --vs-jax [--repeat N]     only wasm `Model` against JAX (no docs written)
 //
 // 1. native: `cargo bench --bench core` (criterion), read back from target/criterion.
 // 2. wasm, in headless Chromium through the `Model` handle: forward+loss+backward after an edit
 //    for the article example, medium and large states; SGD steps per second; a scaling sweep
 //    over T, C and V with the fitted growth exponent.
+//    The same states through JAX float64 `jit(value_and_grad(loss))` on one CPU thread
+//    (tests/bench/jax_bench.py, from the project's .venv), and the ratio of the two.
 // 3. the page: edit → painted numbers latency (p50/p95 over 200 edits) for the article example
 //    and the medium state, long tasks while editing and training a large state, the download
 //    size (gzip, KaTeX fonts excluded) and the time to the first painted loss.
@@ -15,7 +18,7 @@
 import { spawnSync, execSync } from 'node:child_process';
 import { bundlePage, launch, serve, stopServers } from '../e2e/harness.mjs';
 import { corpusTraining } from './corpus.mjs';
-import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -28,9 +31,11 @@ const args = process.argv.slice(2);
 const flag = (f) => args.includes(f);
 
 function log(...a) { console.log('[bench]', ...a); }
+const fmtUs = (us) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(2)} µs`);
 
 // ---------- 1. build and native ----------
-if (!flag('--no-build')) {
+const vsJax = flag('--vs-jax');
+if (!flag('--no-build') && !vsJax) {
   const r = spawnSync(process.execPath, [join(ROOT, '.ci', 'build.mjs')], { stdio: 'inherit', cwd: ROOT });
   if (r.status !== 0) process.exit(r.status ?? 1);
 } else {
@@ -57,7 +62,7 @@ function criterionResults() {
 }
 
 let native = {};
-if (!flag('--no-native')) {
+if (!flag('--no-native') && !vsJax) {
   log('native: cargo bench --bench core (a few minutes)');
   const r = spawnSync('cargo', ['bench', '--bench', 'core'], { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });
   if (r.status !== 0) process.exit(r.status ?? 1);
@@ -142,6 +147,7 @@ async function wasmBenchmarks() {
     for (const [name, dims] of Object.entries(sizes)) {
       const state = dims ? b.sized(...dims) : b.core.articleExample();
       out[name] = {
+        state, loss: b.core.loss(state).value,
         modelUs: b.timeModel(state),
         contractUs: b.timeContract(state),
         stepsPerSecond: b.stepsPerSecond(state, dims ? Math.max(20, Math.round(2000 / dims[1])) : 20000),
@@ -357,11 +363,88 @@ async function payloadAndFirstPaint() {
   return { ...atLoad, firstMs, scrolled, loadTasks, scrollTasks };
 }
 
-let wasm, edits = {}, large, payload, loadBefore, corpus;
+/**
+ * JAX's side: the states the wasm side timed, through jax.jit(value_and_grad(loss)) in float64,
+ * pinned to CPU 0 (taskset) with XLA told to use one thread; µs per call, after warm-up.
+ */
+function jaxBenchmarks(wasmResults, minSeconds = 1.5) {
+  const python = join(ROOT, '.venv', 'bin', 'python');
+  if (!existsSync(python)) return { error: '.venv/bin/python is missing (npm run setup creates it)' };
+  const cases = Object.entries(wasmResults).filter(([, r]) => r.state)
+    .map(([name, r]) => ({ name, state: r.state, loss: r.loss }));
+  const dir = mkdtempSync(join(os.tmpdir(), 'bench-jax-'));
+  try {
+    writeFileSync(join(dir, 'states.json'), JSON.stringify(cases));
+    const env = {
+      ...process.env,
+      XLA_FLAGS: '--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1',
+      JAX_PLATFORMS: 'cpu',
+      OMP_NUM_THREADS: '1',
+    };
+    const r = spawnSync('taskset', ['-c', '0', python, join(HERE, 'jax_bench.py'), join(dir, 'states.json'), String(minSeconds)],
+      { env, encoding: 'utf8', cwd: ROOT, maxBuffer: 16 << 20 });
+    if (r.status !== 0) {
+      const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').pop();
+      return { error: `JAX benchmark failed: ${why}` };
+    }
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Just `Model` edit + run for each state, in a fresh page (the --vs-jax quick comparison). */
+async function modelTimes() {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${BASE}/index.html`);
+  await page.evaluate(HELPERS);
+  await page.waitForFunction(() => window.__bench);
+  const res = await page.evaluate(async (sizes) => {
+    const b = await window.__bench;
+    const out = {};
+    for (const [name, dims] of Object.entries(sizes)) {
+      const state = dims ? b.sized(...dims) : b.core.articleExample();
+      out[name] = { state, loss: b.core.loss(state).value, modelUs: b.timeModel(state, 1000) };
+    }
+    return out;
+  }, SIZES);
+  await page.close();
+  return res;
+}
+
+/** One line per state: ours, JAX's, and JAX's time over ours (≥ 1: the core is faster). */
+function jaxLines(w, jax) {
+  if (jax.error) return [`JAX: ${jax.error}`];
+  return Object.keys(jax.results).map((n) => {
+    const j = jax.results[n];
+    return `${n}: wasm ${fmtUs(w[n].modelUs)}, JAX ${fmtUs(j.us)} (CPU/wall ${j.cpuPerWall.toFixed(2)}, |ΔL| ${j.lossDiff.toExponential(1)}): ratio ${(j.us / w[n].modelUs).toFixed(2)}`;
+  });
+}
+
+if (vsJax) {
+  const repeat = Number(args[args.indexOf('--repeat') + 1]) || 1;
+  try {
+    for (let i = 0; i < repeat; i += 1) {
+      const w = await modelTimes();
+      const jax = jaxBenchmarks(w);
+      log(`run ${i + 1}/${repeat}, load ${os.loadavg()[0].toFixed(2)}${jax.jax ? `, JAX ${jax.jax} on CPUs ${jax.cpus}` : ''}`);
+      for (const line of jaxLines(w, jax)) log('  ' + line);
+    }
+  } finally {
+    await browser.close();
+    stopServers();
+  }
+  process.exit(0);
+}
+
+let wasm, jax, edits = {}, large, payload, loadBefore, corpus;
 try {
   loadBefore = os.loadavg()[0];
   log('wasm benchmarks in Chromium');
   wasm = await wasmBenchmarks();
+  log('the same states in JAX (float64, jit, one CPU thread)');
+  jax = jaxBenchmarks(wasm);
+  for (const line of jaxLines(wasm, jax)) log('  ' + line);
   for (const name of ['article', 'medium']) {
     log(`edit → paint latency, ${name} state (200 edits)`);
     edits[name] = await editLatency(name);
@@ -378,7 +461,6 @@ try {
 }
 
 // ---------- report ----------
-const fmtUs = (us) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(2)} µs`);
 const nat = (id) => (native[id] != null ? fmtUs(native[id] / 1000) : 'not run');
 const cpu = os.cpus()[0]?.model || 'unknown CPU';
 const date = new Date().toISOString().slice(0, 10);
