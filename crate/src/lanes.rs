@@ -27,6 +27,16 @@ impl F64x2 {
         F64x2(unsafe { w::v128_load(pair.as_ptr().cast()) })
     }
 
+    /// The two f64 at `p` and `p + 1`.
+    ///
+    /// # Safety
+    /// Both must be readable.
+    #[inline(always)]
+    pub unsafe fn load_ptr(p: *const f64) -> F64x2 {
+        // SAFETY: the caller's promise; `v128_load` is an unaligned load.
+        F64x2(unsafe { w::v128_load(p.cast()) })
+    }
+
     #[inline(always)]
     pub fn to_array(self) -> [f64; 2] {
         [
@@ -43,9 +53,18 @@ impl F64x2 {
     }
 
     /// self + a·b, rounded after the multiply and after the add (no fused multiply-add).
+    #[cfg(not(target_feature = "relaxed-simd"))]
     #[inline(always)]
     pub fn add_mul(self, a: F64x2, b: F64x2) -> F64x2 {
         F64x2(w::f64x2_add(self.0, w::f64x2_mul(a.0, b.0)))
+    }
+
+    /// self + a·b through relaxed SIMD's madd: one fused multiply-add (one rounding) where the
+    /// machine has one, as x86-64 with FMA3 and ARM64 do; a multiply and an add elsewhere.
+    #[cfg(target_feature = "relaxed-simd")]
+    #[inline(always)]
+    pub fn add_mul(self, a: F64x2, b: F64x2) -> F64x2 {
+        F64x2(w::f64x2_relaxed_madd(a.0, b.0, self.0))
     }
 
     #[inline(always)]
@@ -120,6 +139,16 @@ impl F64x2 {
     #[inline(always)]
     pub fn load(pair: &[f64; 2]) -> F64x2 {
         F64x2(*pair)
+    }
+
+    /// The two f64 at `p` and `p + 1`.
+    ///
+    /// # Safety
+    /// Both must be readable.
+    #[inline(always)]
+    pub unsafe fn load_ptr(p: *const f64) -> F64x2 {
+        // SAFETY: the caller's promise.
+        F64x2(unsafe { [*p, *p.add(1)] })
     }
 
     #[inline(always)]

@@ -22,6 +22,7 @@
 use crate::lanes::F64x2;
 use crate::mat::Mat;
 use std::cell::Cell;
+use std::ops::Range;
 
 /// A read-only matrix view: entry (i, j) is `data[i·rs + j·cs]`.
 #[derive(Clone, Copy)]
@@ -140,98 +141,91 @@ pub fn causal(alpha: f64, a: View, b: View, c: Out) {
 /// Rows of a tile: MR = 2·PAIRS, as PAIRS lane pairs.
 const PAIRS: usize = 2;
 const MR: usize = 2 * PAIRS;
-/// Columns of a tile.
+/// Columns of a tile. 4×4 is the largest tile whose accumulators, A pairs and B lane fit the
+/// 15 vector registers V8 allocates on x86-64: 4×6, 6×4, 8×3 and 4×5 spill and were slower.
 const NR: usize = 4;
 
-/// Below this many multiply-adds the plain loop is faster than packing (the article's products
+/// Below this many multiply-adds the plain loop is faster than the tiles (the article's products
 /// are 2×2 or so).
 const SMALL: usize = 512;
 
-/// One k of a packed A panel (MR rows) and of a packed B panel (NR columns).
-type APanel = [[f64; 2]; PAIRS];
-type BPanel = [f64; NR];
-
-/// The packing buffers, kept per thread and grown to the largest product seen, so that once a
-/// model has run, its products allocate nothing.
-#[derive(Default)]
-struct Packed {
-    a: Vec<APanel>,
-    b: Vec<BPanel>,
-}
-
+// The packing buffer for A, kept per thread and grown to the largest product seen, so that once
+// a model has run, its products allocate nothing.
 thread_local! {
-    static PACKED: Cell<Packed> = const { Cell::new(Packed { a: Vec::new(), b: Vec::new() }) };
+    static PACKED: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
 }
 
 fn product(alpha: f64, a: View, b: View, mut c: Out, write: Write) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     debug_assert!(b.rows == k && c.rows == m && c.cols == n, "product shapes");
-    // Tiny products take the plain loop, and so does K = 0 (its panels would be empty).
+    // Tiny products take the plain loop, and so does K = 0.
     if k == 0 || m * n * k < SMALL {
-        plain(alpha, a, b, &mut c, write);
+        plain(alpha, a, b, &mut c, write, 0..m, 0..n);
         return;
     }
-    // Taken out of the cell and put back (not borrowed), so nothing here can fail.
-    let mut p = PACKED.take();
-    pack_a(a, &mut p.a);
-    pack_b(b, &mut p.b);
-    for (jp, bp) in p.b.chunks_exact(k).enumerate() {
-        let j0 = jp * NR;
-        for (ip, ap) in p.a.chunks_exact(k).enumerate() {
-            let i0 = ip * MR;
+    // Rows and columns covered by whole tiles; the rest (fewer than MR rows, NR columns) is
+    // summed by the plain loop in the same order.
+    let (mt, nt) = (m - m % MR, n - n % NR);
+    // A tile reads A's MR rows at each k as pairs, so those rows must be adjacent in memory: A
+    // is read in place when its rows are (stride 1), and otherwise packed once into panels of
+    // MR rows, one k after another. B's NR entries at each k are read in place from any layout
+    // (one lane each), so B, often the larger operand, is never copied.
+    let mut packed = PACKED.take();
+    let (a_data, a_k, a_tile): (&[f64], usize, usize) = if a.rs == 1 {
+        (a.data, a.cs, 1)
+    } else {
+        pack_a(a, mt, &mut packed);
+        (&packed, MR, k)
+    };
+    for j0 in (0..nt).step_by(NR) {
+        let b_panel = &b.data[j0 * b.cs..];
+        for i0 in (0..mt).step_by(MR) {
             // A causal tile wholly above the diagonal (every j > every i) is all zeros.
-            let above = write == Write::Causal && j0 > i0 + MR - 1;
-            let acc = if above {
+            let acc = if write == Write::Causal && j0 > i0 + MR - 1 {
                 [[0.0; MR]; NR]
             } else {
-                kernel(ap, bp)
+                kernel(&a_data[i0 * a_tile..], a_k, b_panel, b.rs, b.cs, k)
             };
             store(&acc, alpha, &mut c, i0, j0, write);
         }
     }
-    PACKED.set(p);
+    PACKED.set(packed);
+    plain(alpha, a, b, &mut c, write, mt..m, 0..n);
+    plain(alpha, a, b, &mut c, write, 0..mt, nt..n);
 }
 
-/// A as panels of MR rows: for each panel, its MR entries of column 0, then of column 1, …
-/// Rows past the end are 0.
-fn pack_a(a: View, out: &mut Vec<APanel>) {
+/// Rows 0..mt of A (mt a multiple of MR) as panels of MR rows: for each panel, its MR entries
+/// of column 0, then of column 1, …
+fn pack_a(a: View, mt: usize, out: &mut Vec<f64>) {
     out.clear();
-    out.reserve(a.rows.div_ceil(MR) * a.cols);
-    for i0 in (0..a.rows).step_by(MR) {
-        for k in 0..a.cols {
-            let x = |i: usize| if i < a.rows { a.at(i, k) } else { 0.0 };
-            out.push(std::array::from_fn(|p| [x(i0 + 2 * p), x(i0 + 2 * p + 1)]));
+    out.resize(mt * a.cols, 0.0);
+    for (i0, panel) in (0..mt).step_by(MR).zip(out.chunks_exact_mut(MR * a.cols)) {
+        for p in 0..MR {
+            // Row i0 + p, every k: entries a.cs apart.
+            let row = &a.data[(i0 + p) * a.rs..];
+            for (k, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                dst[p] = row[k * a.cs];
+            }
         }
     }
 }
 
-/// B as panels of NR columns: for each panel, its NR entries of row 0, then of row 1, …
-/// Columns past the end are 0.
-fn pack_b(b: View, out: &mut Vec<BPanel>) {
-    out.clear();
-    out.reserve(b.cols.div_ceil(NR) * b.rows);
-    for j0 in (0..b.cols).step_by(NR) {
-        for k in 0..b.rows {
-            out.push(std::array::from_fn(|q| {
-                if j0 + q < b.cols {
-                    b.at(k, j0 + q)
-                } else {
-                    0.0
-                }
-            }));
-        }
-    }
-}
-
-/// The MR×NR tile Σ_k a[k] ⊗ b[k] of one A panel and one B panel (same length K): the
-/// product's inner loop, where all the time goes. `acc[j][i]` is entry (i, j) of the tile.
+/// The MR×NR tile Σ_k A[i0.., k] ⊗ B[k, j0..]: the product's inner loop, where all the time
+/// goes. `a[k·a_k + i]` is row i of the tile at k (rows adjacent); `b[k·b_k + j·b_j]` is column j
+/// at k. `acc[j][i]` is entry (i, j) of the tile.
 #[inline(always)]
-fn kernel(a: &[APanel], b: &[BPanel]) -> [[f64; MR]; NR] {
+fn kernel(a: &[f64], a_k: usize, b: &[f64], b_k: usize, b_j: usize, k: usize) -> [[f64; MR]; NR] {
+    // The last entries read (k ≥ 1 here): checked once, so the loop needs no bounds checks.
+    assert!((k - 1) * a_k + MR <= a.len() && (k - 1) * b_k + (NR - 1) * b_j < b.len());
+    let (a, b) = (a.as_ptr(), b.as_ptr());
     let mut acc = [[F64x2::splat(0.0); PAIRS]; NR];
-    for (ak, bk) in a.iter().zip(b) {
-        let av: [F64x2; PAIRS] = std::array::from_fn(|p| F64x2::load(&ak[p]));
-        for (col, &bkj) in acc.iter_mut().zip(bk) {
-            let bv = F64x2::splat(bkj);
+    for kk in 0..k {
+        // SAFETY: kk < k, so every offset below is at most the last one checked above.
+        let ak = unsafe { a.add(kk * a_k) };
+        let av: [F64x2; PAIRS] = std::array::from_fn(|p| unsafe { F64x2::load_ptr(ak.add(2 * p)) });
+        let bk = unsafe { b.add(kk * b_k) };
+        for (q, col) in acc.iter_mut().enumerate() {
+            let bv = F64x2::splat(unsafe { *bk.add(q * b_j) });
             for (c, &x) in col.iter_mut().zip(&av) {
                 *c = c.add_mul(x, bv);
             }
@@ -262,10 +256,19 @@ fn store(acc: &[[f64; MR]; NR], alpha: f64, c: &mut Out, i0: usize, j0: usize, w
     }
 }
 
-/// The textbook loop, for products too small to be worth packing.
-fn plain(alpha: f64, a: View, b: View, c: &mut Out, write: Write) {
-    for j in 0..b.cols {
-        for i in 0..a.rows {
+/// The textbook loop over rows `rows` and columns `cols` of C: tiny products, and the rows and
+/// columns a product's whole tiles leave over.
+fn plain(
+    alpha: f64,
+    a: View,
+    b: View,
+    c: &mut Out,
+    write: Write,
+    rows: Range<usize>,
+    cols: Range<usize>,
+) {
+    for j in cols {
+        for i in rows.clone() {
             let dst = &mut c.data[i + j * c.ld];
             if write == Write::Causal && j > i {
                 *dst = 0.0;
