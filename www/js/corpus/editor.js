@@ -82,18 +82,19 @@ class CorpusEditor extends HTMLElement {
         + `${b.heldOut?.length ? `, ${b.heldOut.length} held out` : ''}.`);
     });
 
-    // The preset (from the core) fills the fields; the model is built when the section comes
-    // near, so a reader who never scrolls this far never starts the worker for it.
-    lab.preset().then((preset) => {
-      text.value = kept?.text ?? preset.text;
-      held.value = kept?.heldOut ?? preset.heldOut;
-      const near = new IntersectionObserver((entries) => {
-        if (!entries.some((e) => e.isIntersecting)) return;
-        near.disconnect();
+    // When the section comes near, the preset (from the core's full module, which the worker
+    // fetches then) fills the fields and the model is built: a reader who never scrolls this far
+    // never starts the worker or downloads that module for it.
+    const near = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      near.disconnect();
+      lab.preset().then((preset) => {
+        if (!text.value) text.value = kept?.text ?? preset.text;
+        if (!held.value) held.value = kept?.heldOut ?? preset.heldOut;
         if (!lab.built && !lab.busy) run();
-      }, { rootMargin: '800px 0px' });
-      near.observe(this);
-    }).catch(() => setText(status, 'The model core could not be loaded, so nothing can be built here.'));
+      }).catch(() => setText(status, 'The model core could not be loaded, so nothing can be built here.'));
+    }, { rootMargin: '800px 0px' });
+    near.observe(this);
   }
 }
 

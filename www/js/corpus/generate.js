@@ -97,7 +97,7 @@ class CorpusGenerate extends HTMLElement {
         h('p', { class: 'gen-text', dataset: { testid: 'gen-text' } }, 'Text: ', h('q', { text: result.tokens.join(' ') })));
       const why = {
         eos: `It stopped at ${lab.built.eos}: the model ended the sentence.`,
-        context: `It stopped when the text filled the context (${lab.built.config.context} tokens, all this model can read).`,
+        context: `It stopped when the text filled the context (${lab.built.config.context} tokens, all this model can read): its last choice, “${result.steps[result.steps.length - 1]?.token ?? ''}”, is listed but could not be added to the text.`,
         maxTokens: `It stopped after ${result.steps.length} token${result.steps.length === 1 ? '' : 's'}, the limit.`,
       }[result.stopped];
       if (why) col.append(h('p', { class: 'field-hint', text: why }));

@@ -79,7 +79,7 @@ class CorpusTraining extends HTMLElement {
       const run = lab.run;
       const ready = Boolean(lab.built) && lab.status !== 'lost';
       trainBtn.disabled = !ready || lab.busy;
-      setText(trainBtn, run ? 'Train again from the start' : 'Train');
+      setText(trainBtn, lab.status === 'training' ? 'Training…' : run ? 'Train again from the start' : 'Train');
       for (const f of [...fields.map((x) => x.control), sgd, adam]) f.disabled = lab.status === 'training';
       const canResume = lab.status === 'paused' && run && run.done < run.total;
       pauseBtn.disabled = lab.pausing || !(lab.status === 'training' || canResume);
