@@ -9,9 +9,9 @@
 //   node .ci/build.mjs --js-only            only bundle www/js/ again (after editing it; needs www/pkg)
 //   node .ci/build.mjs --sourcemap          also write source maps next to the bundle
 
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { buildCommands, DEFAULT_CONFIG, loadConfig, ROOT } from "./config.mjs";
+import { buildCommands, DEFAULT_CONFIG, loadConfig, relaxedBuild, ROOT } from "./config.mjs";
 import { run } from "./exec.mjs";
 import { writeKatex } from "./katex.mjs";
 import { bundleJs, PAGE_ENTRIES } from "./bundle.mjs";
@@ -39,8 +39,11 @@ try {
   }
   const config = loadConfig(configFile);
   const commands = buildCommands(config);
+  const relaxed = relaxedBuild(config);
   if (option("--dry-run")) {
     for (const command of commands) console.log(command.join(" "));
+    const env = relaxed ? Object.entries(relaxed.env).map(([k, v]) => `${k}="${v}" `).join("") : "";
+    for (const command of relaxed?.commands ?? []) console.log(env + command.join(" "));
     process.exit(0);
   }
   console.log(`building the wasm package with the settings in ${config.file}`);
@@ -48,6 +51,15 @@ try {
   for (const name of [config.outName, ...(config.lean ? [config.lean.outName] : [])]) {
     const wasm = join(config.outDir, `${name}_bg.wasm`);
     console.log(`wrote ${wasm} (${(statSync(wasm).size / 1024).toFixed(0)} KiB)`);
+  }
+  if (relaxed) {
+    for (const command of relaxed.commands) run(command, { cwd: ROOT, env: relaxed.env });
+    // The page loads either module through the same wrapper: they must need the same one.
+    const wrapper = (dir) => readFileSync(join(dir, `${relaxed.name}.js`), "utf8");
+    if (wrapper(relaxed.dir) !== wrapper(config.outDir)) {
+      throw new Error("the relaxed-SIMD build's wasm-bindgen wrapper differs from the main build's");
+    }
+    console.log(`wrote ${relaxed.wasm} (${(statSync(relaxed.wasm).size / 1024).toFixed(0)} KiB)`);
   }
   await bundlePage();
   if (!option("--no-vendor")) copyVendor();

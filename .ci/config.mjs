@@ -36,6 +36,7 @@ export function loadConfig(file = DEFAULT_CONFIG) {
   const build = raw.build ?? {};
   const opt = raw["wasm-opt"] ?? {};
   const test = raw.test ?? {};
+  const relaxed = raw.relaxed ?? {};
   const config = {
     file,
     target: build.target ?? "web",
@@ -54,6 +55,12 @@ export function loadConfig(file = DEFAULT_CONFIG) {
       outName: raw.lean["out-name"] ?? `${build["out-name"] ?? "how_llms_learn"}_lean`,
       cargoArgs: raw.lean["cargo-args"] ?? ["--no-default-features"],
     } : null,
+    relaxed: {
+      enabled: relaxed.enabled ?? false,
+      targetFeatures: relaxed["target-features"] ?? "+simd128,+relaxed-simd",
+      targetDir: fromRoot(relaxed["target-dir"] ?? "target/relaxed"),
+      suffix: relaxed["out-suffix"] ?? "_relaxed",
+    },
     test: {
       browser: test.browser ?? "chrome",
       headless: test.headless ?? true,
@@ -71,6 +78,9 @@ export function loadConfig(file = DEFAULT_CONFIG) {
   if (typeof config.wasmOpt.program !== "string") fail("wasm-opt.program must be a string");
   if (!Array.isArray(config.wasmOpt.flags) || !config.wasmOpt.flags.every((f) => typeof f === "string"))
     fail("wasm-opt.flags must be an array of strings");
+  if (typeof config.relaxed.enabled !== "boolean") fail("relaxed.enabled must be true or false");
+  if (!/^[A-Za-z0-9_-]+$/.test(config.relaxed.suffix)) fail("relaxed.out-suffix must be a plain file name part");
+  if (!/^(\+[a-z0-9-]+,?)+$/.test(config.relaxed.targetFeatures)) fail("relaxed.target-features must look like +simd128,+relaxed-simd");
   if (!BROWSERS.includes(config.test.browser)) fail(`test.browser must be one of ${BROWSERS.join(", ")}`);
   if (config.lean) {
     if (!/^[A-Za-z0-9_-]+$/.test(config.lean.outName) || config.lean.outName === config.outName)
@@ -119,6 +129,34 @@ export function buildCommands(config) {
     if (config.wasmOpt.enabled) commands.push([config.wasmOpt.program, ...config.wasmOpt.flags, wasm, "-o", wasm]);
     return commands;
   });
+}
+
+// The environment that turns a wasm build into the relaxed-SIMD one: its target features for
+// wasm32 only (not for build scripts), and its own cargo folder.
+export function relaxedEnv(config) {
+  return {
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS: `-C target-feature=${config.relaxed.targetFeatures}`,
+    CARGO_TARGET_DIR: config.relaxed.targetDir,
+  };
+}
+
+// The relaxed-SIMD variant's build: of the module the page starts with (the lean one when there
+// is a [lean] section, else the main one), which does the walkthrough's computing: wasm-pack into
+// a folder of its own, then wasm-opt into www/pkg next to it. { commands, env, dir (its wasm-pack
+// output), name (the module's out-name, whose wrapper it shares), wasm (the module the page
+// loads) }, or null when wasm-pack.toml switches it off.
+export function relaxedBuild(config) {
+  if (!config.relaxed.enabled) return null;
+  const dir = join(config.relaxed.targetDir, "pkg");
+  const base = config.lean ?? { outName: config.outName, cargoArgs: [] };
+  const [wasmPack] = buildCommands({ ...config, outDir: dir, outName: base.outName, lean: null });
+  if (base.cargoArgs.length) wasmPack.push("--", ...base.cargoArgs);
+  const built = join(dir, `${base.outName}_bg.wasm`);
+  const wasm = join(config.outDir, `${base.outName}${config.relaxed.suffix}_bg.wasm`);
+  const commands = [wasmPack];
+  if (config.wasmOpt.enabled) commands.push([config.wasmOpt.program, ...config.wasmOpt.flags, "--enable-relaxed-simd", built, "-o", wasm]);
+  else commands.push(["cp", built, wasm]);
+  return { commands, env: relaxedEnv(config), dir, name: base.outName, wasm };
 }
 
 // The command and extra environment of the browser-test stage of `npm test`.

@@ -81,6 +81,9 @@ async function writeDist(out, config) {
   for (const name of names.flatMap((n) => [`${n}.js`, `${n}_bg.wasm`])) {
     copyFileSync(join(config.outDir, name), join(out, "pkg", name));
   }
+  // The relaxed-SIMD build (wasm-pack.toml [relaxed]), which browsers that have it load instead.
+  const relaxed = `${(config.lean ?? config).outName}${config.relaxed.suffix}_bg.wasm`;
+  if (config.relaxed.enabled) copyFileSync(join(config.outDir, relaxed), join(out, "pkg", relaxed));
 
   writeKatex(join(out, "vendor", "katex"));
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { buildCommands, loadConfig, parseToml, ROOT, testCommand } from "../.ci/config.mjs";
+import { buildCommands, loadConfig, parseToml, relaxedBuild, ROOT, testCommand } from "../.ci/config.mjs";
 
 const BUILD = join(ROOT, ".ci", "build.mjs");
 
@@ -94,6 +94,31 @@ test("another settings file changes the command build.mjs runs", () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the relaxed-SIMD variant: its own cargo folder and target features, wasm-opt told of relaxed SIMD, next to the main module", () => {
+  const config = loadConfig();
+  const relaxed = relaxedBuild(config);
+  assert.ok(relaxed, "wasm-pack.toml [relaxed] is enabled");
+  assert.equal(relaxed.env.CARGO_TARGET_DIR, join(ROOT, "target", "relaxed"));
+  assert.equal(relaxed.env.CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS, "-C target-feature=+simd128,+relaxed-simd");
+  const [wasmPack, wasmOpt] = relaxed.commands;
+  assert.equal(wasmPack[wasmPack.indexOf("--out-dir") + 1], join(ROOT, "target", "relaxed", "pkg"));
+  assert.ok(wasmOpt.includes("--enable-relaxed-simd"));
+  assert.equal(wasmOpt.at(-1), join(ROOT, "www", "pkg", "how_llms_learn_relaxed_bg.wasm"));
+  assert.ok(!buildCommands(config)[1].includes("--enable-relaxed-simd"), "the main build stays simd128 only");
+  assert.equal(relaxedBuild({ ...config, relaxed: { ...config.relaxed, enabled: false } }), null);
+});
+
+test("the built modules: the relaxed one multiplies and adds with f64x2.relaxed_madd, the main one never", () => {
+  const config = loadConfig();
+  const count = (file) => {
+    assert.ok(existsSync(file), `${file} is missing: run npm run build first`);
+    const text = execFileSync(join(ROOT, "node_modules", ".bin", "wasm-dis"), [file], { encoding: "utf8", maxBuffer: 256 << 20 });
+    return text.split("f64x2.relaxed_madd").length - 1;
+  };
+  assert.equal(count(join(config.outDir, `${config.outName}_bg.wasm`)), 0);
+  assert.ok(count(relaxedBuild(config).wasm) > 0);
 });
 
 test("bad settings are refused with the key's name", () => {

@@ -229,7 +229,7 @@ async function main() {
     assert(katex >= 10, `only ${katex} formulas rendered`);
     const outside = ex.log.requests.filter((u) => !u.startsWith(`${SITE_BASE}${PREFIX}/`));
     assert(outside.length === 0, `requests outside ${PREFIX}/: ${outside.join(', ')}`);
-    assert(ex.log.requests.some((u) => u.endsWith('/how-llms-learn/pkg/how_llms_learn_bg.wasm')), 'the wasm came from the sub-path');
+    assert(ex.log.requests.some((u) => /\/how-llms-learn\/pkg\/how_llms_learn(_relaxed)?_bg\.wasm$/.test(u)), 'the wasm came from the sub-path');
     assert(ex.log.requests.some((u) => u.endsWith('.woff2')), 'KaTeX fonts were loaded');
     // Nothing is added to the host document: no stylesheet, no elements outside the widgets.
     const doc = await page.evaluate(() => ({

@@ -3,9 +3,9 @@
 // shows comes from these functions; JavaScript never redoes the maths.
 import { errorMessage } from './dom.js';
 import { ExtrasError, instantiateFull } from './extras.js';
-
-// The lean module: what the first screen needs. The rest comes with the full one (loadExtras).
-const WASM = new URL('../pkg/how_llms_learn_lean_bg.wasm', import.meta.url);
+// The lean module (what the first screen needs; the rest comes with the full one, loadExtras), in
+// its relaxed-SIMD build where the browser has relaxed SIMD.
+import { initCore } from './wasm-url.js';
 
 let corePromise = null;
 
@@ -55,7 +55,7 @@ export function restartCore() {
       // (the browser has the .wasm in its cache).
       const url = new URL(`../pkg/how_llms_learn_lean.js?instance=${generation}`, import.meta.url).href;
       const mod = await import(url);
-      await mod.default({ module_or_path: WASM });
+      await initCore(mod.default);
       current = mod;
       restarting = null;
       for (const fn of restartListeners) fn();
@@ -123,7 +123,7 @@ export function loadCore() {
       // A literal specifier, so that the build's bundler (.ci/bundle.mjs) takes the wasm-bindgen
       // wrapper into the page's bundle; unbundled, it is fetched from www/pkg like the wasm.
       const mod = await import('../pkg/how_llms_learn_lean.js');
-      await mod.default({ module_or_path: WASM });
+      await initCore(mod.default);
       current = mod;
       const names = ['articleExample', 'forward', 'loss', 'backward', 'step', 'resize', 'validate', 'schema'];
       const core = {};

@@ -11,8 +11,10 @@ import { CorpusEngine } from './corpus/engine.js';
 import { errorMessage } from './dom.js';
 import { decodeState, encodeState, parseStateText } from './share.js';
 import { ExtrasError, instantiateFull } from './extras.js';
+import { initCore } from './wasm-url.js';
 
-const ready = init({ module_or_path: new URL('../pkg/how_llms_learn_lean_bg.wasm', import.meta.url) });
+// The lean module, in its relaxed-SIMD build where the browser has it (wasm-url.js).
+const ready = initCore(init);
 /** The requests only the full module answers: it is fetched for the first of them. */
 const EXTRA_OPS = new Set(['derivation', 'forwardExplanation', 'finiteDifference']);
 let full = null;
