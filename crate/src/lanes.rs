@@ -61,7 +61,10 @@ impl F64x2 {
 
     /// self + a·b through relaxed SIMD's madd: one fused multiply-add (one rounding) where the
     /// machine has one, as x86-64 with FMA3 and ARM64 do; a multiply and an add elsewhere.
+    // f64x2_relaxed_madd is stable since Rust 1.82: the relaxed build needs it, while the
+    // crate's rust-version (1.80) still holds for the simd128 and native builds.
     #[cfg(target_feature = "relaxed-simd")]
+    #[allow(clippy::incompatible_msrv)]
     #[inline(always)]
     pub fn add_mul(self, a: F64x2, b: F64x2) -> F64x2 {
         F64x2(w::f64x2_relaxed_madd(a.0, b.0, self.0))
