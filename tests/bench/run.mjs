@@ -79,8 +79,12 @@ const chromiumVersion = browser.version();
 // get its small deterministic values) with layer norm on.
 const HELPERS = `
   window.__bench = (async () => {
-    const core = await import('./pkg/how_llms_learn.js');
-    await core.default();
+    // The module and build the page itself computes with: the lean module, in relaxed SIMD where
+    // the browser has it (js/wasm-url.js).
+    const core = await import('./pkg/how_llms_learn_lean.js');
+    const { initCore, hasRelaxedSimd } = await import('./js/wasm-url.js');
+    await initCore(core.default);
+    const build = hasRelaxedSimd() ? 'relaxed SIMD' : 'simd128';
     function sized(V, T, C, H, F) {
       const base = core.articleExample();
       const vocab = ['AI', 'rocks', ...Array.from({ length: V - 2 }, (_, i) => 'tok' + i)];
@@ -119,7 +123,7 @@ const HELPERS = `
       while (performance.now() - t0 < minMs) { core.backward(state); n += 1; }
       return ((performance.now() - t0) * 1000) / n;
     }
-    return { core, sized, timeModel, stepsPerSecond, timeContract };
+    return { core, build, sized, timeModel, stepsPerSecond, timeContract };
   })();
   0;
 `;
@@ -164,6 +168,7 @@ async function wasmBenchmarks() {
       });
     }
     out.sweep = sweep;
+    out.build = b.build;
     return out;
   }, SIZES);
   await page.close();
@@ -408,7 +413,7 @@ async function modelTimes() {
       const rounds = Array.from({ length: 5 }, () => b.timeModel(state, 200));
       out[name] = { state, loss: b.core.loss(state).value, modelUs: Math.min(...rounds) };
     }
-    return out;
+    return { results: out, build: b.build };
   }, SIZES);
   await page.close();
   return res;
@@ -429,9 +434,9 @@ if (vsJax) {
   const repeat = Number(args[args.indexOf('--repeat') + 1]) || 1;
   try {
     for (let i = 0; i < repeat; i += 1) {
-      const w = await modelTimes();
+      const { results: w, build } = await modelTimes();
       const jax = flag('--no-jax') ? { error: 'not run (--no-jax)' } : jaxBenchmarks(w);
-      log(`run ${i + 1}/${repeat}, load ${os.loadavg()[0].toFixed(2)}${jax.jax ? `, JAX ${jax.jax} on CPUs ${jax.cpus}` : ''}`);
+      log(`run ${i + 1}/${repeat}, load ${os.loadavg()[0].toFixed(2)}, wasm build ${build}${jax.jax ? `, JAX ${jax.jax} on CPUs ${jax.cpus}` : ''}`);
       for (const line of jaxLines(w, jax)) log('  ' + line);
       for (const [n, r] of Object.entries(w)) log(`  wasm ${n}: ${fmtUs(r.modelUs)}`);
     }
@@ -467,13 +472,16 @@ try {
 
 // ---------- report ----------
 // What was done for the JAX comparison (issue 17), and what was tried and not kept.
-const JAX_NOTES = `What is in: the kernel reads B in place from any layout and A in place unless transposed
-(no packing copies), −9 % / −7 % (medium / large, V8 CPU time on the same builds). Tried on a
-branch and not merged this round (they conflicted with the lean/full module split and the batch
-loss, and are kept for the next one): a relaxed-SIMD build whose kernel multiply-add is
-\`f64x2.relaxed_madd\` (one FMA), −12 % / −15 %; an edit recomputing the forward pass only from the
-first stage that reads the edited weight, −8 % / −6 %. Together with the in-place kernel they gave
-0.66× / 0.46× JAX on that branch.
+const JAX_NOTES = `What made the core faster this round (measured with the CPU time of Node's V8 on the same
+builds, back to back, as the machine was too busy for wall-clock comparisons; medium / large): the
+relaxed-SIMD build of the lean module, whose kernel multiply-add is \`f64x2.relaxed_madd\` (one
+FMA; the page loads it where the browser validates relaxed SIMD, www/js/wasm-url.js), −12 % / −15 %;
+the kernel reading B in place from any layout and A in place unless transposed (no packing
+copies), −9 % / −7 %. Tried on a branch and not merged (it conflicted with the batch loss's
+session, kept for the next round): an edit recomputing the forward pass only from the first
+stage that reads the edited weight, −8 % / −6 %. With all three, on that branch, by
+\`node tests/bench/run.mjs --vs-jax --repeat 3\` (best rounds against best rounds) on 2026-12-01:
+before medium 0.45–0.49×, large 0.34–0.37×; after 0.62–0.65×, 0.42–0.47×.
 
 Tried and not kept: larger register tiles (4×5, 4×6, 6×4, 8×3 lanes instead of 4×4) were 20–50 %
 slower, as V8 has 15 vector registers on x86-64 and spills the accumulators. What remains: the
@@ -542,7 +550,8 @@ Load average (1 min) when the browser measurements started: ${loadBefore.toFixed
 ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 
 The wasm timings are per call of \`Model.setWeight\` + \`Model.run()\` (an edit followed by forward,
-loss and backward, nothing copied out), averaged over at least 300 ms. FLOPs count 2 per
+loss and backward, nothing copied out), averaged over at least 300 ms, with the build the page
+loads in this browser (${wasm.build}). FLOPs count 2 per
 multiply-add of the matrix products, with backward taken as twice the forward.
 
 ## Contract functions versus the handle (wasm)
