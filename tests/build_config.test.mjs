@@ -96,7 +96,7 @@ test("another settings file changes the command build.mjs runs", () => {
   }
 });
 
-test("the relaxed-SIMD variant: its own cargo folder and target features, wasm-opt told of relaxed SIMD, next to the main module", () => {
+test("the relaxed-SIMD variant of the lean module: its own cargo folder and target features, the lean cargo arguments, wasm-opt told of relaxed SIMD, next to the lean module", () => {
   const config = loadConfig();
   const relaxed = relaxedBuild(config);
   assert.ok(relaxed, "wasm-pack.toml [relaxed] is enabled");
@@ -105,8 +105,10 @@ test("the relaxed-SIMD variant: its own cargo folder and target features, wasm-o
   const [wasmPack, wasmOpt] = relaxed.commands;
   assert.equal(wasmPack[wasmPack.indexOf("--out-dir") + 1], join(ROOT, "target", "relaxed", "pkg"));
   assert.ok(wasmOpt.includes("--enable-relaxed-simd"));
-  assert.equal(wasmOpt.at(-1), join(ROOT, "www", "pkg", "how_llms_learn_relaxed_bg.wasm"));
-  assert.ok(!buildCommands(config)[1].includes("--enable-relaxed-simd"), "the main build stays simd128 only");
+  assert.equal(wasmOpt.at(-1), join(ROOT, "www", "pkg", "how_llms_learn_lean_relaxed_bg.wasm"));
+  assert.deepEqual(wasmPack.slice(wasmPack.indexOf("--") + 1), config.lean.cargoArgs, "built without the extras, as the lean module");
+  assert.equal(relaxed.name, config.lean.outName);
+  for (const command of buildCommands(config)) assert.ok(!command.includes("--enable-relaxed-simd"), "the other builds stay simd128 only");
   assert.equal(relaxedBuild({ ...config, relaxed: { ...config.relaxed, enabled: false } }), null);
 });
 
@@ -118,6 +120,7 @@ test("the built modules: the relaxed one multiplies and adds with f64x2.relaxed_
     return text.split("f64x2.relaxed_madd").length - 1;
   };
   assert.equal(count(join(config.outDir, `${config.outName}_bg.wasm`)), 0);
+  assert.equal(count(join(config.outDir, `${config.lean.outName}_bg.wasm`)), 0);
   assert.ok(count(relaxedBuild(config).wasm) > 0);
 });
 
