@@ -13,7 +13,9 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const WWW = join(resolve(HERE, '..', '..'), 'www');
 const SHOTS = join(HERE, 'screenshots');
 const FULL = '/pkg/how_llms_learn_bg.wasm';
-const LEAN = '/pkg/how_llms_learn_lean_bg.wasm';
+// Chromium has relaxed SIMD, so the page takes the lean module's relaxed-SIMD build (js/wasm-url.js).
+const LEAN = '/pkg/how_llms_learn_lean_relaxed_bg.wasm';
+const LEAN_PLAIN = '/pkg/how_llms_learn_lean_bg.wasm';
 const W = (stage) => `backprop-widget[stage="${stage}"]`;
 const GRAD = `${W('backward')} figure[data-name="grad-wq"] td[data-r="0"][data-c="0"]`;
 
@@ -48,6 +50,7 @@ async function main() {
     await check(`${width} px: the page starts with the lean module and does not fetch the full one`, async () => {
       assert(requests.includes(LEAN), `${LEAN} was not requested`);
       assert(!requests.includes(FULL), `${FULL} was fetched at load`);
+      assert(!requests.includes(LEAN_PLAIN), `${LEAN_PLAIN} was fetched besides the relaxed-SIMD build`);
     });
     await check(`${width} px: a derivation whose module cannot be fetched says so; opening it again loads it and shows the numbers`, async () => {
       await page.locator(`${GRAD} button`).scrollIntoViewIfNeeded();
