@@ -116,18 +116,23 @@ def run():
     w_new = optax.apply_updates(w, updates)
     L_new, _ = jax.jit(loss_and_activations)(w_new, None)
 
+    return results(L, L_new, terms, seen, P_hat, grad_a, grad_w, w_new, state)
+
+
+def results(L, L_new, terms, seen, P_hat, grad_a, grad_w, w_new, state):
+    """Every number the page shows, by (what, name), as EXPECTED holds them."""
     out = {("loss", "L"): float(L), ("after the step", "L"): float(L_new)}
     out["loss", "terms"] = terms.tolist() + [None] * (len(TOKENS) - len(TARGETS))
     for name, value in {**seen, "probs": P_hat}.items():
         out["forward", name] = value.tolist()
     for name, value in grad_a.items():
         out["activation gradient", name] = value.tolist()
-    for name in w:
+    for name in w_new:
         out["weight gradient", name] = grad_w[name].tolist()
         out["after the step", name] = w_new[name].tolist()
     for s in state if STEP["optimizer"] == "adam" else ():
         if isinstance(s, optax.ScaleByAdamState):
-            for name in w:
+            for name in w_new:
                 out["Adam m", name] = s.mu[name].tolist()
                 out["Adam v", name] = s.nu[name].tolist()
     return out

@@ -69,21 +69,9 @@ def run():
     w_new = optax.apply_updates(w, updates)
     L_new = batch_loss(w_new, None, STEP_SEQUENCES)
 
-    out = {("loss", "L"): float(L), ("after the step", "L"): float(L_new)}
+    out = results(L, L_new, terms, seen, P_hat, grad_a, grad_w, w_new, state)
     if ("held-out", "L") in EXPECTED:
         out["held-out", "L"] = float(batch_loss(w, None, HELD_OUT))
-    out["loss", "terms"] = terms.tolist() + [None] * (len(TOKENS) - len(TARGETS))
-    for name, value in {**seen, "probs": P_hat}.items():
-        out["forward", name] = value.tolist()
-    for name, value in grad_a.items():
-        out["activation gradient", name] = value.tolist()
     for name in w:
-        out["weight gradient", name] = grad_w[name].tolist()
         out["step gradient", name] = step_grad[name].tolist()
-        out["after the step", name] = w_new[name].tolist()
-    for s in state if STEP["optimizer"] == "adam" else ():
-        if isinstance(s, optax.ScaleByAdamState):
-            for name in w:
-                out["Adam m", name] = s.mu[name].tolist()
-                out["Adam v", name] = s.nu[name].tolist()
     return out

@@ -116,6 +116,11 @@ def run():
     with torch.no_grad():
         L_new, _, _ = loss_and_activations(w, None)
 
+    return results(L, L_new, terms, seen, P_hat, grad_a, grad_w, w, optimizer)
+
+
+def results(L, L_new, terms, seen, P_hat, grad_a, grad_w, w, optimizer):
+    """Every number the page shows, by (what, name), as EXPECTED holds them (w: after the step)."""
     out = {("loss", "L"): L.item(), ("after the step", "L"): L_new.item()}
     out["loss", "terms"] = terms.tolist() + [None] * (len(TOKENS) - len(TARGETS))
     for name, value in {**seen, "probs": P_hat}.items():

@@ -71,19 +71,9 @@ def run():
     with torch.no_grad():
         L_new = batch_loss(w, None, STEP_SEQUENCES)
 
-    out = {("loss", "L"): L.item(), ("after the step", "L"): L_new.item()}
+    out = results(L, L_new, terms, seen, P_hat, grad_a, grad_w, w, optimizer)
     if held is not None:
         out["held-out", "L"] = held
-    out["loss", "terms"] = terms.tolist() + [None] * (len(TOKENS) - len(TARGETS))
-    for name, value in {**seen, "probs": P_hat}.items():
-        out["forward", name] = value.tolist()
-    for name, value in grad_a.items():
-        out["activation gradient", name] = value.tolist()
-    for name, p in w.items():
-        out["weight gradient", name] = grad_w[name].tolist()
+    for name in w:
         out["step gradient", name] = step_grad[name].tolist()
-        out["after the step", name] = p.tolist()
-        if STEP["optimizer"] == "adam":
-            out["Adam m", name] = optimizer.state[p]["exp_avg"].tolist()
-            out["Adam v", name] = optimizer.state[p]["exp_avg_sq"].tolist()
     return out
