@@ -134,6 +134,20 @@ const SIZES = {
   large: [256, 64, 128, 4, 512],
 };
 
+/** Installs HELPERS in `page` and waits until its core is loaded (window.__bench). */
+async function installHelpers(page) {
+  await page.evaluate(HELPERS);
+  await page.waitForFunction(() => window.__bench);
+}
+
+/** A fresh page on the article with HELPERS installed: for timing the core, not the page. */
+async function helperPage() {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${BASE}/index.html`);
+  await installHelpers(page);
+  return page;
+}
+
 /** Multiply-adds ×2 of one forward+loss+backward (backward ≈ twice the forward's products). */
 function flops(V, T, C, F) {
   const forward = 2 * T * C * C * 4 + 2 * T * C * F * 2 + 2 * T * C * V + 2 * T * T * C * 2;
@@ -141,10 +155,7 @@ function flops(V, T, C, F) {
 }
 
 async function wasmBenchmarks() {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(`${BASE}/index.html`);
-  await page.evaluate(HELPERS);
-  await page.waitForFunction(() => window.__bench);
+  const page = await helperPage();
   const res = await page.evaluate(async (sizes) => {
     const b = await window.__bench;
     const out = {};
@@ -198,8 +209,7 @@ async function editLatency(stateName) {
   await page.waitForFunction(() => [...document.querySelectorAll('backprop-widget')]
     .every((w) => w.shadowRoot && w.shadowRoot.querySelector('.bp:not([hidden]) .panel')), null, { timeout: 30000 });
   if (SIZES[stateName]) {
-    await page.evaluate(HELPERS);
-    await page.waitForFunction(() => window.__bench);
+    await installHelpers(page);
     await page.evaluate(async (dims) => {
       const b = await window.__bench;
       document.querySelector('backprop-widget[stage="forward"]').setState(b.sized(...dims));
@@ -294,8 +304,7 @@ async function largeStateLongTasks() {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   await page.goto(`${BASE}/index.html`);
   await page.waitForFunction(() => document.querySelector('backprop-widget')?.shadowRoot?.querySelector('.panel'));
-  await page.evaluate(HELPERS);
-  await page.waitForFunction(() => window.__bench);
+  await installHelpers(page);
   const r = await page.evaluate(async (dims) => {
     const tasks = [];
     new PerformanceObserver((l) => { for (const e of l.getEntries()) tasks.push(e.duration); }).observe({ type: 'longtask' });
@@ -400,10 +409,7 @@ function jaxBenchmarks(wasmResults, minSeconds = 1.5) {
 
 /** Just `Model` edit + run for each state, in a fresh page (the --vs-jax quick comparison). */
 async function modelTimes() {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(`${BASE}/index.html`);
-  await page.evaluate(HELPERS);
-  await page.waitForFunction(() => window.__bench);
+  const page = await helperPage();
   const res = await page.evaluate(async (sizes) => {
     const b = await window.__bench;
     const out = {};
