@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{random_state, rel_error, Shape};
+use common::{activation_cells, random_state, rel_error, Shape};
 use how_llms_learn::{
     backward, derivation, finite_difference, loss, step, Activation, ActivationRef, BatchDraw,
     Cell, State, StepOptions,
@@ -156,19 +156,7 @@ fn activation_gradients_count_the_copies_of_the_shown_sequence() {
         assert_eq!(g.shown_in_batch, Some(copies), "{label}");
         let mut checked = 0;
         for (name, a) in g.activations.entries() {
-            let cells: Vec<(Vec<usize>, f64)> = match a {
-                ActivationRef::Matrix(m) => (0..m.nrows())
-                    .flat_map(|i| (0..m.ncols()).map(move |j| (vec![i, j], m[(i, j)])))
-                    .collect(),
-                ActivationRef::Heads(hs) => hs
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(h, m)| {
-                        (0..m.nrows())
-                            .flat_map(move |t| (0..=t).map(move |s| (vec![h, t, s], m[(t, s)])))
-                    })
-                    .collect(),
-            };
+            let cells = activation_cells(a);
             for (index, analytic) in cells {
                 let cell = Cell::activation(name, &index);
                 if copies == 0 {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{random_state, rel_error, Shape};
+use common::{activation_cells, random_state, rel_error, Shape};
 use how_llms_learn::{
     article_example, backward, finite_difference, forward, loss, Activation, ActivationRef,
     Activations, Backward, Cell, Factor, Idx, Kind, State,
@@ -151,19 +151,7 @@ fn every_activation_gradient_matches_finite_differences() {
         let mut checked = 0;
         let mut worst: f64 = 0.0;
         for (name, g) in grads.activations.entries() {
-            let cells: Vec<(Vec<usize>, f64)> = match g {
-                ActivationRef::Matrix(m) => (0..m.nrows())
-                    .flat_map(|i| (0..m.ncols()).map(move |j| (vec![i, j], m[(i, j)])))
-                    .collect(),
-                ActivationRef::Heads(hs) => hs
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(h, m)| {
-                        (0..m.nrows())
-                            .flat_map(move |t| (0..=t).map(move |s| (vec![h, t, s], m[(t, s)])))
-                    })
-                    .collect(),
-            };
+            let cells = activation_cells(g);
             for (index, analytic) in cells {
                 let cell = Cell::activation(name, &index);
                 let fd = finite_difference(&state, &cell, Some(EPS)).expect(label);

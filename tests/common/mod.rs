@@ -4,7 +4,7 @@
 pub mod golden;
 
 use how_llms_learn::{
-    Activation, Config, FeedForwardWeights, LayerNormWeights, Mat, State, Weights,
+    Activation, ActivationRef, Config, FeedForwardWeights, LayerNormWeights, Mat, State, Weights,
 };
 
 /// A tiny deterministic generator (SplitMix64), so every test run checks the same states.
@@ -102,4 +102,22 @@ pub fn random_state(shape: &Shape, seed: u64, scale: f64) -> State {
 /// error is about 1e-16·L/ε ≈ 1e-11·L, amplified by layer norm's 1/σ.
 pub fn rel_error(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1e-3)
+}
+
+/// Every entry of an activation (or its gradient) with its index, as `Cell::activation` takes
+/// it: `[i, j]`, or `[head, t, s]` for scores and attention, whose masked entries (s > t) are
+/// left out.
+pub fn activation_cells(a: ActivationRef<'_>) -> Vec<(Vec<usize>, f64)> {
+    match a {
+        ActivationRef::Matrix(m) => (0..m.nrows())
+            .flat_map(|i| (0..m.ncols()).map(move |j| (vec![i, j], m[(i, j)])))
+            .collect(),
+        ActivationRef::Heads(hs) => hs
+            .iter()
+            .enumerate()
+            .flat_map(|(h, m)| {
+                (0..m.nrows()).flat_map(move |t| (0..=t).map(move |s| (vec![h, t, s], m[(t, s)])))
+            })
+            .collect(),
+    }
 }
