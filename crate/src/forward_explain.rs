@@ -30,6 +30,7 @@ pub struct ForwardExplanation {
 struct Cx<'a> {
     state: &'a State,
     ws: &'a Workspace,
+    h: usize,
     t: usize,
     j: usize,
 }
@@ -103,6 +104,194 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// One forward entry's sum: its terms, the value `forward` reports, and a note (may be empty).
+struct Sum {
+    terms: Vec<Term>,
+    value: f64,
+    note: &'static str,
+}
+
+fn sum(terms: Vec<Term>, value: f64) -> Sum {
+    Sum {
+        terms,
+        value,
+        note: "",
+    }
+}
+
+type Explainer = fn(&Cx) -> Result<Sum, ModelError>;
+
+fn no_ffn() -> ModelError {
+    ModelError::new("this model has no feed-forward block (config.dFf is 0)")
+}
+
+/// How each activation is computed from the numbers before it, in the forward pass's order.
+const FORWARD: [(&str, Explainer); 18] = [
+    ("x", |c| {
+        let (t, j, w) = (c.t, c.j, &c.state.weights);
+        let id = c.ws.ids[t];
+        let terms = vec![
+            term(
+                format!("the embedding of {}", quote(&c.state.vocab[id])),
+                vec![wt("embedding", &[id, j], w.embedding[(id, j)])],
+            ),
+            term(
+                format!("the embedding of position {t}"),
+                vec![wt("position", &[t, j], w.position[(t, j)])],
+            ),
+        ];
+        Ok(sum(terms, c.a().x[(t, j)]))
+    }),
+    ("attnIn", |c| {
+        let a = c.a();
+        let terms = c.norm("ln1", &c.ws.ln1, ("x", &a.x), "ln1Gain", "ln1Bias");
+        Ok(sum(terms, a.attn_in[(c.t, c.j)]))
+    }),
+    ("q", |c| {
+        let (a, w) = (c.a(), &c.state.weights);
+        let terms = c.product(("attnIn", &a.attn_in), ("wq", &w.wq), None);
+        Ok(sum(terms, a.q[(c.t, c.j)]))
+    }),
+    ("k", |c| {
+        let (a, w) = (c.a(), &c.state.weights);
+        let terms = c.product(("attnIn", &a.attn_in), ("wk", &w.wk), None);
+        Ok(sum(terms, a.k[(c.t, c.j)]))
+    }),
+    ("v", |c| {
+        let (a, w) = (c.a(), &c.state.weights);
+        let terms = c.product(("attnIn", &a.attn_in), ("wv", &w.wv), None);
+        Ok(sum(terms, a.v[(c.t, c.j)]))
+    }),
+    ("scores", |c| {
+        let (a, h, t, s) = (c.a(), c.h, c.t, c.j);
+        let hd = c.state.config.head_size();
+        let inv = 1.0 / (hd as f64).sqrt();
+        let terms = (h * hd..(h + 1) * hd)
+            .map(|k| {
+                term(
+                    format!("c = {k}"),
+                    vec![
+                        act("q", &[t, k], a.q[(t, k)]),
+                        act("k", &[s, k], a.k[(s, k)]),
+                        factor(Kind::Constant, "invSqrtHead", &[], inv),
+                    ],
+                )
+            })
+            .collect();
+        Ok(sum(terms, a.scores[h][(t, s)]))
+    }),
+    ("attention", |c| {
+        let (a, h, t, j) = (c.a(), c.h, c.t, c.j);
+        Ok(Sum {
+            terms: c.softmax("scores", &a.scores[h], &[h, t, j], t + 1),
+            value: a.attention[h][(t, j)],
+            note: "The softmax over the scores this position may see (s ≤ t). The row's largest score is subtracted from each before e^x so that nothing overflows; it cancels in the fraction.",
+        })
+    }),
+    ("z", |c| {
+        let (a, t, j) = (c.a(), c.t, c.j);
+        let head = j / c.state.config.head_size();
+        let terms = (0..=t)
+            .map(|s| {
+                term(
+                    format!("s = {s}"),
+                    vec![
+                        act("attention", &[head, t, s], a.attention[head][(t, s)]),
+                        act("v", &[s, j], a.v[(s, j)]),
+                    ],
+                )
+            })
+            .collect();
+        Ok(sum(terms, a.z[(t, j)]))
+    }),
+    ("attnOut", |c| {
+        let (a, w) = (c.a(), &c.state.weights);
+        let terms = c.product(("z", &a.z), ("wo", &w.wo), None);
+        Ok(sum(terms, a.attn_out[(c.t, c.j)]))
+    }),
+    ("x1", |c| {
+        let (a, t, j) = (c.a(), c.t, c.j);
+        let terms = vec![
+            term(
+                "the residual: the block's input",
+                vec![act("x", &[t, j], a.x[(t, j)])],
+            ),
+            term(
+                "plus the attention output",
+                vec![act("attnOut", &[t, j], a.attn_out[(t, j)])],
+            ),
+        ];
+        Ok(sum(terms, a.x1[(t, j)]))
+    }),
+    ("mlpIn", |c| {
+        let m = c.a().mlp.as_ref().ok_or_else(no_ffn)?;
+        let terms = c.norm("ln2", &c.ws.ln2, ("x1", &c.a().x1), "ln2Gain", "ln2Bias");
+        Ok(sum(terms, m.mlp_in[(c.t, c.j)]))
+    }),
+    ("u", |c| {
+        let m = c.a().mlp.as_ref().ok_or_else(no_ffn)?;
+        let f = c.state.weights.ffn.as_ref().ok_or_else(no_ffn)?;
+        let terms = c.product(("mlpIn", &m.mlp_in), ("w1", &f.w1), Some(("b1", &f.b1)));
+        Ok(sum(terms, m.u[(c.t, c.j)]))
+    }),
+    ("hidden", |c| {
+        let m = c.a().mlp.as_ref().ok_or_else(no_ffn)?;
+        let (t, j) = (c.t, c.j);
+        let actv = c.state.config.activation;
+        let (value, _) = activate_with_slope(actv, m.u[(t, j)]);
+        let terms = vec![term(
+            "the activation function of U",
+            vec![factor(Kind::Activated, actv.name(), &[t, j], value)],
+        )];
+        Ok(sum(terms, m.hidden[(t, j)]))
+    }),
+    ("mlpOut", |c| {
+        let m = c.a().mlp.as_ref().ok_or_else(no_ffn)?;
+        let f = c.state.weights.ffn.as_ref().ok_or_else(no_ffn)?;
+        let terms = c.product(("hidden", &m.hidden), ("w2", &f.w2), Some(("b2", &f.b2)));
+        Ok(sum(terms, m.mlp_out[(c.t, c.j)]))
+    }),
+    ("x2", |c| {
+        let (a, t, j) = (c.a(), c.t, c.j);
+        let residual = term("the residual: X₁", vec![act("x1", &[t, j], a.x1[(t, j)])]);
+        Ok(match &a.mlp {
+            Some(m) => sum(
+                vec![
+                    residual,
+                    term(
+                        "plus the feed-forward output",
+                        vec![act("mlpOut", &[t, j], m.mlp_out[(t, j)])],
+                    ),
+                ],
+                a.x2[(t, j)],
+            ),
+            None => Sum {
+                terms: vec![residual],
+                value: a.x2[(t, j)],
+                note: "This model has no feed-forward block, so X₂ is X₁.",
+            },
+        })
+    }),
+    ("xf", |c| {
+        let a = c.a();
+        let terms = c.norm("lnf", &c.ws.lnf, ("x2", &a.x2), "lnfGain", "lnfBias");
+        Ok(sum(terms, a.xf[(c.t, c.j)]))
+    }),
+    ("logits", |c| {
+        let (a, w) = (c.a(), &c.state.weights);
+        let terms = c.product(("xf", &a.xf), ("unembedding", &w.unembedding), None);
+        Ok(sum(terms, a.logits[(c.t, c.j)]))
+    }),
+    ("probs", |c| {
+        let (a, t, j) = (c.a(), c.t, c.j);
+        Ok(Sum {
+            terms: c.softmax("logits", &a.logits, &[t, j], a.logits.ncols()),
+            value: a.probs[(t, j)],
+            note: "The softmax over the logits of this position. The row's largest logit is subtracted from each before e^x so that nothing overflows; it cancels in the fraction.",
+        })
+    }),
+];
+
 pub(crate) fn explain(state: &State, cell: &Cell) -> Result<ForwardExplanation, ModelError> {
     if cell.weight {
         fail!(
@@ -117,171 +306,22 @@ pub(crate) fn explain(state: &State, cell: &Cell) -> Result<ForwardExplanation, 
         fail!("{}[{}] is masked: position {t} cannot attend to the later position {s}, so there is nothing to compute", cell.name, cell.index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("]["));
     }
     let (name, h, t, j) = cell.resolve(state)?;
+    let Some((_, explainer)) = FORWARD.iter().find(|(n, _)| *n == name) else {
+        fail!("{name} has no explanation");
+    };
     let ws = model::forward_checked(state)?;
-    let cx = Cx {
+    let Sum { terms, value, note } = explainer(&Cx {
         state,
         ws: &ws,
+        h,
         t,
         j,
-    };
-    let a = cx.a();
-    let w = &state.weights;
-    let no_ffn = || ModelError::new("this model has no feed-forward block (config.dFf is 0)");
-    let mut note = String::new();
-    let (terms, value): (Vec<Term>, f64) = match name {
-        "x" => {
-            let id = ws.ids[t];
-            let terms = vec![
-                term(
-                    format!("the embedding of {}", quote(&state.vocab[id])),
-                    vec![wt("embedding", &[id, j], w.embedding[(id, j)])],
-                ),
-                term(
-                    format!("the embedding of position {t}"),
-                    vec![wt("position", &[t, j], w.position[(t, j)])],
-                ),
-            ];
-            (terms, a.x[(t, j)])
-        }
-        "attnIn" => (
-            cx.norm("ln1", &ws.ln1, ("x", &a.x), "ln1Gain", "ln1Bias"),
-            a.attn_in[(t, j)],
-        ),
-        "q" => (
-            cx.product(("attnIn", &a.attn_in), ("wq", &w.wq), None),
-            a.q[(t, j)],
-        ),
-        "k" => (
-            cx.product(("attnIn", &a.attn_in), ("wk", &w.wk), None),
-            a.k[(t, j)],
-        ),
-        "v" => (
-            cx.product(("attnIn", &a.attn_in), ("wv", &w.wv), None),
-            a.v[(t, j)],
-        ),
-        "scores" => {
-            let hd = state.config.head_size();
-            let s = j;
-            let inv = 1.0 / (hd as f64).sqrt();
-            let terms = (h * hd..(h + 1) * hd)
-                .map(|c| {
-                    term(
-                        format!("c = {c}"),
-                        vec![
-                            act("q", &[t, c], a.q[(t, c)]),
-                            act("k", &[s, c], a.k[(s, c)]),
-                            factor(Kind::Constant, "invSqrtHead", &[], inv),
-                        ],
-                    )
-                })
-                .collect();
-            (terms, a.scores[h][(t, s)])
-        }
-        "attention" => {
-            note = "The softmax over the scores this position may see (s ≤ t). The row's largest score is subtracted from each before e^x so that nothing overflows; it cancels in the fraction.".into();
-            (
-                cx.softmax("scores", &a.scores[h], &[h, t, j], t + 1),
-                a.attention[h][(t, j)],
-            )
-        }
-        "z" => {
-            let hd = state.config.head_size();
-            let head = j / hd;
-            let terms = (0..=t)
-                .map(|s| {
-                    term(
-                        format!("s = {s}"),
-                        vec![
-                            act("attention", &[head, t, s], a.attention[head][(t, s)]),
-                            act("v", &[s, j], a.v[(s, j)]),
-                        ],
-                    )
-                })
-                .collect();
-            (terms, a.z[(t, j)])
-        }
-        "attnOut" => (
-            cx.product(("z", &a.z), ("wo", &w.wo), None),
-            a.attn_out[(t, j)],
-        ),
-        "x1" => (
-            vec![
-                term(
-                    "the residual: the block's input",
-                    vec![act("x", &[t, j], a.x[(t, j)])],
-                ),
-                term(
-                    "plus the attention output",
-                    vec![act("attnOut", &[t, j], a.attn_out[(t, j)])],
-                ),
-            ],
-            a.x1[(t, j)],
-        ),
-        "mlpIn" | "u" | "hidden" | "mlpOut" => {
-            let m = a.mlp.as_ref().ok_or_else(no_ffn)?;
-            let f = w.ffn.as_ref().ok_or_else(no_ffn)?;
-            match name {
-                "mlpIn" => (
-                    cx.norm("ln2", &ws.ln2, ("x1", &a.x1), "ln2Gain", "ln2Bias"),
-                    m.mlp_in[(t, j)],
-                ),
-                "u" => (
-                    cx.product(("mlpIn", &m.mlp_in), ("w1", &f.w1), Some(("b1", &f.b1))),
-                    m.u[(t, j)],
-                ),
-                "hidden" => {
-                    let actv = state.config.activation;
-                    let (value, _) = activate_with_slope(actv, m.u[(t, j)]);
-                    (
-                        vec![term(
-                            "the activation function of U",
-                            vec![factor(Kind::Activated, actv.name(), &[t, j], value)],
-                        )],
-                        m.hidden[(t, j)],
-                    )
-                }
-                _ => (
-                    cx.product(("hidden", &m.hidden), ("w2", &f.w2), Some(("b2", &f.b2))),
-                    m.mlp_out[(t, j)],
-                ),
-            }
-        }
-        "x2" => {
-            let mut terms = vec![term(
-                "the residual: X₁",
-                vec![act("x1", &[t, j], a.x1[(t, j)])],
-            )];
-            match &a.mlp {
-                Some(m) => terms.push(term(
-                    "plus the feed-forward output",
-                    vec![act("mlpOut", &[t, j], m.mlp_out[(t, j)])],
-                )),
-                None => note = "This model has no feed-forward block, so X₂ is X₁.".into(),
-            }
-            (terms, a.x2[(t, j)])
-        }
-        "xf" => (
-            cx.norm("lnf", &ws.lnf, ("x2", &a.x2), "lnfGain", "lnfBias"),
-            a.xf[(t, j)],
-        ),
-        "logits" => (
-            cx.product(("xf", &a.xf), ("unembedding", &w.unembedding), None),
-            a.logits[(t, j)],
-        ),
-        "probs" => {
-            note = "The softmax over the logits of this position. The row's largest logit is subtracted from each before e^x so that nothing overflows; it cancels in the fraction.".into();
-            (
-                cx.softmax("logits", &a.logits, &[t, j], a.logits.ncols()),
-                a.probs[(t, j)],
-            )
-        }
-        other => fail!("{other} has no explanation"),
-    };
+    })?;
     let total = terms.iter().map(|t| t.value).sum();
     Ok(ForwardExplanation {
         value,
         terms,
         total,
-        note,
+        note: note.to_string(),
     })
 }

@@ -17,13 +17,17 @@
 use crate::config::{MAX_CONTEXT, MAX_D_FF, MAX_D_MODEL};
 use crate::names::{MAX_TOKEN_CHARS, MAX_VOCAB};
 use crate::num::float_text;
-use corpus::{BATCH, MAX_BATCH_VALUES};
+use corpus::MAX_BATCH_VALUES;
+#[cfg(feature = "extras")]
+use fields::CELL;
+use fields::{Field, BATCH, CHANGE, CONFIG, OPTIMIZER, OPTIONS, STATE};
 use js_sys::JsString;
 use serde_json::{Map, Number, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 mod corpus;
+mod fields;
 #[cfg(feature = "extras")]
 pub(crate) use corpus::{corpus_options, corpus_text, generate_options, prompt};
 
@@ -385,69 +389,6 @@ fn is_plain_object(value: &JsValue, reader: &Reader) -> Result<bool, JsError> {
     }
     Ok(!is_array(value).map_err(|_| reader.unreadable())?)
 }
-
-/// How one named field is read.
-#[derive(Clone, Copy)]
-enum Field {
-    Scalar,
-    Token,
-    Tokens,
-    // Only a cell (an `extras` export's argument) has a list of numbers.
-    #[cfg_attr(not(feature = "extras"), allow(dead_code))]
-    Numbers,
-    Weights,
-    Config,
-    Optimizer,
-    Sequences,
-    Batch,
-    // Only the corpus exports (`extras`) read a corpus text.
-    #[cfg_attr(not(feature = "extras"), allow(dead_code))]
-    Corpus,
-}
-
-const CONFIG: &[(&str, Field)] = &[
-    ("dModel", Field::Scalar),
-    ("nHeads", Field::Scalar),
-    ("dFf", Field::Scalar),
-    ("layerNorm", Field::Scalar),
-    ("activation", Field::Scalar),
-    ("context", Field::Scalar),
-];
-
-const OPTIMIZER: &[(&str, Field)] = &[
-    ("step", Field::Scalar),
-    ("m", Field::Weights),
-    ("v", Field::Weights),
-];
-
-const STATE: &[(&str, Field)] = &[
-    ("vocab", Field::Tokens),
-    ("eos", Field::Token),
-    ("tokens", Field::Tokens),
-    ("config", Field::Config),
-    ("weights", Field::Weights),
-    ("optimizer", Field::Optimizer),
-    ("sequences", Field::Sequences),
-    ("heldOut", Field::Sequences),
-];
-
-const OPTIONS: &[(&str, Field)] = &[
-    ("optimizer", Field::Scalar),
-    ("learningRate", Field::Scalar),
-    ("beta1", Field::Scalar),
-    ("beta2", Field::Scalar),
-    ("epsilon", Field::Scalar),
-    ("batch", Field::Batch),
-];
-
-#[cfg(feature = "extras")]
-const CELL: &[(&str, Field)] = &[
-    ("group", Field::Scalar),
-    ("name", Field::Scalar),
-    ("index", Field::Numbers),
-];
-
-const CHANGE: &[(&str, Field)] = &[("vocab", Field::Tokens), ("config", Field::Config)];
 
 /// A state (the contract's schema), as the parser's JSON.
 pub(crate) fn state(value: &JsValue) -> Result<Value, JsError> {

@@ -30,12 +30,6 @@ pub(super) fn check_length(r: &Reader, units: usize, kind: Text) -> Result<(), J
     Ok(())
 }
 
-pub(super) const BATCH: &[(&str, Field)] = &[
-    ("size", Field::Scalar),
-    ("seed", Field::Scalar),
-    ("step", Field::Scalar),
-];
-
 const CORPUS_OPTIONS: &[(&str, Field)] = &[("heldOut", Field::Corpus), ("seed", Field::Scalar)];
 
 const GENERATE_OPTIONS: &[(&str, Field)] = &[
