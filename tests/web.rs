@@ -390,12 +390,11 @@ fn the_model_handle_refuses_bad_edits_and_stops_diverging_training() {
     assert_eq!(model.loss_value().unwrap(), losses[19]);
 }
 
-/// Issue 6's catalogue of bad input, through the API a page uses: each case must be refused with
-/// a message naming what is wrong, and the `Model` handle must keep its last good state.
-#[wasm_bindgen_test]
-fn the_bad_input_catalogue_is_refused_with_a_message_through_the_api() {
-    type Edit = fn(&mut Value);
-    let cases: Vec<(&str, Edit, &str)> = vec![
+type Edit = fn(&mut Value);
+
+/// Issue 6's bad states: what is done to the article example, and words the message must hold.
+fn bad_states() -> Vec<(&'static str, Edit, &'static str)> {
+    vec![
         (
             "text in a weight",
             |v| v["weights"]["wo"][0][1] = json!("abc"),
@@ -476,9 +475,15 @@ fn the_bad_input_catalogue_is_refused_with_a_message_through_the_api() {
             |v| v["weights"]["embedding"][0][0] = json!(1e200),
             "the forward pass overflowed",
         ),
-    ];
+    ]
+}
+
+/// Issue 6's catalogue of bad input, through the API a page uses: each case must be refused with
+/// a message naming what is wrong, and the `Model` handle must keep its last good state.
+#[wasm_bindgen_test]
+fn the_bad_input_catalogue_is_refused_with_a_message_through_the_api() {
     let model = wasm::Model::new(js(&example())).unwrap();
-    for (what, edit, want) in &cases {
+    for (what, edit, want) in &bad_states() {
         let mut state = example();
         edit(&mut state);
         // The contract functions refuse it…
@@ -501,7 +506,13 @@ fn the_bad_input_catalogue_is_refused_with_a_message_through_the_api() {
         }
         model.set_state(js(&example())).unwrap();
     }
+}
 
+/// The rest of the catalogue: single weights, a state with no target, a diverging run and bad
+/// learning rates, each refused or stopped with a message, the last good state kept.
+#[wasm_bindgen_test]
+fn bad_edits_and_step_options_are_refused_through_the_api() {
+    let model = wasm::Model::new(js(&example())).unwrap();
     // Single weights: NaN, ±Infinity and 1e309 (which is Infinity) are refused in place.
     for value in [
         f64::NAN,
