@@ -13,7 +13,7 @@ use crate::error::{fail, ModelError};
 use crate::json::{self, quote};
 use crate::rng::SplitMix64;
 use crate::state::{State, MAX_HELD_OUT, MAX_SEQUENCES};
-use crate::weights::Weights;
+use crate::weights::{def, Init, Weights};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -247,14 +247,15 @@ pub fn initial_weights(config: &Config, vocab_size: usize, seed: u64) -> Weights
     let mut w = Weights::zeros(config, vocab_size);
     let mut rng = SplitMix64::new(seed);
     for (name, m) in w.params_mut() {
-        let std = match name {
-            "embedding" | "position" => 1.0,
-            n if n.ends_with("Gain") => {
+        let std = match def(name).map(|d| d.init) {
+            Some(Init::Lookup) => 1.0,
+            Some(Init::Scaled) => 1.0 / (m.nrows() as f64).sqrt(),
+            Some(Init::Ones) => {
                 m.fill(1.0);
                 continue;
             }
-            "b1" | "b2" | "ln1Bias" | "ln2Bias" | "lnfBias" => continue,
-            _ => 1.0 / (m.nrows() as f64).sqrt(),
+            // Biases stay at the zeros `Weights::zeros` starts them at.
+            Some(Init::Zeros) | None => continue,
         };
         for i in 0..m.nrows() {
             for j in 0..m.ncols() {

@@ -106,6 +106,20 @@ impl Presence {
     }
 }
 
+/// How a weight of a new model starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Init {
+    /// Normal with standard deviation 1/√fan_in (its row count), as a product x·W keeps the
+    /// scale of x.
+    Scaled,
+    /// Normal with standard deviation 1: a table whose rows are looked up, not multiplied.
+    Lookup,
+    /// All 1: a layer norm's gain, which starts by passing the normalised value on.
+    Ones,
+    /// All 0: a bias.
+    Zeros,
+}
+
 /// One weight of the model: the registry's row.
 pub struct WeightDef {
     pub name: &'static str,
@@ -114,6 +128,8 @@ pub struct WeightDef {
     pub presence: Presence,
     /// The module whose forward pass reads it (and whose backward pass writes its gradient).
     pub layer: &'static str,
+    /// How a new model's weight starts (`corpusState`).
+    pub init: Init,
     get: fn(&Weights) -> Option<&Mat>,
     get_mut: fn(&mut Weights) -> Option<&mut Mat>,
 }
@@ -134,13 +150,14 @@ impl WeightDef {
 }
 
 macro_rules! weight {
-    ($name:literal, $rows:ident by $cols:ident, $presence:ident, $layer:literal, |$w:ident| $field:expr, |$m:ident| $field_mut:expr) => {
+    ($name:literal, $rows:ident by $cols:ident, $presence:ident, $layer:literal, $init:ident, |$w:ident| $field:expr, |$m:ident| $field_mut:expr) => {
         WeightDef {
             name: $name,
             rows: Dim::$rows,
             cols: Dim::$cols,
             presence: Presence::$presence,
             layer: $layer,
+            init: Init::$init,
             get: |$w| $field,
             get_mut: |$m| $field_mut,
         }
@@ -150,23 +167,23 @@ macro_rules! weight {
 /// Every weight, in the contract's order: the one list of their names, shapes and owners. The
 /// JSON reader and writer, validation, `Model`'s accessors and `schema` all read it.
 pub const WEIGHTS: [WeightDef; 17] = [
-    weight!("embedding", Vocab by Model, Always, "embedding", |w| Some(&w.embedding), |w| Some(&mut w.embedding)),
-    weight!("position", Context by Model, Always, "embedding", |w| Some(&w.position), |w| Some(&mut w.position)),
-    weight!("wq", Model by Model, Always, "attention", |w| Some(&w.wq), |w| Some(&mut w.wq)),
-    weight!("wk", Model by Model, Always, "attention", |w| Some(&w.wk), |w| Some(&mut w.wk)),
-    weight!("wv", Model by Model, Always, "attention", |w| Some(&w.wv), |w| Some(&mut w.wv)),
-    weight!("wo", Model by Model, Always, "attention", |w| Some(&w.wo), |w| Some(&mut w.wo)),
-    weight!("w1", Model by Ff, FeedForward, "feedforward", |w| w.ffn.as_ref().map(|f| &f.w1), |w| w.ffn.as_mut().map(|f| &mut f.w1)),
-    weight!("b1", One by Ff, FeedForward, "feedforward", |w| w.ffn.as_ref().map(|f| &f.b1), |w| w.ffn.as_mut().map(|f| &mut f.b1)),
-    weight!("w2", Ff by Model, FeedForward, "feedforward", |w| w.ffn.as_ref().map(|f| &f.w2), |w| w.ffn.as_mut().map(|f| &mut f.w2)),
-    weight!("b2", One by Model, FeedForward, "feedforward", |w| w.ffn.as_ref().map(|f| &f.b2), |w| w.ffn.as_mut().map(|f| &mut f.b2)),
-    weight!("ln1Gain", One by Model, LayerNorm, "layernorm", |w| w.ln1.as_ref().map(|l| &l.gain), |w| w.ln1.as_mut().map(|l| &mut l.gain)),
-    weight!("ln1Bias", One by Model, LayerNorm, "layernorm", |w| w.ln1.as_ref().map(|l| &l.bias), |w| w.ln1.as_mut().map(|l| &mut l.bias)),
-    weight!("ln2Gain", One by Model, LayerNormAndFeedForward, "layernorm", |w| w.ln2.as_ref().map(|l| &l.gain), |w| w.ln2.as_mut().map(|l| &mut l.gain)),
-    weight!("ln2Bias", One by Model, LayerNormAndFeedForward, "layernorm", |w| w.ln2.as_ref().map(|l| &l.bias), |w| w.ln2.as_mut().map(|l| &mut l.bias)),
-    weight!("lnfGain", One by Model, LayerNorm, "layernorm", |w| w.lnf.as_ref().map(|l| &l.gain), |w| w.lnf.as_mut().map(|l| &mut l.gain)),
-    weight!("lnfBias", One by Model, LayerNorm, "layernorm", |w| w.lnf.as_ref().map(|l| &l.bias), |w| w.lnf.as_mut().map(|l| &mut l.bias)),
-    weight!("unembedding", Model by Vocab, Always, "unembedding", |w| Some(&w.unembedding), |w| Some(&mut w.unembedding)),
+    weight!("embedding", Vocab by Model, Always, "embedding", Lookup, |w| Some(&w.embedding), |w| Some(&mut w.embedding)),
+    weight!("position", Context by Model, Always, "embedding", Lookup, |w| Some(&w.position), |w| Some(&mut w.position)),
+    weight!("wq", Model by Model, Always, "attention", Scaled, |w| Some(&w.wq), |w| Some(&mut w.wq)),
+    weight!("wk", Model by Model, Always, "attention", Scaled, |w| Some(&w.wk), |w| Some(&mut w.wk)),
+    weight!("wv", Model by Model, Always, "attention", Scaled, |w| Some(&w.wv), |w| Some(&mut w.wv)),
+    weight!("wo", Model by Model, Always, "attention", Scaled, |w| Some(&w.wo), |w| Some(&mut w.wo)),
+    weight!("w1", Model by Ff, FeedForward, "feedforward", Scaled, |w| w.ffn.as_ref().map(|f| &f.w1), |w| w.ffn.as_mut().map(|f| &mut f.w1)),
+    weight!("b1", One by Ff, FeedForward, "feedforward", Zeros, |w| w.ffn.as_ref().map(|f| &f.b1), |w| w.ffn.as_mut().map(|f| &mut f.b1)),
+    weight!("w2", Ff by Model, FeedForward, "feedforward", Scaled, |w| w.ffn.as_ref().map(|f| &f.w2), |w| w.ffn.as_mut().map(|f| &mut f.w2)),
+    weight!("b2", One by Model, FeedForward, "feedforward", Zeros, |w| w.ffn.as_ref().map(|f| &f.b2), |w| w.ffn.as_mut().map(|f| &mut f.b2)),
+    weight!("ln1Gain", One by Model, LayerNorm, "layernorm", Ones, |w| w.ln1.as_ref().map(|l| &l.gain), |w| w.ln1.as_mut().map(|l| &mut l.gain)),
+    weight!("ln1Bias", One by Model, LayerNorm, "layernorm", Zeros, |w| w.ln1.as_ref().map(|l| &l.bias), |w| w.ln1.as_mut().map(|l| &mut l.bias)),
+    weight!("ln2Gain", One by Model, LayerNormAndFeedForward, "layernorm", Ones, |w| w.ln2.as_ref().map(|l| &l.gain), |w| w.ln2.as_mut().map(|l| &mut l.gain)),
+    weight!("ln2Bias", One by Model, LayerNormAndFeedForward, "layernorm", Zeros, |w| w.ln2.as_ref().map(|l| &l.bias), |w| w.ln2.as_mut().map(|l| &mut l.bias)),
+    weight!("lnfGain", One by Model, LayerNorm, "layernorm", Ones, |w| w.lnf.as_ref().map(|l| &l.gain), |w| w.lnf.as_mut().map(|l| &mut l.gain)),
+    weight!("lnfBias", One by Model, LayerNorm, "layernorm", Zeros, |w| w.lnf.as_ref().map(|l| &l.bias), |w| w.lnf.as_mut().map(|l| &mut l.bias)),
+    weight!("unembedding", Model by Vocab, Always, "unembedding", Scaled, |w| Some(&w.unembedding), |w| Some(&mut w.unembedding)),
 ];
 
 /// Contract names of all weights, in the order the contract lists them (from `WEIGHTS`).
@@ -209,7 +226,9 @@ impl Weights {
         }
     }
 
-    /// Mutable twin of [`Weights::params`], same order.
+    /// Mutable twin of [`Weights::params`], same order. The borrow checker cannot hand out the
+    /// registry's accessors' borrows all at once, so the fields are listed here in the registry's
+    /// order and named from it (`params_mut_follows_the_registry` checks the order).
     pub fn params_mut(&mut self) -> impl Iterator<Item = (&'static str, &mut Mat)> {
         let Weights {
             embedding,
@@ -240,27 +259,29 @@ impl Weights {
             }
         }
         let ((g1, c1), (g2, c2), (gf, cf)) = (split(ln1), split(ln2), split(lnf));
-        [
-            ("embedding", Some(embedding)),
-            ("position", Some(position)),
-            ("wq", Some(wq)),
-            ("wk", Some(wk)),
-            ("wv", Some(wv)),
-            ("wo", Some(wo)),
-            ("w1", w1),
-            ("b1", b1),
-            ("w2", w2),
-            ("b2", b2),
-            ("ln1Gain", g1),
-            ("ln1Bias", c1),
-            ("ln2Gain", g2),
-            ("ln2Bias", c2),
-            ("lnfGain", gf),
-            ("lnfBias", cf),
-            ("unembedding", Some(unembedding)),
-        ]
-        .into_iter()
-        .filter_map(|(name, m)| m.map(|m| (name, m)))
+        let fields = [
+            Some(embedding),
+            Some(position),
+            Some(wq),
+            Some(wk),
+            Some(wv),
+            Some(wo),
+            w1,
+            b1,
+            w2,
+            b2,
+            g1,
+            c1,
+            g2,
+            c2,
+            gf,
+            cf,
+            Some(unembedding),
+        ];
+        WEIGHT_NAMES
+            .into_iter()
+            .zip(fields)
+            .filter_map(|(name, m)| m.map(|m| (name, m)))
     }
 
     pub fn get(&self, name: &str) -> Option<&Mat> {
@@ -443,6 +464,25 @@ mod tests {
             let mut w = w;
             let names: Vec<_> = w.params_mut().map(|(n, _)| n).collect();
             assert_eq!(names, want.iter().map(|(n, _)| *n).collect::<Vec<_>>());
+        }
+    }
+
+    /// Each matrix `params_mut` names is the one the registry's accessor reaches by that name:
+    /// a field listed out of order there would be trained, initialised or saved as another weight.
+    #[test]
+    fn params_mut_follows_the_registry() {
+        for (d_ff, ln) in [(0, false), (0, true), (4, false), (4, true)] {
+            let mut w = Weights::zeros(&config(d_ff, ln), 7);
+            let named: Vec<(&str, *const Mat)> =
+                w.params_mut().map(|(n, m)| (n, m as *const Mat)).collect();
+            assert!(!named.is_empty());
+            for (name, ptr) in named {
+                let by_name = w.get(name).expect(name) as *const Mat;
+                assert!(
+                    std::ptr::eq(ptr, by_name),
+                    "{name}, dFf {d_ff}, layer norm {ln}"
+                );
+            }
         }
     }
 }
