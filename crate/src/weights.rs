@@ -477,9 +477,8 @@ mod tests {
                 w.params_mut().map(|(n, m)| (n, m as *const Mat)).collect();
             assert!(!named.is_empty());
             for (name, ptr) in named {
-                let by_name = w.get(name).expect(name) as *const Mat;
                 assert!(
-                    std::ptr::eq(ptr, by_name),
+                    w.get(name).is_some_and(|m| std::ptr::eq(ptr, m)),
                     "{name}, dFf {d_ff}, layer norm {ln}"
                 );
             }
