@@ -199,6 +199,7 @@ fn a_snapshot_holds_the_contract_results_in_schema_order() {
         let snap = Session::new(state.clone()).unwrap().snapshot();
         assert_same(&snap.data, &expected);
         assert_eq!(snap.loss.as_ref(), Some(&loss(&state).unwrap()));
+        assert_eq!(snap.targets, loss(&state).unwrap().targets);
         assert!(
             snap.forward_error.is_none()
                 && snap.loss_error.is_none()
@@ -217,4 +218,11 @@ fn a_snapshot_holds_the_contract_results_in_schema_order() {
     assert_same(&snap.data, &expected);
     assert!(snap.loss.is_none() && snap.forward_error.is_none());
     assert!(snap.loss_error.is_some() && snap.backward_error.is_some());
+    // The target list is still there, and says why: the one position predicts nothing.
+    assert_eq!(snap.targets, vec![None]);
+    // With an end-of-sequence token the same position has one (its index in the vocabulary).
+    state.eos = Some("rocks".into());
+    let snap = Session::new(state).unwrap().snapshot();
+    assert_eq!(snap.targets, vec![Some(1)]);
+    assert!(snap.loss_error.is_none());
 }

@@ -15,6 +15,9 @@ use crate::session::Session;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
     pub data: Vec<f64>,
+    /// What each position of the shown sentence should predict (loss::targets), known before and
+    /// without a loss: the page tells "no position has a target" from a failed loss by it.
+    pub targets: Vec<Option<usize>>,
     pub loss: Option<LossReport>,
     pub forward_error: Option<String>,
     pub loss_error: Option<String>,
@@ -41,8 +44,10 @@ impl Session {
     /// recomputed), laid out as the module comment says.
     pub fn snapshot(&mut self) -> Snapshot {
         let entries = schema::of(self.state());
+        let state = self.state();
         let mut snap = Snapshot {
             data: Vec::new(),
+            targets: crate::loss::targets(&state.ids(), state.eos_id()),
             loss: None,
             forward_error: None,
             loss_error: None,

@@ -12,7 +12,8 @@ fn text(value: Option<String>) -> JsValue {
 
 #[wasm_bindgen]
 impl Model {
-    /// `snapshot()`: `{ data: Float64Array, loss, forwardError, lossError, backwardError }` —
+    /// `snapshot()`: `{ data: Float64Array, targets, loss, forwardError, lossError,
+    /// backwardError }` —
     /// every activation, ∂L/∂ every weight and ∂L/∂ every activation in one buffer, in the
     /// order of `schema()` (see docs/API.md); `loss` as `loss()` returns it, or null.
     pub fn snapshot(&self) -> Result<JsValue, JsError> {
@@ -24,6 +25,7 @@ impl Model {
         let out = Object::new();
         let fields = [
             ("data", Float64Array::from(&snap.data[..]).into()),
+            ("targets", js(Ok(&snap.targets))?),
             ("loss", loss),
             ("forwardError", text(snap.forward_error)),
             ("lossError", text(snap.loss_error)),
