@@ -283,12 +283,10 @@ export class ComputeClient {
     if (view) {
       this.version += 1;
       shown = makeView(this.version, result.view, state, large ? { large: true } : {});
+      // The engine then holds the refused state, which no view shows: the next request, about
+      // another state, loads that one (held is compared by identity).
       const error = refuse ? refusal(shown) : null;
-      if (error) {
-        // The engine holds the refused state, which no view will show: the next request reloads.
-        if (large) remote.held = null; else this.held = null;
-        throw new CoreError(error);
-      }
+      if (error) throw new CoreError(error);
     }
     if (then) then(result, shown);
     return { result, view: shown };

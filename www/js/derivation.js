@@ -68,9 +68,8 @@ export class DerivationDialog {
   }
 
   /** Open for cell { group, name, index } of `view`; anchor gets focus back on close. */
-  open(core, view, cell, anchor) {
+  open(view, cell, anchor) {
     this.anchor = anchor;
-    this.core = core;
     this.view = view;
     this.history = [{ cell, followed: null }];
     this.show('close');
