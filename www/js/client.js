@@ -217,7 +217,8 @@ export class ComputeClient {
       outcome = { ok: false, error };
     }
     const p = outcome.ok ? Promise.resolve(outcome.value) : Promise.reject(outcome.error);
-    p.catch(() => {}); // a caller that took the outcome at once (settledNow) never awaits it
+    // A caller that took the outcome at once (settledNow) never awaits it: not an unhandled rejection.
+    if (!outcome.ok) p.catch(() => {});
     settled.set(p, outcome);
     return p;
   }
