@@ -117,8 +117,12 @@ class Store {
       if (!now.ok) throw now.error;
       return now.value.view;
     }
-    if (failed) p.catch((err) => { if (!(err instanceof WorkerError)) this.setNotice(failed(err)); });
-    return p.then(({ view }) => view);
+    const view = p.then((reply) => reply.view);
+    if (failed) {
+      // Said in the notice, so a caller may leave the promise alone (model.js does).
+      view.catch((err) => { if (!(err instanceof WorkerError)) this.setNotice(failed(err)); });
+    }
+    return view;
   }
 
   /** Adopt the reply's view as a change (undoable) when its turn comes. @param {ChangeOptions} options */
