@@ -1,6 +1,7 @@
 // @ts-check
 // The walkthrough's one compute client: every request a store makes of the core (load a state,
-// edit one weight, resize, take or preview a step, train, write a share link) goes through a
+// edit one weight, resize, take or preview a step, train, write a share link, explain one entry)
+// goes through a
 // ComputeClient and comes back as a promise of { result, view }. Behind it are two backends,
 // chosen by the size of the state (compute.js isLarge), never by the caller: an Engine on this
 // thread for small states, and the worker (worker.js: one Engine there, shared by every client)
@@ -12,7 +13,7 @@
 // keeps its synchronous contract for small states (widget.setState throws the core's message).
 // Worker requests run one after another; each is prepared when its turn comes, so it builds on
 // every edit queued before it, and the store paints only the newest view.
-import { CoreError, isTrap, onCoreRestart, restartCore } from './core.js';
+import { CoreError, isTrap, loadExtras, loadedExtras, onCoreRestart, restartCore } from './core.js';
 import { errorMessage } from './dom.js';
 import { isLarge, request, onWorkerReset, WorkerError } from './compute.js';
 import { Engine } from './engine.js';
@@ -204,6 +205,29 @@ export class ComputeClient {
       const args = remote.held === state ? { training } : { training, state };
       return { state, value: (await request('encode', args, { view: false })).value };
     }));
+  }
+
+  /**
+   * The full module's explanations of one entry (`ops`: derivation, forwardExplanation,
+   * finiteDifference), a result or an error each. Of `view`'s state on this thread, settled at
+   * once when the full module is already loaded (else when it arrives; a failed fetch is every
+   * part's error); of the state the worker's Model holds for a large view.
+   * @param {string[]} ops @param {object} cell @param {any} view
+   * @returns {Promise<Array<{ value?: any, error?: any }>>}
+   */
+  explain(ops, cell, view) {
+    if (view.large) {
+      return Promise.all(ops.map((op) => request(op, { cell }, { view: false }).then((r) => ({ value: r.result }), (error) => ({ error }))));
+    }
+    const run = (extras) => ops.map((op) => {
+      try { return { value: extras[op](view.state, cell) }; } catch (error) { return { error }; }
+    });
+    const extras = loadedExtras();
+    if (!extras) return loadExtras().then(run, (error) => ops.map(() => ({ error })));
+    const value = run(extras);
+    const p = Promise.resolve(value);
+    settled.set(p, { ok: true, value });
+    return p;
   }
 
   // ---- The in-thread backend: settled before it returns. ----

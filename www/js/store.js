@@ -207,6 +207,11 @@ class Store {
     return this.client.preview(options);
   }
 
+  /** One entry's explanations (client.js explain) of `view`, the state the dialog shows. */
+  explain(ops, cell, view = this.view) {
+    return this.client.explain(ops, cell, view);
+  }
+
   /** The current state's share-link value (share.js's encodeState) and the state it encodes. */
   encodeLink(training) {
     return this.client.encode(training);
