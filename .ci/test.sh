@@ -52,7 +52,7 @@ stage "build wasm package" node .ci/build.mjs
 # ESLint over the page, tests and scripts; tsc over every module of the page (tsconfig.json),
 # with the built wasm package's .d.ts.
 stage "lint and type-check JavaScript" npm run --silent lint
-stage "build settings, notation, history and corpus engine tests" node --test tests/build_config.test.mjs tests/notation.test.mjs tests/history.test.mjs tests/corpus_engine.test.mjs
+stage "build settings, notation, history, compute client and corpus engine tests" node --test tests/build_config.test.mjs tests/notation.test.mjs tests/history.test.mjs tests/client.test.mjs tests/corpus_engine.test.mjs
 # 50,000 calls of every export and Model method with adversarial JS values (deep, shared, cyclic,
 # Proxies, lone surrogates, …): none may trap the module. FUZZ_SEED=n replays a printed seed.
 stage "wasm API fuzz (node)" node --test tests/fuzz_wasm.test.mjs

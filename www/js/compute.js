@@ -1,7 +1,9 @@
 // @ts-check
-// Large states are computed off the main thread by www/js/worker.js (a module worker holding
-// the core's Model). This module decides what counts as large, talks to the worker, and turns
-// its flat Float64Arrays into the view shape the panels read (arrays of row views, no copies).
+// The worker transport: large states are computed off the main thread by www/js/worker.js (a
+// module worker holding the core's Model). This module decides what counts as large and carries
+// requests and replies (states as transferred Float64Arrays). client.js is its walkthrough
+// caller; the corpus section (corpus/lab.js), the share links (share.js) and the derivation
+// dialog send their own requests over the same worker.
 import { CoreError } from './core.js';
 
 /** Rough count of the numbers a forward + backward pass produces and the state holds. */
@@ -197,48 +199,4 @@ export function request(op, args = {}, { view = true, withState = false, timeout
     if (result.update) result.update = unpackState({ weights: result.update }, true).weights;
     return result;
   });
-}
-
-/** Rows of a flat row-major matrix as subarray views (no copy). */
-function rows(data, R, C) {
-  const out = new Array(R);
-  for (let r = 0; r < R; r += 1) out[r] = data.subarray(r * C, (r + 1) * C);
-  return out;
-}
-
-function unpack({ data, shape }, masked = false) {
-  if (shape.length === 1) return data;
-  if (shape.length === 2) return rows(data, shape[0], shape[1]);
-  const [H, T] = shape;
-  const heads = [];
-  for (let h = 0; h < H; h += 1) {
-    const block = data.subarray(h * T * T, (h + 1) * T * T);
-    if (masked) for (let t = 0; t < T; t += 1) block.fill(NaN, t * T + t + 1, (t + 1) * T);
-    heads.push(rows(block, T, T));
-  }
-  return heads;
-}
-
-function unpackAll(obj, maskScores) {
-  if (!obj) return null;
-  const out = {};
-  for (const [name, m] of Object.entries(obj)) out[name] = unpack(m, maskScores && name === 'scores');
-  return out;
-}
-
-/** The worker's snapshot in the shape of Store.compute()'s view (masked scores are NaN). */
-export function viewParts(snapshot) {
-  return {
-    schema: snapshot.schema,
-    forward: unpackAll(snapshot.forward, true),
-    forwardError: snapshot.forwardError,
-    loss: snapshot.loss,
-    lossError: snapshot.lossError,
-    backward: snapshot.backward ? {
-      loss: snapshot.backward.loss,
-      weights: unpackAll(snapshot.backward.weights, false),
-      activations: unpackAll(snapshot.backward.activations, true),
-    } : null,
-    backwardError: snapshot.backwardError,
-  };
 }

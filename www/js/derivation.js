@@ -9,29 +9,15 @@ import { h, errorMessage, keyboardScrollable } from './dom.js';
 import { fmt, full } from './format.js';
 import { renderTex } from './katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels } from './labels.js';
-import { request } from './compute.js';
-import { loadExtras, loadedExtras } from './core.js';
+import { settledNow } from './client.js';
 import { symbol, factorCell, cellSymbol, formulaTex, spoken } from './factors.js';
 import { symText } from './notation.js';
 
 /** A forward cell { group: 'forward', name, index } is asked of the core as an activation cell. */
 const coreCell = (cell) => (cell.group === 'forward' ? { ...cell, group: 'activations' } : cell);
 
-/** A large model's derivation and check come from the worker (the state is never parsed here). */
-function fromWorker(cell) {
-  const get = (op) => request(op, { cell: coreCell(cell) }, { view: false }).then((r) => ({ value: r.result }), (error) => ({ error }));
-  return cell.group === 'forward' ? Promise.all([get('forwardExplanation')]) : Promise.all([get('derivation'), get('finiteDifference')]);
-}
-/**
- * The same from the full core on this thread (`extras`, loadExtras's), for the other states: a
- * result or an error for each part, as fromWorker gives them.
- */
-function fromExtras(extras, state, cell) {
-  const get = (fn) => { try { return { value: fn() }; } catch (error) { return { error }; } };
-  return cell.group === 'forward'
-    ? [get(() => extras.forwardExplanation(state, coreCell(cell)))]
-    : [get(() => extras.derivation(state, cell)), get(() => extras.finiteDifference(state, cell))];
-}
+/** What the core is asked for a cell: how the forward pass computed it, or its derivation and check. */
+const asksFor = (cell) => (cell.group === 'forward' ? ['forwardExplanation'] : ['derivation', 'finiteDifference']);
 const unwrap = (r) => { if (r.error) throw r.error; return r.value; };
 
 const MAX_TERMS = 80;
@@ -67,11 +53,11 @@ export class DerivationDialog {
     root.append(this.dialog);
   }
 
-  /** Open for cell { group, name, index } of `view`; anchor gets focus back on close. */
-  open(core, view, cell, anchor) {
+  /** Open for cell { group, name, index } of `store`'s view; anchor gets focus back on close. */
+  open(store, cell, anchor) {
     this.anchor = anchor;
-    this.core = core;
-    this.view = view;
+    this.store = store;
+    this.view = store.view;
     this.history = [{ cell, followed: null }];
     this.show('close');
   }
@@ -93,21 +79,22 @@ export class DerivationDialog {
   show(focus, fetched = null) {
     const { cell } = this.history[this.history.length - 1];
     this.renderHead(cell, this.view);
-    const extras = this.view.large ? null : loadedExtras();
-    if (!fetched && extras) fetched = fromExtras(extras, this.view.state, cell);
     if (!fetched) {
-      // A large model's numbers come from the worker; the others', the first time, wait for the
-      // full core (extras.js) to arrive.
-      const text = this.view.large ? 'Computing in the background…' : 'Loading the part of the model core that explains numbers…';
-      this.body.replaceChildren(h('p', { class: 'deriv-wait', role: 'status', text }));
-      this.reveal(focus);
-      const ticket = (this.ticket = {});
-      const results = this.view.large ? fromWorker(cell)
-        : loadExtras().then((x) => fromExtras(x, this.view.state, cell), (error) => [{ error }, { error }]);
-      results.then((r) => {
-        if (this.ticket === ticket && this.dialog.open) this.show(focus, r);
-      });
-      return;
+      // Through the group's compute client: at once when the full core (extras.js) is here; a
+      // large model's numbers come from the worker, and the others', the first time, wait for
+      // the full core to arrive.
+      const results = this.store.explain(asksFor(cell), coreCell(cell), this.view);
+      fetched = settledNow(results)?.value ?? null;
+      if (!fetched) {
+        const text = this.view.large ? 'Computing in the background…' : 'Loading the part of the model core that explains numbers…';
+        this.body.replaceChildren(h('p', { class: 'deriv-wait', role: 'status', text }));
+        this.reveal(focus);
+        const ticket = (this.ticket = {});
+        results.then((r) => {
+          if (this.ticket === ticket && this.dialog.open) this.show(focus, r);
+        });
+        return;
+      }
     }
     this.ticket = null;
     const parts = cell.group === 'forward'

@@ -1,10 +1,10 @@
 // @ts-check
 // The core's in-place `Model` handle plus the requests the page makes of it: load a state, edit
-// one weight, take a step, train, resize, explain one gradient entry. The worker (worker.js)
-// runs one Engine for large models; the store runs another on the main thread for the rest, so
-// an edit costs one setWeight + run() instead of re-sending and re-parsing the whole state.
-// Results are flat Float64Arrays with their shapes (compute.js's viewParts turns them into
-// rows); every number in them was computed by the core.
+// one weight, take a step (or preview one), train, resize, explain one gradient entry. client.js
+// runs one Engine on the main thread for small states and the worker (worker.js) runs another
+// for large ones, behind the same requests, so an edit costs one setWeight + snapshot() instead
+// of re-sending and re-parsing the whole state. Results are flat Float64Arrays with their shapes
+// (view.js turns them into rows); every number in them was computed by the core.
 
 /** A schema entry's shape as the flat arrays carry it: a vector has one dimension. */
 const shapeOf = (e) => (e.vector ? [e.shape[1]] : e.shape);
@@ -24,6 +24,14 @@ export class Engine {
   /** After the model took `state`: its schema (the core's registry: names, shapes, presence). */
   remember(state) {
     this.schema = this.model.schema();
+    this.stateCache = state;
+  }
+
+  /**
+   * The caller's copy of the state the model holds (client.js keeps track of which state that
+   * is), so a step need not read the whole state back out of the core.
+   */
+  know(state) {
     this.stateCache = state;
   }
 
@@ -93,16 +101,28 @@ export class Engine {
     this.stateCache = null;
   }
 
-  /** One step through the contract's step(), so the update shown is the core's own. */
-  step({ options }) {
+  /**
+   * One step through the contract's step(), so the update shown is the core's own. `state`:
+   * the state to step from, when the model holds another one (it is loaded first).
+   */
+  step({ options, state }) {
+    if (state) this.load({ state });
     const result = this.core.step(this.currentState(), options);
     this.model.setState(result.state);
     this.stateCache = result.state; // a step changes numbers, never names or shapes: same schema
     return { lossBefore: result.lossBefore, lossAfter: result.lossAfter, update: result.update || {}, state: result.state };
   }
 
+  /** The step `step` would take, computed and left unadopted: the model keeps its state. */
+  preview({ options, state }) {
+    if (state) this.load({ state });
+    const result = this.core.step(this.currentState(), options);
+    return { lossBefore: result.lossBefore, lossAfter: result.lossAfter, update: result.update || {} };
+  }
+
   /** Up to `steps` steps in place; stops at the first non-finite step (state = last good one). */
-  train({ options, steps }) {
+  train({ options, steps, state }) {
+    if (state) this.load({ state });
     const run = this.model.train(options, steps);
     this.stateCache = null;
     return { losses: Array.from(run.losses), stopped: run.stopped };
@@ -111,6 +131,7 @@ export class Engine {
   /** The core's resize (vocabulary or sizes) of `state`, or of the model's own state. */
   resize({ change, state }) {
     const next = this.core.resize(state || this.currentState(), change);
+    if (!this.model) { this.load({ state: next }); return { state: next }; }
     this.model.setState(next);
     this.remember(next);
     return { state: next };
@@ -139,7 +160,7 @@ export class Engine {
    */
   handle(op, args = {}, { view = true, withState = false, transfer = null } = {}) {
     if (!OPS.has(op)) throw new Error(`unknown request ${op}`);
-    if (op !== 'load' && !this.model) throw new Error('no model loaded');
+    if (op !== 'load' && !this.model && !args.state) throw new Error('no model loaded');
     const result = this[op](args) || {};
     if (withState && !result.state) result.state = this.currentState();
     if (view) result.view = this.snapshot(transfer);
@@ -147,4 +168,4 @@ export class Engine {
   }
 }
 
-const OPS = new Set(['load', 'edit', 'step', 'train', 'resize', 'state', 'derivation', 'forwardExplanation', 'finiteDifference']);
+const OPS = new Set(['load', 'edit', 'step', 'preview', 'train', 'resize', 'state', 'derivation', 'forwardExplanation', 'finiteDifference']);

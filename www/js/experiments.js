@@ -21,58 +21,51 @@ export const DEAD_BIAS = -3;
 const loss4 = (x) => fmt(x, 4);
 const upDown = (a, b) => (b > a ? 'went up' : b < a ? 'went down' : 'stayed');
 
-/** One step of the core from the current state; refuses a step that left finite numbers behind. */
-function coreStep(store, options) {
-  const result = store.core.step(store.view.state, options);
-  if (!Number.isFinite(result.lossAfter)) throw new Error(`the loss after the step is ${result.lossAfter}`);
-  return result;
-}
-
-// Each action changes the state (or says why it cannot) and returns the sentence to show; `@key`
-// in a sentence is a symbol of notation.js.
+// Each action changes the state through the store (or says why it cannot) and resolves with the
+// sentence to show; `@key` in a sentence is a symbol of notation.js.
 const ACTIONS = {
-  eos(store) {
+  async eos(store) {
     const state = store.view.state;
     if (state.eos != null) return `There already is an end-of-sequence token, “${state.eos}”.`;
     const coalesce = `try-eos-${Date.now()}`; // the new token and its choice are one undo step
-    if (!state.vocab.includes(EOS_NAME)) store.resize({ vocab: [...state.vocab, EOS_NAME] }, state, { coalesce });
-    store.update((d) => { d.eos = EOS_NAME; }, { coalesce, sticky: true });
+    if (!state.vocab.includes(EOS_NAME)) await store.resize({ vocab: [...state.vocab, EOS_NAME] }, state, { coalesce });
+    await store.update((d) => { d.eos = EOS_NAME; }, { coalesce, sticky: true });
     const v = store.view;
     return `Added “${EOS_NAME}” as the end-of-sequence token: now ${v.derived.targetCountText}, and the loss is ${loss4(v.loss.value)}.`;
   },
-  long(store) {
+  async long(store) {
     const state = store.view.state;
     const n = state.config.context;
     if (state.tokens.length >= n) return `The input already fills the context (${n} tokens).`;
     const tokens = Array.from({ length: n }, (_, i) => state.tokens[i % state.tokens.length]);
-    store.update((d) => { d.tokens = tokens; });
+    await store.update((d) => { d.tokens = tokens; });
     const v = store.view;
     return `The input is now “${tokens.join(' ')}”: ${v.derived.targetCountText}, and the loss is ${loss4(v.loss.value)}.`;
   },
-  overshoot(store) {
+  async overshoot(store) {
     const options = { optimizer: 'sgd', learningRate: OVERSHOOT_RATE };
     store.setTraining(options);
-    const r = coreStep(store, options);
-    store.commit(r.state);
+    const r = (await store.step(options)).result;
     return `One SGD step with @learningRate = ${OVERSHOOT_RATE}: the loss ${upDown(r.lossBefore, r.lossAfter)}, from ${loss4(r.lossBefore)} to ${loss4(r.lossAfter)}.`;
   },
-  dead(store) {
+  async dead(store) {
     const state = store.view.state;
     const F = state.config.dFf;
     if (!F || state.config.activation !== 'relu') return 'This needs the feed-forward block with ReLU: switch them on in the model panel first.';
     const j = F > 1 ? 1 : 0;
-    store.setWeight('b1', [j], DEAD_BIAS);
+    await store.setWeight('b1', [j], DEAD_BIAS);
     const facts = store.view.derived.facts;
     return facts.deadUnitsText
       ? `@b1 entry ${j} is now ${DEAD_BIAS}: unit ${facts.deadUnitsText} of @hidden is 0 at every position, so its column of ∂@loss/∂@w1 is all zero and no step will ever change it.`
       : `@b1 entry ${j} is now ${DEAD_BIAS}, but unit h${j} still fires somewhere: try a lower value in the forward pass.`;
   },
-  adam(store) {
-    const sgd = coreStep(store, { optimizer: 'sgd', learningRate: COMPARE_RATE });
+  async adam(store) {
+    // The SGD step from the same weights is only compared with, never adopted.
+    const sgd = await store.preview({ optimizer: 'sgd', learningRate: COMPARE_RATE });
+    if (!Number.isFinite(sgd.lossAfter)) throw new Error(`the loss after the step is ${sgd.lossAfter}`);
     const options = { optimizer: 'adam', learningRate: COMPARE_RATE };
     store.setTraining(options);
-    const adam = coreStep(store, options);
-    store.commit(adam.state);
+    const adam = (await store.step(options)).result;
     return `One Adam step with @learningRate = ${COMPARE_RATE}: the loss went from ${loss4(adam.lossBefore)} to ${loss4(adam.lossAfter)}. SGD with the same @learningRate from the same weights reaches ${loss4(sgd.lossAfter)}.`;
   },
 };
@@ -96,13 +89,13 @@ export class BpTry extends HTMLElement {
     };
     this.store = store;
     this.connect();
-    this.button.addEventListener('click', () => {
+    this.button.addEventListener('click', async () => {
       if (store.view?.large) { this.say('This experiment is for the article’s small model: reset the page first.', true); return; }
       try {
         const settings = store.training;
         // (Before any update panel set them, the page's settings are the store's defaults.)
         const before = { state: store.view.state, training: settings ?? store.stepOptions() };
-        const sentence = action(store);
+        const sentence = await action(store);
         if (store.training !== settings && store.view.state !== before.state && !before.training.error) undo = before;
         madeState = store.view.state;
         this.dataset.state = String(store.view.version);

@@ -1,7 +1,7 @@
 // @ts-check
 // Facts about the current state that the article's sentences depend on ("the attention
 // gradients are all zero", "hidden unit h1 is inactive"), read off the core's results by
-// comparison only, no arithmetic: store.js adds them to every view as `derived.facts`, and
+// comparison only, no arithmetic: view.js adds them to every view as `derived.facts`, and
 // <bp-when>/<bp-value> (widget.js) show the sentences that hold.
 import { unitLabels } from './labels.js';
 

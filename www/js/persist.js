@@ -5,7 +5,7 @@
 //                   an edit replaced is still one Undo away after a reload
 // Writes report their failure (a full or disabled storage) instead of swallowing it. Tabs of
 // the same page share the keys; the last tab to change something wins, and the other tabs are
-// told at once (the `storage` event), see Store.otherTabSaved.
+// told at once (the `storage` event), see saving.js otherTabSaved.
 import { isLarge } from './compute.js';
 
 /** Undo entries kept across reloads, and the most characters they may take together. */

@@ -117,7 +117,7 @@ export class BackpropWidget extends HTMLElement {
       dialogCode ??= import('./derivation.js');
       dialogCode.then(({ DerivationDialog }) => {
         dialog ??= new DerivationDialog(this.frame);
-        dialog.open(store.core, store.view, cell, anchor);
+        dialog.open(store, cell, anchor);
       }, (err) => {
         dialogCode = null;
         store.setNotice(`The derivation could not be opened: its code did not load (${errorMessage(err)}); try again.`);
@@ -125,7 +125,6 @@ export class BackpropWidget extends HTMLElement {
     };
     const ctx = {
       store,
-      core: store.core,
       root,
       frame: this.frame,
       readonly: this.hasAttribute('readonly'),

@@ -1,9 +1,9 @@
 // @ts-check
 // Module worker that keeps a large model off the main thread: one Engine (engine.js, the core's
-// in-place Model) answering requests from compute.js. Every number it sends back was computed by
-// the core; states and matrices travel as transferred Float64Arrays. It also unpacks share links
-// (share.js's decodeState): a link may unpack to tens of megabytes, and inflating and parsing
-// them here keeps the page responsive whatever the link holds.
+// in-place Model) answering the compute client's requests (client.js, over compute.js). Every
+// number it sends back was computed by the core; states and matrices travel as transferred
+// Float64Arrays. It also unpacks share links (share.js's decodeState): a link may unpack to tens
+// of megabytes, and inflating and parsing them here keeps the page responsive whatever it holds.
 import init, * as core from '../pkg/how_llms_learn_lean.js';
 import { packState, unpackState } from './compute.js';
 import { Engine } from './engine.js';

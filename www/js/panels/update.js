@@ -25,7 +25,7 @@ const CURVE_H = 220;
 const PAD = { l: 72, r: 14, t: 14, b: 36 };
 
 export function mount(container, ctx) {
-  const { store, core, readonly } = ctx;
+  const { store, readonly } = ctx;
   const { element: message, say, stale } = panelMessage(store);
   const why = whyEmpty();
 
@@ -129,34 +129,17 @@ export function mount(container, ctx) {
     return o;
   }
 
-  function takeStep(coalesce = null) {
+  /**
+   * One step of the store's state (the compute client takes it on this thread or, for a large
+   * model, in the worker), adopted: one undo entry, or part of training run `coalesce`.
+   */
+  async function takeStep(coalesce = null) {
     const beforeView = store.view;
     if (!beforeView.loss) throw new Error(noTargetMessage(beforeView));
     const opts = options();
     lastOpts = opts;
-    const result = core.step(beforeView.state, opts);
-    if (!Number.isFinite(result.lossAfter)) throw new Error(`the loss after the step is ${result.lossAfter}`);
-    if (curveOwner !== beforeView.state) { curve = [result.lossBefore]; steps = 0; }
-    const afterView = store.commit(result.state, coalesce ? { coalesce, sticky: true } : {});
-    last = { beforeView, result, afterState: afterView.state, options: opts };
-    curveOwner = afterView.state;
-    curve.push(result.lossAfter);
-    steps += 1;
-    return result;
-  }
-
-  // Large models: the step and training run in the worker (compute.js); the page stays responsive.
-  const LARGE_CHUNK = 2; // steps per worker request while training
-  async function stepLarge() {
-    const beforeView = store.view;
-    if (!beforeView.loss) throw new Error(noTargetMessage(beforeView));
-    const opts = options();
-    lastOpts = opts;
-    say('Taking one step in the background…');
-    const { result, view } = await store.runLarge(
-      () => ({ op: 'step', args: { options: opts }, state: store.view.state }),
-      { then: (_, v) => store.record(v) },
-    );
+    if (beforeView.large) say('Taking one step in the background…');
+    const { result, view } = await store.step(opts, coalesce);
     if (curveOwner !== beforeView.state) { curve = [result.lossBefore]; steps = 0; }
     last = { beforeView, result, afterState: view.state, options: opts };
     curveOwner = view.state;
@@ -165,6 +148,8 @@ export function mount(container, ctx) {
     return result;
   }
 
+  // A large model trains in the worker, a few steps per request; the page stays responsive.
+  const LARGE_CHUNK = 2; // steps per worker request while training
   function tickLarge(key) {
     let opts;
     try { opts = options(); } catch (err) { pause(errorMessage(err)); return; }
@@ -172,10 +157,7 @@ export function mount(container, ctx) {
     const beforeView = store.view;
     if (!beforeView.loss) { pause(`Training stopped: ${noTargetMessage(beforeView)}`); return; }
     timer = -1; // a request is in flight
-    store.runLarge(
-      () => ({ op: 'train', args: { options: opts, steps: LARGE_CHUNK }, state: store.view.state }),
-      { withState: true, then: (_, v) => store.record(v, key, true) },
-    ).then(({ result, view }) => {
+    store.train(opts, LARGE_CHUNK, key).then(({ result, view }) => {
       if (curveOwner !== beforeView.state) { curve = [beforeView.loss.value]; steps = 0; }
       curve.push(...result.losses);
       steps += result.losses.length;
@@ -193,19 +175,10 @@ export function mount(container, ctx) {
 
   stepBtn.addEventListener('click', () => {
     pause();
-    if (store.view.large) {
-      stepLarge().then(
-        (r) => say(stepTaken(r)),
-        (err) => say(`No step was taken: ${sentence(stepError(err, lastOpts))}`, true),
-      );
-      return;
-    }
-    try {
-      const r = takeStep();
-      say(stepTaken(r));
-    } catch (err) {
-      say(`No step was taken: ${sentence(stepError(err, lastOpts))}`, true);
-    }
+    takeStep().then(
+      (r) => say(stepTaken(r)),
+      (err) => say(`No step was taken: ${sentence(stepError(err, lastOpts))}`, true),
+    );
   });
 
   function pause(reason) {
@@ -218,13 +191,14 @@ export function mount(container, ctx) {
 
   function tick(key) {
     if (store.view.large) { tickLarge(key); return; }
-    try {
-      takeStep(key);
+    timer = -1; // a step is being taken
+    takeStep(key).then(() => {
+      if (!timer) return; // paused meanwhile
       if (exploded()) { pause(explodedText(lastOpts)); return; }
       timer = setTimeout(() => tick(key), STEP_MS);
-    } catch (err) {
+    }, (err) => {
       pause(`Training stopped after ${steps} step${steps === 1 ? '' : 's'}: ${sentence(stepError(err, lastOpts))} The last good state is kept.`);
-    }
+    });
   }
 
   /** The report of a step; one that raised the loss says the learning rate is to blame. */
