@@ -45,7 +45,10 @@ pub const MAX_SEED: u64 = 1 << 53;
 pub(crate) fn seed(value: &Value, path: &str) -> Result<u64, ModelError> {
     let x = json::number(value, path)?;
     if x.fract() != 0.0 || !(0.0..=MAX_SEED as f64).contains(&x) {
-        fail!("{path} must be a whole number from 0 to {MAX_SEED}, found {x}");
+        fail!(
+            "{path} must be a whole number from 0 to {MAX_SEED}, found {}",
+            float_text(x)
+        );
     }
     Ok(x as u64)
 }
