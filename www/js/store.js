@@ -1,10 +1,10 @@
 // @ts-check
 // One shared model state per group, with undo/redo, persistence and derived
 // core results. Every number in `view` was computed by the wasm core.
-import { loadCore, CoreError, coreReady, isTrap, onCoreRestart, restartCore } from './core.js';
+import { loadCore, loadFull, loadedFull, CoreError, coreReady, isTrap, onCoreRestart, restartCore } from './core.js';
 import { errorMessage } from './dom.js';
 import { isLarge, request, viewParts, onWorkerReset, WorkerError } from './compute.js';
-import { Engine } from './engine.js';
+import { Engine, isBatchState } from './engine.js';
 import { articleFacts } from './facts.js';
 import { groupAccess } from './groups.js';
 import { readSaved, writeSaved, watchOtherTabs } from './persist.js';
@@ -88,6 +88,7 @@ class Store {
     onCoreRestart(() => {
       this.engine.abandon();
       this.engine = new Engine(this.core.module);
+      this.engine.full = loadedFull();
       this.engineState = null;
     });
     // An element's `src` attribute offers its state as a promise of text (widget.js).
@@ -114,6 +115,7 @@ class Store {
           this.view = await this.computeLarge('load', { state: parsed }, parsed);
           if (link) this.view.link = link;
         } else {
+          await this.needFull(parsed);
           parsed = this.core.validate(parsed);
           this.view = this.compute(parsed);
           if (this.view.forwardError) throw new CoreError(this.view.forwardError);
@@ -147,9 +149,22 @@ class Store {
   async usable(history) {
     const out = [];
     for (const state of history) {
-      try { out.push(isLarge(state) ? state : this.core.validate(state)); } catch { await coreReady(); /* dropped */ }
+      try {
+        if (!isLarge(state)) await this.needFull(state);
+        out.push(isLarge(state) ? state : this.core.validate(state));
+      } catch { await coreReady(); /* dropped */ }
     }
     return out;
+  }
+
+  /**
+   * Before a state with a training batch comes to the main thread's engine: the full module,
+   * which alone computes batches (the page starts with the lean one). Rejects when it cannot be
+   * fetched; resolves at once for any other state, or once it is loaded.
+   */
+  async needFull(state) {
+    if (!isBatchState(state) || this.engine.full) return;
+    this.engine.full = await loadFull();
   }
 
   /** Whether the reader has work of their own here (a saved state, or any change). */
@@ -215,6 +230,10 @@ class Store {
       const p = this.commitLarge(() => ({ op: 'load', args: { state: candidate }, state: candidate }), { coalesce, sticky, link });
       p.catch((err) => { if (!(err instanceof WorkerError)) this.setNotice(`${errorMessage(err)} The previous state is kept.`); });
       return p;
+    }
+    if (isBatchState(candidate) && !this.engine.full) {
+      // The first state with a training batch: adopted once the full module is here.
+      return this.needFull(candidate).then(() => this.commit(candidate, { coalesce, sticky, link }));
     }
     const state = this.core.validate(candidate);
     const view = this.compute(state);
