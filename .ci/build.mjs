@@ -21,6 +21,13 @@ const option = (name) => args.includes(name);
 const configIndex = args.indexOf("--config");
 const configFile = configIndex >= 0 ? args[configIndex + 1] : DEFAULT_CONFIG;
 
+// The lean module's messages write numbers with float_text (crate/src/num.rs): one `{}` of an f64
+// in a message brings core::fmt's float code (Grisu and Dragon, about 10 KiB of the page's gzip
+// download) back into it. The wasm-pack output, before wasm-opt, still names its functions.
+function floatFormattingIn(wasmBytes) {
+  return /<f64 as core(\[[0-9a-f]+\])?::fmt::(Display|Debug)>::fmt/.test(wasmBytes.toString("latin1"));
+}
+
 function copyVendor() {
   writeKatex(join(ROOT, "www", "vendor", "katex"));
   console.log("wrote KaTeX (minified ES module, stylesheet, woff2 fonts) to www/vendor/katex/");
@@ -60,6 +67,10 @@ try {
       throw new Error("the relaxed-SIMD build's wasm-bindgen wrapper differs from the main build's");
     }
     console.log(`wrote ${relaxed.wasm} (${(statSync(relaxed.wasm).size / 1024).toFixed(0)} KiB)`);
+    const named = join(relaxed.dir, `${relaxed.name}_bg.wasm`);
+    if (config.lean && floatFormattingIn(readFileSync(named))) {
+      throw new Error(`${named} formats an f64 with core::fmt ({} or {:?} of a float in a message?): write it with float_text (crate/src/num.rs)`);
+    }
   }
   await bundlePage();
   if (!option("--no-vendor")) copyVendor();

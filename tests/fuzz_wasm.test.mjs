@@ -53,7 +53,7 @@ const WEIGHTS = Object.keys(EXAMPLE.weights).concat(["ln1Gain", "lnfBias", "ln2G
 const ACTIVATIONS = Object.keys(core.forward(EXAMPLE)).concat(["scores", "attention", "nope"]);
 const clone = () => structuredClone(EXAMPLE);
 // A training-batch state (sequences, heldOut, eos) from the preset corpus: made by the full
-// module (the lean one cannot make it, but must still read it).
+// module. The lean one refuses it (docs/API.md), and must do so without harm however it comes.
 const full = LEAN ? await import(join(PKG, "how_llms_learn.js")) : core;
 if (LEAN) full.initSync({ module: readFileSync(join(PKG, "how_llms_learn_bg.wasm")) });
 const PRESET = full.presetCorpus();
@@ -252,7 +252,8 @@ function change() {
 
 const anyArg = () => pick([value, mutatedState, options, cell, change])();
 const stateArg = () => (chance(0.85) ? mutatedState() : value());
-const models = [new core.Model(EXAMPLE), new core.Model(CORPUS)];
+// The lean module refuses a batch state (checked below): its models are single-sentence ones.
+const models = [new core.Model(EXAMPLE), LEAN ? new core.Model(EXAMPLE) : new core.Model(CORPUS)];
 const sentinel = new core.Model(EXAMPLE);
 const model = () => pick(models);
 
@@ -379,6 +380,26 @@ test(`the ${NAME} module has exactly the exports it should`, () => {
   for (const name of EXTRAS) assert.equal(typeof core[name], LEAN ? "undefined" : "function", name);
   for (const name of EXTRA_METHODS) assert.equal(typeof core.Model.prototype[name], LEAN ? "undefined" : "function", `Model.${name}`);
   for (const name of Object.keys(EXPORTS)) assert.equal(typeof core[name], "function", name);
+});
+
+test(`the ${NAME} module ${LEAN ? "refuses" : "reads"} a training batch (sequences, heldOut, a step's batch)`, () => {
+  const refusal = (field) => new RegExp(`^${field} is for training on a batch of sentences, which this module \\(how_llms_learn_lean\\) does not compute: use the full module, how_llms_learn$`);
+  const single = { ...clone(), sequences: null, heldOut: null };
+  const calls = {
+    sequences: [() => new core.Model({ ...single, sequences: [EXAMPLE.tokens, EXAMPLE.tokens] }), () => core.loss({ ...single, sequences: [EXAMPLE.tokens] })],
+    heldOut: [() => core.validate({ ...single, heldOut: [] }), () => core.step({ ...single, heldOut: [EXAMPLE.tokens] }, { learningRate: 0.1 })],
+    batch: [() => core.step(EXAMPLE, { learningRate: 0.1, batch: { size: 1 } }), () => new core.Model(EXAMPLE).train({ learningRate: 0.1, batch: { size: 1 } }, 1)],
+  };
+  for (const [field, list] of Object.entries(calls)) {
+    for (const call of list) {
+      if (LEAN) assert.throws(call, { message: refusal(field) }, field);
+      else call();
+    }
+  }
+  // Null is absent, as everywhere in a state: the single sentence is read by both modules.
+  assert.equal(core.loss(single).value, EXPECTED_LOSS);
+  if (LEAN) assert.throws(() => new core.Model(CORPUS), { message: refusal("sequences") });
+  else assert.equal(new core.Model(CORPUS).lossValue(), core.loss(CORPUS).value);
 });
 
 test(`every export and Model method survives ${CALLS} adversarial calls (seed ${SEED})`, () => {

@@ -29,9 +29,28 @@ pub struct BatchLoss {
     pub sequences: Vec<SetLoss>,
 }
 
+/// Whether this build computes training batches. The lean module (no `extras` feature) refuses
+/// a state with `sequences` or `heldOut` and a step's `batch` option when it reads them
+/// (state.rs, optimizer.rs), so every branch below taken only for a batch is dead code there and
+/// left out of the module the page loads first.
+pub(crate) const BATCHES: bool = cfg!(feature = "extras");
+
 /// Whether the state has a training batch or a held-out set (either makes it a batch state).
 pub(crate) fn is_batch(state: &State) -> bool {
-    state.sequences.is_some() || state.held_out.is_some()
+    BATCHES && (state.sequences.is_some() || state.held_out.is_some())
+}
+
+/// Whether a step with `options` trains on a batch: a batch state, or a mini-batch drawn.
+pub(crate) fn batch_step(state: &State, options: &StepOptions) -> bool {
+    is_batch(state) || (BATCHES && options.batch.is_some())
+}
+
+/// The lean module's refusal of a training batch's field (`sequences`, `heldOut`, `batch`).
+pub(crate) fn needs_full_module(field: &str) -> ModelError {
+    ModelError::new(format!(
+        "{field} is for training on a batch of sentences, which this module \
+         (how_llms_learn_lean) does not compute: use the full module, how_llms_learn"
+    ))
 }
 
 /// The training sequences as vocabulary indices: `sequences`, or `[tokens]` without it.

@@ -123,7 +123,7 @@ pub fn backward(state: &State) -> Result<Backward, ModelError> {
 /// One optimisation step (`step(state, options)`): the state with updated weights (and Adam's
 /// moments), the change applied to each weight, and the loss before and after.
 pub fn step(state: &State, options: &StepOptions) -> Result<StepResult, ModelError> {
-    if batch::is_batch(state) || options.batch.is_some() {
+    if batch::batch_step(state, options) {
         return batch::step(state, options);
     }
     let mut ws = model::backward_checked(state)?;

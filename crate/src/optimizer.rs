@@ -45,7 +45,10 @@ pub const MAX_SEED: u64 = 1 << 53;
 pub(crate) fn seed(value: &Value, path: &str) -> Result<u64, ModelError> {
     let x = json::number(value, path)?;
     if x.fract() != 0.0 || !(0.0..=MAX_SEED as f64).contains(&x) {
-        fail!("{path} must be a whole number from 0 to {MAX_SEED}, found {x}");
+        fail!(
+            "{path} must be a whole number from 0 to {MAX_SEED}, found {}",
+            float_text(x)
+        );
     }
     Ok(x as u64)
 }
@@ -167,6 +170,9 @@ impl StepOptions {
             options.epsilon = e;
         }
         if let Some(v) = obj.get("batch").filter(|v| !v.is_null()) {
+            if !crate::batch::BATCHES {
+                return Err(crate::batch::needs_full_module("batch"));
+            }
             options.batch = Some(BatchDraw::from_json(v)?);
         }
         Ok(options)

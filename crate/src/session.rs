@@ -169,7 +169,7 @@ impl Session {
     }
 
     pub fn loss(&mut self) -> Result<LossReport, ModelError> {
-        if self.batch.on {
+        if self.is_batch() {
             return crate::batch::loss_report(&self.state);
         }
         self.ensure(Done::Loss)?;
@@ -177,7 +177,7 @@ impl Session {
     }
 
     pub fn loss_value(&mut self) -> Result<f64, ModelError> {
-        if self.batch.on {
+        if self.is_batch() {
             return self.batch_loss_value();
         }
         self.ensure(Done::Loss)?;
@@ -185,7 +185,7 @@ impl Session {
     }
 
     pub fn backward(&mut self) -> Result<&Backward, ModelError> {
-        if self.batch.on {
+        if self.is_batch() {
             return self.batch_backward();
         }
         self.ensure(Done::Backward)?;
@@ -195,7 +195,7 @@ impl Session {
     /// One optimisation step in place; returns (loss before, loss after). On an error the state
     /// is unchanged.
     pub fn step(&mut self, options: &StepOptions) -> Result<(f64, f64), ModelError> {
-        if self.batch.on || options.batch.is_some() {
+        if self.is_batch() || (crate::batch::BATCHES && options.batch.is_some()) {
             return self.batch_step(options);
         }
         self.ensure(Done::Backward)?;
@@ -281,7 +281,7 @@ impl Session {
     pub fn train(&mut self, options: &StepOptions, steps: usize) -> Training {
         // The count is the caller's: reserving it all could overflow or exhaust memory.
         let mut losses = Vec::with_capacity(steps.min(MAX_TRAIN_STEPS));
-        let held = self.batch.on && !self.batch.held_out.is_empty();
+        let held = self.is_batch() && !self.batch.held_out.is_empty();
         let mut held_out_losses = Vec::with_capacity(if held { losses.capacity() } else { 0 });
         let mut this = options.clone();
         for k in 0..steps {

@@ -62,7 +62,7 @@ impl Session {
 
     /// Whether the state has a training batch (or a held-out set).
     pub fn is_batch(&self) -> bool {
-        self.batch.on
+        batch::BATCHES && self.batch.on
     }
 
     /// The indices of the training sequences the last step used.

@@ -77,6 +77,9 @@ impl State {
         };
         let sequences = match obj.get("sequences") {
             None | Some(Value::Null) => None,
+            Some(_) if !crate::batch::BATCHES => {
+                return Err(crate::batch::needs_full_module("sequences"))
+            }
             Some(v) => Some(parse_sequences(
                 v,
                 "sequences",
@@ -88,6 +91,9 @@ impl State {
         };
         let held_out = match obj.get("heldOut") {
             None | Some(Value::Null) => None,
+            Some(_) if !crate::batch::BATCHES => {
+                return Err(crate::batch::needs_full_module("heldOut"))
+            }
             Some(v) => Some(parse_sequences(
                 v,
                 "heldOut",

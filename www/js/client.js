@@ -13,10 +13,10 @@
 // keeps its synchronous contract for small states (widget.setState throws the core's message).
 // Worker requests run one after another; each is prepared when its turn comes, so it builds on
 // every edit queued before it, and the store paints only the newest view.
-import { CoreError, isTrap, loadExtras, loadedExtras, onCoreRestart, restartCore } from './core.js';
+import { CoreError, isTrap, loadExtras, loadedExtras, loadFull, loadedFull, onCoreRestart, restartCore } from './core.js';
 import { errorMessage } from './dom.js';
 import { isLarge, request, onWorkerReset, WorkerError } from './compute.js';
-import { Engine } from './engine.js';
+import { Engine, isBatchState } from './engine.js';
 import { makeView, errorView, refusal } from './view.js';
 
 /**
@@ -86,6 +86,7 @@ export class ComputeClient {
     onCoreRestart(() => {
       this.engine.abandon();
       this.engine = new Engine(core.module);
+      this.engine.full = loadedFull();
       this.held = null;
     });
   }
@@ -108,6 +109,14 @@ export class ComputeClient {
    */
   load(state, { validate = false, ...options } = {}) {
     if (isLarge(state)) return this.viaWorker(() => ({ op: 'load', args: { state }, state }), options);
+    // Only the full module computes a training batch (the page starts with the lean one): a
+    // state with one waits for it, once; every later request about it is answered at once.
+    if (isBatchState(state) && !this.engine.full) {
+      return loadFull().then((full) => {
+        this.engine.full = full;
+        return this.load(state, { validate, ...options });
+      });
+    }
     return this.here(() => {
       const valid = validate ? this.core.validate(state) : state;
       return { op: 'load', args: { state: valid }, state: valid };

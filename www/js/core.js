@@ -3,6 +3,7 @@
 // shows comes from these functions; JavaScript never redoes the maths.
 import { errorMessage } from './dom.js';
 import { ExtrasError, instantiateFull } from './extras.js';
+import { isBatchState } from './engine.js';
 // The lean module (what the first screen needs; the rest comes with the full one, loadExtras), in
 // its relaxed-SIMD build where the browser has relaxed SIMD.
 import { initCore } from './wasm-url.js';
@@ -127,7 +128,17 @@ export function loadCore() {
       current = mod;
       const names = ['articleExample', 'forward', 'loss', 'backward', 'step', 'resize', 'validate', 'schema'];
       const core = {};
-      for (const name of names) core[name] = wrap(name);
+      // A state with a training batch is computed by the full module (the lean one refuses it):
+      // the compute client (client.js) loads that first (loadFull) before it hands one over.
+      for (const name of names) {
+        const lean = wrap(name);
+        const full = wrap(name, () => extras?.mod, () => extras?.drop());
+        core[name] = (...args) => {
+          if (!isBatchState(args[0])) return lean(...args);
+          if (!extras?.mod) throw new CoreError('The part of the model core that trains on a batch of sentences is not loaded yet; try again in a moment.');
+          return full(...args);
+        };
+      }
       // The module itself, unwrapped, for the in-place Model handle (engine.js): the current
       // one, which changes after a restart.
       Object.defineProperty(core, 'module', { get: () => current, enumerable: true });
@@ -140,7 +151,7 @@ export function loadCore() {
 /** What only the full module has; loadExtras wraps these. */
 export const EXTRAS = ['derivation', 'forwardExplanation', 'finiteDifference', 'exportJax', 'exportPytorch'];
 
-let extras = null; // { promise, core } of the full module, once asked for
+let extras = null; // { promise, core, mod, drop } of the full module, once asked for
 let extrasGeneration = 0;
 
 /**
@@ -151,9 +162,10 @@ let extrasGeneration = 0;
  */
 export function loadExtras() {
   if (!extras) {
-    const entry = { promise: null, core: null };
+    const entry = { promise: null, core: null, mod: null, drop: null };
     let mod = null;
     const drop = () => { if (extras === entry) extras = null; };
+    entry.drop = drop;
     entry.promise = (async () => {
       extrasGeneration += 1;
       try {
@@ -165,6 +177,7 @@ export function loadExtras() {
       const core = {};
       for (const name of EXTRAS) core[name] = wrap(name, () => mod, drop);
       entry.core = Object.freeze(core);
+      entry.mod = mod;
       return entry.core;
     })();
     extras = entry;
@@ -174,3 +187,12 @@ export function loadExtras() {
 
 /** The full module's wrapped exports when already loaded (loadExtras resolved), else null. */
 export const loadedExtras = () => extras?.core ?? null;
+
+/** Resolve to the full module itself (raw exports, for its Model), loading it like loadExtras. */
+export async function loadFull() {
+  await loadExtras();
+  return /** @type {any} */ (extras?.mod);
+}
+
+/** The full module itself when already loaded, else null. */
+export const loadedFull = () => extras?.mod ?? null;

@@ -6,6 +6,14 @@
 // of re-sending and re-parsing the whole state. Results are flat Float64Arrays with their shapes
 // (view.js turns them into rows); every number in them was computed by the core.
 
+/**
+ * Whether `state` has a training batch (`sequences` or `heldOut`): only the full module computes
+ * those (the lean one refuses them, docs/API.md), so such a state goes to the full module's
+ * functions and Model.
+ */
+export const isBatchState = (state) => state != null && typeof state === 'object'
+  && (state.sequences != null || state.heldOut != null);
+
 /** A schema entry's shape as the flat arrays carry it: a vector has one dimension. */
 const shapeOf = (e) => (e.vector ? [e.shape[1]] : e.shape);
 
@@ -16,6 +24,10 @@ export class Engine {
     // The full module's exports (extras.js), set by the worker before a derivation, a forward
     // explanation or a finite difference: the lean `core` has none of them.
     this.extras = null;
+    // The full module's raw exports, which batch states need (isBatchState): set by the worker
+    // or the store before they hand the engine one.
+    this.full = null;
+    this.modelCore = core; // the module `model` belongs to
     this.model = null;
     this.schema = null; // the core's schema of the state in `model`
     this.stateCache = null; // the state as a plain object, or null when the model moved on
@@ -83,11 +95,20 @@ export class Engine {
     this.stateCache = null;
   }
 
+  /** The module that computes `state`: the full one for a training batch. */
+  coreFor(state) {
+    if (!isBatchState(state)) return this.core;
+    if (!this.full) throw new Error('the part of the model core that trains on a batch of sentences is not loaded');
+    return this.full;
+  }
+
   /** Adopt a whole state (validated by the core). */
   load({ state }) {
-    const next = new this.core.Model(state);
+    const core = this.coreFor(state);
+    const next = new core.Model(state);
     this.model?.free();
     this.model = next;
+    this.modelCore = core;
     this.remember(state);
   }
 
@@ -107,7 +128,7 @@ export class Engine {
    */
   step({ options, state }) {
     if (state) this.load({ state });
-    const result = this.core.step(this.currentState(), options);
+    const result = this.modelCore.step(this.currentState(), options);
     this.model.setState(result.state);
     this.stateCache = result.state; // a step changes numbers, never names or shapes: same schema
     return { lossBefore: result.lossBefore, lossAfter: result.lossAfter, update: result.update || {}, state: result.state };
@@ -116,7 +137,7 @@ export class Engine {
   /** The step `step` would take, computed and left unadopted: the model keeps its state. */
   preview({ options, state }) {
     if (state) this.load({ state });
-    const result = this.core.step(this.currentState(), options);
+    const result = this.modelCore.step(this.currentState(), options);
     return { lossBefore: result.lossBefore, lossAfter: result.lossAfter, update: result.update || {} };
   }
 
@@ -130,10 +151,14 @@ export class Engine {
 
   /** The core's resize (vocabulary or sizes) of `state`, or of the model's own state. */
   resize({ change, state }) {
-    const next = this.core.resize(state || this.currentState(), change);
-    if (!this.model) { this.load({ state: next }); return { state: next }; }
-    this.model.setState(next);
-    this.remember(next);
+    const base = state || this.currentState();
+    const next = this.coreFor(base).resize(base, change);
+    if (this.model && this.coreFor(next) === this.modelCore) {
+      this.model.setState(next);
+      this.remember(next);
+    } else {
+      this.load({ state: next });
+    }
     return { state: next };
   }
 

@@ -2,9 +2,10 @@
 // What a store shows first: the reader's saved state (persist.js), else the state the page gives
 // (an element's inline JSON or `src`), else the article's example, each through the store's
 // compute client. A saved state that cannot be opened stays saved, and the reader is told why.
-import { CoreError, coreReady } from './core.js';
+import { CoreError, coreReady, loadFull } from './core.js';
 import { errorMessage } from './dom.js';
 import { isLarge, WorkerError } from './compute.js';
+import { isBatchState } from './engine.js';
 import { groupAccess } from './groups.js';
 import { readSaved, watchOtherTabs } from './persist.js';
 import { refusal } from './view.js';
@@ -70,7 +71,11 @@ export async function openFirst(store) {
 async function usable(store, history) {
   const out = [];
   for (const state of history) {
-    try { out.push(isLarge(state) ? state : store.core.validate(state)); } catch { await coreReady(); /* dropped */ }
+    try {
+      // A state with a training batch is read by the full module alone (core.js).
+      if (!isLarge(state) && isBatchState(state)) await loadFull();
+      out.push(isLarge(state) ? state : store.core.validate(state));
+    } catch { await coreReady(); /* dropped */ }
   }
   return out;
 }

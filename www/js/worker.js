@@ -6,7 +6,7 @@
 // of megabytes, and inflating and parsing them here keeps the page responsive whatever it holds.
 import init, * as core from '../pkg/how_llms_learn_lean.js';
 import { packState, unpackState } from './compute.js';
-import { Engine } from './engine.js';
+import { Engine, isBatchState } from './engine.js';
 import { CorpusEngine } from './corpus/engine.js';
 import { errorMessage } from './dom.js';
 import { decodeState, encodeState, parseStateText } from './share.js';
@@ -18,6 +18,11 @@ const ready = initCore(init);
 /** The requests only the full module answers: it is fetched for the first of them. */
 const EXTRA_OPS = new Set(['derivation', 'forwardExplanation', 'finiteDifference']);
 let full = null;
+/** The full module, fetched on its first use (a retry after a failed fetch fetches again). */
+const fullModule = () => {
+  full ??= instantiateFull().catch((err) => { full = null; throw new ExtrasError(err); });
+  return full;
+};
 const engine = new Engine(core);
 // The article's last section trains its own model here, apart from the walkthrough's, with the
 // full module (fetched on its first request).
@@ -36,8 +41,10 @@ async function unpack({ value, text, what }, transfer) {
   // A link's fragment value, or a file's text (named `what` in messages).
   const { training, ...state } = text != null ? parseStateText(text, what) : await decodeState(value);
   await ready;
+  // Only the full module reads a state with a training batch (the lean one refuses it).
+  const validator = isBatchState(state) ? await fullModule() : core;
   try {
-    core.validate(state);
+    validator.validate(state);
   } catch (err) {
     if (err instanceof WebAssembly.RuntimeError) throw err;
     // A stack overflow while reading it: arrays inside arrays far deeper than any state has.
@@ -64,20 +71,18 @@ self.addEventListener('message', async (event) => {
       return;
     }
     await ready;
-    if (op.startsWith('corpus:') || EXTRA_OPS.has(op)) {
-      full ??= instantiateFull().catch((err) => { full = null; throw new ExtrasError(err); });
-    }
     if (op.startsWith('corpus:')) {
       // The corpus exports (tokenize, corpusState, generation) are in the full module only.
-      corpus.core = await full;
+      corpus.core = await fullModule();
       const result = corpus.handle(op, args);
       if (result.state) result.state = packState(result.state, transfer);
       for (const x of Object.values(result)) if (x instanceof Float64Array) transfer.push(x.buffer);
       post({ id, ok: true, result }, transfer);
       return;
     }
-    if (EXTRA_OPS.has(op)) engine.extras = await full;
+    if (EXTRA_OPS.has(op)) engine.extras = await fullModule();
     if (args.state) args.state = unpackState(args.state);
+    if (isBatchState(args.state)) engine.full = await fullModule();
     const result = engine.handle(op, args, { view, withState, transfer });
     if (result.state) result.state = packState(result.state, transfer);
     if (result.update) result.update = packState({ weights: result.update }, transfer).weights;
