@@ -32,19 +32,7 @@ pub fn scores(q: &Mat, k: &Mat, scores: &mut [Mat]) {
 /// scores cannot overflow `exp`. Masked entries are exactly 0.
 pub fn causal_softmax(scores: &[Mat], attention: &mut [Mat]) {
     for (s, a) in scores.iter().zip(attention.iter_mut()) {
-        a.fill(0.0);
-        for t in 0..s.nrows() {
-            let max = (0..=t).map(|u| s[(t, u)]).fold(f64::NEG_INFINITY, f64::max);
-            let mut sum = 0.0;
-            for u in 0..=t {
-                let e = (s[(t, u)] - max).exp();
-                a[(t, u)] = e;
-                sum += e;
-            }
-            for u in 0..=t {
-                a[(t, u)] /= sum;
-            }
-        }
+        crate::softmax::causal(s, a);
     }
 }
 

@@ -47,6 +47,7 @@ mod rng;
 mod schema;
 mod session;
 mod session_batch;
+mod softmax;
 mod snapshot;
 mod state;
 mod unembedding;

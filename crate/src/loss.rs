@@ -5,7 +5,6 @@ use crate::error::{fail, ModelError};
 use crate::explain::{act, factor, signed, term, Explained, Kind, Positions};
 use crate::json::quote;
 use crate::mat::Mat;
-use crate::unembedding::log_sum_exp;
 
 /// `targets[t]` is the vocabulary index position t should predict: the next input token, and for
 /// the last position the end-of-sequence token if the vocabulary has one, else nothing.
@@ -43,13 +42,15 @@ pub fn no_target_message(t_len: usize) -> String {
 }
 
 /// Fills `terms` with −ln probs[t][target] = logsumexp(logits[t]) − logits[t][target] and
-/// returns (L, N), L being the terms' mean.
+/// returns (L, N), L being the terms' mean. `lse` is the log-sum-exp of each row of `logits`,
+/// which the softmax computed with the probabilities.
 pub fn forward(
+    lse: &[f64],
     logits: &Mat,
     targets: &[Option<usize>],
     terms: &mut [Option<f64>],
 ) -> Result<(f64, usize), ModelError> {
-    fill_terms(logits, targets, terms);
+    fill_terms(lse, logits, targets, terms);
     let count = terms.iter().flatten().count();
     if count == 0 {
         fail!("{}", no_target_message(targets.len()));
@@ -58,9 +59,14 @@ pub fn forward(
 }
 
 /// Fills `terms` only: a sequence of a batch may have no target of its own.
-pub fn fill_terms(logits: &Mat, targets: &[Option<usize>], terms: &mut [Option<f64>]) {
+pub fn fill_terms(
+    lse: &[f64],
+    logits: &Mat,
+    targets: &[Option<usize>],
+    terms: &mut [Option<f64>],
+) {
     for (t, (target, term)) in targets.iter().zip(terms.iter_mut()).enumerate() {
-        *term = target.map(|y| log_sum_exp(logits, t) - logits[(t, y)]);
+        *term = target.map(|y| lse[t] - logits[(t, y)]);
     }
 }
 

@@ -69,6 +69,7 @@ pub(crate) struct Workspace {
     pub ln2: Option<layernorm::Cache>,
     pub lnf: Option<layernorm::Cache>,
     pub terms: Vec<Option<f64>>, // T, −ln probs[t][target]
+    pub lse: Vec<f64>,           // T, ln Σ_v exp logits[t][v], from the softmax
     pub count: usize,            // N
     pub grad: Backward,
     scratch: Mat, // T×C, a layer norm's input gradient before it joins the residual stream
@@ -97,6 +98,7 @@ impl Workspace {
             ln2: ln(d.layer_norm && d.f > 0),
             lnf: ln(d.layer_norm),
             terms: vec![None; d.t],
+            lse: vec![0.0; d.t],
             count: 0,
             grad: Backward {
                 loss: 0.0,
@@ -228,7 +230,7 @@ pub(crate) fn run(ws: &mut Workspace, w: &Weights, cfg: &Config, probe: Option<&
     nudge(probe, "xf", &mut a.xf);
     unembedding::forward(&a.xf, &w.unembedding, &mut a.logits);
     nudge(probe, "logits", &mut a.logits);
-    unembedding::softmax(&a.logits, &mut a.probs);
+    unembedding::softmax(&a.logits, &mut a.probs, &mut ws.lse);
     nudge(probe, "probs", &mut a.probs);
 }
 
@@ -250,7 +252,7 @@ pub(crate) fn forward_into(
 
 /// L from the logits of the last forward pass (fills the terms and N).
 pub(crate) fn loss_into(ws: &mut Workspace) -> Result<f64, ModelError> {
-    let (value, count) = loss::forward(&ws.acts.logits, &ws.targets, &mut ws.terms)?;
+    let (value, count) = loss::forward(&ws.lse, &ws.acts.logits, &ws.targets, &mut ws.terms)?;
     ws.count = count;
     ws.grad.loss = value;
     Ok(value)
