@@ -218,7 +218,13 @@ impl F64x2 {
     /// The larger of the two, lane by lane; NaN if either is, as wasm's max.
     #[inline(always)]
     pub fn max(self, b: F64x2) -> F64x2 {
-        self.zip(b, |x, y| if x.is_nan() || y.is_nan() { f64::NAN } else { x.max(y) })
+        self.zip(b, |x, y| {
+            if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else {
+                x.max(y)
+            }
+        })
     }
 
     /// The larger of self and `lo` (NaN stays NaN), as wasm's pmax.
@@ -252,7 +258,10 @@ impl F64x2 {
     fn pow2_halves_of_magic(self) -> (F64x2, F64x2) {
         let k = |m: f64| (m.to_bits() as i64).wrapping_sub(MAGIC.to_bits() as i64);
         let pow = |k: i64| f64::from_bits(((k + 1023) as u64) << 52);
-        (self.map(|m| pow(k(m) >> 1)), self.map(|m| pow(k(m) - (k(m) >> 1))))
+        (
+            self.map(|m| pow(k(m) >> 1)),
+            self.map(|m| pow(k(m) - (k(m) >> 1))),
+        )
     }
 }
 
@@ -274,7 +283,9 @@ fn exp_small(x: F64x2) -> F64x2 {
 /// as two normal factors so that subnormal results round once, as libm's do. NaN stays NaN.
 #[inline(always)]
 pub fn exp(x: F64x2) -> F64x2 {
-    let x = x.at_least(F64x2::splat(-746.0)).at_most(F64x2::splat(710.0));
+    let x = x
+        .at_least(F64x2::splat(-746.0))
+        .at_most(F64x2::splat(710.0));
     let (y, magic) = exp_reduced(x);
     let (p1, p2) = magic.pow2_halves_of_magic();
     y.mul(p1).mul(p2)
@@ -363,8 +374,15 @@ mod tests {
             }
         }
         assert!(worst <= 1, "{worst} ulps");
-        for x in [0.0, -0.0, 1e-300, -1e-300, 709.78, -708.4, -745.1, -1e300, 1e300] {
-            assert!(ulps(exp1(x), x.exp()) <= 1, "{x}: {} vs {}", exp1(x), x.exp());
+        for x in [
+            0.0, -0.0, 1e-300, -1e-300, 709.78, -708.4, -745.1, -1e300, 1e300,
+        ] {
+            assert!(
+                ulps(exp1(x), x.exp()) <= 1,
+                "{x}: {} vs {}",
+                exp1(x),
+                x.exp()
+            );
         }
         assert_eq!(exp1(f64::NEG_INFINITY), 0.0);
         assert_eq!(exp1(f64::INFINITY), f64::INFINITY);

@@ -59,12 +59,7 @@ pub fn forward(
 }
 
 /// Fills `terms` only: a sequence of a batch may have no target of its own.
-pub fn fill_terms(
-    lse: &[f64],
-    logits: &Mat,
-    targets: &[Option<usize>],
-    terms: &mut [Option<f64>],
-) {
+pub fn fill_terms(lse: &[f64], logits: &Mat, targets: &[Option<usize>], terms: &mut [Option<f64>]) {
     for (t, (target, term)) in targets.iter().zip(terms.iter_mut()).enumerate() {
         *term = target.map(|y| lse[t] - logits[(t, y)]);
     }

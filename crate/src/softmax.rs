@@ -98,14 +98,18 @@ mod tests {
 
     /// The textbook softmax of one row's first `width` entries, with libm's exp.
     fn textbook(m: &Mat, t: usize, width: usize) -> (Vec<f64>, f64) {
-        let max = (0..width).map(|u| m[(t, u)]).fold(f64::NEG_INFINITY, f64::max);
+        let max = (0..width)
+            .map(|u| m[(t, u)])
+            .fold(f64::NEG_INFINITY, f64::max);
         let e: Vec<f64> = (0..width).map(|u| (m[(t, u)] - max).exp()).collect();
         let sum: f64 = e.iter().sum();
         (e.iter().map(|x| x / sum).collect(), max + sum.ln())
     }
 
     fn filled(rows: usize, cols: usize) -> Mat {
-        Mat::from_fn(rows, cols, |i, j| ((i * 37 + j * 11) % 29) as f64 * 0.7 - 9.0)
+        Mat::from_fn(rows, cols, |i, j| {
+            ((i * 37 + j * 11) % 29) as f64 * 0.7 - 9.0
+        })
     }
 
     #[test]
@@ -117,7 +121,10 @@ mod tests {
             for t in 0..t_len {
                 let (want, want_lse) = textbook(&logits, t, v);
                 for (u, w) in want.iter().enumerate() {
-                    assert!((probs[(t, u)] - w).abs() <= 4.0 * f64::EPSILON * w, "{t},{u}");
+                    assert!(
+                        (probs[(t, u)] - w).abs() <= 4.0 * f64::EPSILON * w,
+                        "{t},{u}"
+                    );
                 }
                 assert!((lse[t] - want_lse).abs() <= 4.0 * f64::EPSILON * want_lse.abs());
             }
@@ -133,7 +140,10 @@ mod tests {
             for t in 0..t_len {
                 let (want, _) = textbook(&scores, t, t + 1);
                 for (u, w) in want.iter().enumerate() {
-                    assert!((attention[(t, u)] - w).abs() <= 4.0 * f64::EPSILON * w, "{t},{u}");
+                    assert!(
+                        (attention[(t, u)] - w).abs() <= 4.0 * f64::EPSILON * w,
+                        "{t},{u}"
+                    );
                 }
                 assert!((t + 1..t_len).all(|u| attention[(t, u)] == 0.0), "row {t}");
             }
