@@ -69,10 +69,16 @@ pub fn fill_terms(lse: &[f64], logits: &Mat, targets: &[Option<usize>], terms: &
 /// gradient is exactly 0.
 pub fn backward_logits(probs: &Mat, targets: &[Option<usize>], count: usize, d: &mut Mat) {
     let n = count as f64;
-    for (t, target) in targets.iter().enumerate() {
-        for v in 0..probs.ncols() {
-            d[(t, v)] = match target {
-                Some(y) => (probs[(t, v)] - if *y == v { 1.0 } else { 0.0 }) / n,
+    // Column by column: the matrices are stored by columns.
+    let rows = probs.nrows().max(1);
+    let columns = probs.as_slice().chunks_exact(rows);
+    for (v, (p, out)) in columns
+        .zip(d.as_mut_slice().chunks_exact_mut(rows))
+        .enumerate()
+    {
+        for ((d, p), target) in out.iter_mut().zip(p).zip(targets) {
+            *d = match target {
+                Some(y) => (p - if *y == v { 1.0 } else { 0.0 }) / n,
                 None => 0.0,
             };
         }
