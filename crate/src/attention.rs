@@ -7,7 +7,7 @@
 
 use crate::explain::{act, factor, grad, grad_of, signed, term, wt, Explained, Kind, Named, Term};
 use crate::mat::Mat;
-use crate::matmul::{self, Out, View};
+use crate::matmul::{self, Out, View, Zeros};
 
 /// q, k, v (each T×C) = attnIn·wq, attnIn·wk, attnIn·wv.
 pub fn project(attn_in: &Mat, wq: &Mat, wk: &Mat, wv: &Mat, q: &mut Mat, k: &mut Mat, v: &mut Mat) {
@@ -41,7 +41,8 @@ pub fn mix(attention: &[Mat], v: &Mat, z: &mut Mat) {
     let d = v.ncols() / attention.len();
     for (h, a) in attention.iter().enumerate() {
         let v_h = View::columns(v, h * d, d);
-        matmul::set(1.0, View::of(a), v_h, Out::columns(z, h * d, d));
+        let a = View::of(a);
+        matmul::set_triangular(1.0, a, Zeros::AboveDiagonal, v_h, Out::columns(z, h * d, d));
     }
 }
 
@@ -66,7 +67,8 @@ pub fn mix_backward(dz: &Mat, attention: &[Mat], v: &Mat, d_attention: &mut [Mat
         // function of any score: no gradient reaches it.
         matmul::causal(1.0, dz_h, v_h.t(), Out::of(da));
         // ∇v_h = A_hᵀ·∇z_h.
-        matmul::set(1.0, View::of(a).t(), dz_h, Out::columns(dv, h * d, d));
+        let (a_t, dv_h) = (View::of(a).t(), Out::columns(dv, h * d, d));
+        matmul::set_triangular(1.0, a_t, Zeros::BelowDiagonal, dz_h, dv_h);
     }
 }
 
@@ -105,8 +107,10 @@ pub fn scores_backward(d_scores: &[Mat], q: &Mat, k: &Mat, dq: &mut Mat, dk: &mu
     for (h, ds) in d_scores.iter().enumerate() {
         let ds = View::of(ds);
         let (q_h, k_h) = (View::columns(q, h * d, d), View::columns(k, h * d, d));
-        matmul::set(scale, ds, k_h, Out::columns(dq, h * d, d));
-        matmul::set(scale, ds.t(), q_h, Out::columns(dk, h * d, d));
+        // ∇S_h is 0 above its diagonal (masked scores get no gradient).
+        let (lower, upper) = (Zeros::AboveDiagonal, Zeros::BelowDiagonal);
+        matmul::set_triangular(scale, ds, lower, k_h, Out::columns(dq, h * d, d));
+        matmul::set_triangular(scale, ds.t(), upper, q_h, Out::columns(dk, h * d, d));
     }
 }
 
