@@ -7,7 +7,7 @@
 
 use crate::explain::{act, factor, grad, grad_of, signed, term, wt, Explained, Kind, Named, Term};
 use crate::mat::Mat;
-use crate::matmul::{self, Out, View};
+use crate::matmul::{self, Out, View, Zeros};
 
 /// q, k, v (each T×C) = attnIn·wq, attnIn·wk, attnIn·wv.
 pub fn project(attn_in: &Mat, wq: &Mat, wk: &Mat, wv: &Mat, q: &mut Mat, k: &mut Mat, v: &mut Mat) {
@@ -32,19 +32,7 @@ pub fn scores(q: &Mat, k: &Mat, scores: &mut [Mat]) {
 /// scores cannot overflow `exp`. Masked entries are exactly 0.
 pub fn causal_softmax(scores: &[Mat], attention: &mut [Mat]) {
     for (s, a) in scores.iter().zip(attention.iter_mut()) {
-        a.fill(0.0);
-        for t in 0..s.nrows() {
-            let max = (0..=t).map(|u| s[(t, u)]).fold(f64::NEG_INFINITY, f64::max);
-            let mut sum = 0.0;
-            for u in 0..=t {
-                let e = (s[(t, u)] - max).exp();
-                a[(t, u)] = e;
-                sum += e;
-            }
-            for u in 0..=t {
-                a[(t, u)] /= sum;
-            }
-        }
+        crate::softmax::causal(s, a);
     }
 }
 
@@ -53,7 +41,8 @@ pub fn mix(attention: &[Mat], v: &Mat, z: &mut Mat) {
     let d = v.ncols() / attention.len();
     for (h, a) in attention.iter().enumerate() {
         let v_h = View::columns(v, h * d, d);
-        matmul::set(1.0, View::of(a), v_h, Out::columns(z, h * d, d));
+        let a = View::of(a);
+        matmul::set_triangular(1.0, a, Zeros::AboveDiagonal, v_h, Out::columns(z, h * d, d));
     }
 }
 
@@ -78,18 +67,34 @@ pub fn mix_backward(dz: &Mat, attention: &[Mat], v: &Mat, d_attention: &mut [Mat
         // function of any score: no gradient reaches it.
         matmul::causal(1.0, dz_h, v_h.t(), Out::of(da));
         // ∇v_h = A_hᵀ·∇z_h.
-        matmul::set(1.0, View::of(a).t(), dz_h, Out::columns(dv, h * d, d));
+        let (a_t, dv_h) = (View::of(a).t(), Out::columns(dv, h * d, d));
+        matmul::set_triangular(1.0, a_t, Zeros::BelowDiagonal, dz_h, dv_h);
     }
 }
 
 /// Backward of the causal softmax: ∇scores[t][s] = A[t][s]·(∇A[t][s] − Σ_r A[t][r]·∇A[t][r]).
 pub fn softmax_backward(d_attention: &[Mat], attention: &[Mat], d_scores: &mut [Mat]) {
+    // BLOCK rows at a time, column after column (the matrices are stored by columns, so a
+    // block's entries of a column are adjacent); each row's sum still runs over r in order.
+    const BLOCK: usize = 32;
     for ((da, a), ds) in d_attention.iter().zip(attention).zip(d_scores.iter_mut()) {
         ds.fill(0.0);
-        for t in 0..a.nrows() {
-            let dot: f64 = (0..=t).map(|r| a[(t, r)] * da[(t, r)]).sum();
-            for s in 0..=t {
-                ds[(t, s)] = a[(t, s)] * (da[(t, s)] - dot);
+        let t_len = a.nrows();
+        let (a, da, ds) = (a.as_slice(), da.as_slice(), ds.as_mut_slice());
+        for t0 in (0..t_len).step_by(BLOCK) {
+            let end = (t0 + BLOCK).min(t_len);
+            // (−0.0: the empty sum of `Iterator::sum`, so a row of −0 products sums alike.)
+            let mut dot = [-0.0; BLOCK];
+            for r in 0..end {
+                for t in r.max(t0)..end {
+                    dot[t - t0] += a[t + r * t_len] * da[t + r * t_len];
+                }
+            }
+            for s in 0..end {
+                for t in s.max(t0)..end {
+                    let i = t + s * t_len;
+                    ds[i] = a[i] * (da[i] - dot[t - t0]);
+                }
             }
         }
     }
@@ -102,8 +107,10 @@ pub fn scores_backward(d_scores: &[Mat], q: &Mat, k: &Mat, dq: &mut Mat, dk: &mu
     for (h, ds) in d_scores.iter().enumerate() {
         let ds = View::of(ds);
         let (q_h, k_h) = (View::columns(q, h * d, d), View::columns(k, h * d, d));
-        matmul::set(scale, ds, k_h, Out::columns(dq, h * d, d));
-        matmul::set(scale, ds.t(), q_h, Out::columns(dk, h * d, d));
+        // ∇S_h is 0 above its diagonal (masked scores get no gradient).
+        let (lower, upper) = (Zeros::AboveDiagonal, Zeros::BelowDiagonal);
+        matmul::set_triangular(scale, ds, lower, k_h, Out::columns(dq, h * d, d));
+        matmul::set_triangular(scale, ds.t(), upper, q_h, Out::columns(dk, h * d, d));
     }
 }
 
@@ -273,4 +280,33 @@ pub fn explain_input(
 
 fn inv_sqrt_head(hd: usize) -> crate::explain::Factor {
     factor(Kind::Constant, "invSqrtHead", &[], 1.0 / (hd as f64).sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn softmax_backward_gives_the_row_by_row_numbers_exactly() {
+        // 70 rows: two whole blocks of rows and a part.
+        for t_len in [1, 5, 70] {
+            let f = |i: usize, j: usize, s: usize| ((i * 13 + j * 7 + s) % 17) as f64 / 5.0 - 1.5;
+            let causal =
+                |s| Mat::from_fn(t_len, t_len, |i, j| if j <= i { f(i, j, s) } else { 0.0 });
+            let (a, da) = (vec![causal(1)], vec![causal(2)]);
+            let mut ds = vec![Mat::from_element(t_len, t_len, f64::NAN)];
+            softmax_backward(&da, &a, &mut ds);
+            let want = Mat::from_fn(t_len, t_len, |t, s| {
+                let dot: f64 = (0..=t).map(|r| a[0][(t, r)] * da[0][(t, r)]).sum();
+                if s <= t {
+                    a[0][(t, s)] * (da[0][(t, s)] - dot)
+                } else {
+                    0.0
+                }
+            });
+            assert_eq!(ds[0], want, "T = {t_len}");
+        }
+    }
 }

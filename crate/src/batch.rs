@@ -113,7 +113,7 @@ impl Pool {
 /// Forward pass and loss terms of one sequence; returns (Σ terms, its count).
 fn run_one(ws: &mut Workspace, w: &Weights, state: &State) -> Result<(f64, usize), ModelError> {
     model::forward_into(ws, w, &state.config)?;
-    loss::fill_terms(&ws.acts.logits, &ws.targets, &mut ws.terms);
+    loss::fill_terms(&ws.lse, &ws.acts.logits, &ws.targets, &mut ws.terms);
     let terms = ws.terms.iter().flatten();
     Ok((terms.clone().sum(), terms.count()))
 }
@@ -284,7 +284,7 @@ pub(crate) fn loss_with_probe(state: &State, probe: Option<&Probe>) -> Result<f6
                 .filter_map(|(t, y)| y.map(|y| -probs[(t, y)].ln()))
                 .sum::<f64>();
         } else {
-            loss::fill_terms(&ws.acts.logits, &ws.targets, &mut ws.terms);
+            loss::fill_terms(&ws.lse, &ws.acts.logits, &ws.targets, &mut ws.terms);
             sum += ws.terms.iter().flatten().sum::<f64>();
         }
     }

@@ -35,7 +35,7 @@ pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelErro
         for (s, ids) in train.iter().enumerate() {
             let ws = pool.get(state, ids);
             model::forward_into(ws, &state.weights, &state.config)?;
-            crate::loss::fill_terms(&ws.acts.logits, &ws.targets, &mut ws.terms);
+            crate::loss::fill_terms(&ws.lse, &ws.acts.logits, &ws.targets, &mut ws.terms);
             ws.count = n;
             model::backward_into(ws, &state.weights)?;
             let e = explain_in(state, ws, tokens_of(s), at)?;

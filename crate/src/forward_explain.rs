@@ -92,12 +92,14 @@ impl<'a> Cx<'a> {
         let m = (0..width)
             .map(|r| row[(t, r)])
             .fold(f64::NEG_INFINITY, f64::max);
-        let sum: f64 = (0..width).map(|r| (row[(t, r)] - m).exp()).sum();
+        // The core's own exp (crate::softmax), so these factors multiply to its numbers.
+        let exp = crate::lanes::exp1;
+        let sum: f64 = (0..width).map(|r| exp(row[(t, r)] - m)).sum();
         let row_index = &index[..index.len() - 1];
         vec![term(
             "its exponential over the sum of its row's exponentials",
             vec![
-                factor(Kind::Exp, name, index, (row[(t, s)] - m).exp()),
+                factor(Kind::Exp, name, index, exp(row[(t, s)] - m)),
                 factor(Kind::InvSumExp, name, row_index, 1.0 / sum),
             ],
         )]

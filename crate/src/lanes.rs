@@ -86,11 +86,6 @@ impl F64x2 {
     }
 
     #[inline(always)]
-    fn div(self, b: F64x2) -> F64x2 {
-        F64x2(w::f64x2_div(self.0, b.0))
-    }
-
-    #[inline(always)]
     fn abs(self) -> F64x2 {
         F64x2(w::f64x2_abs(self.0))
     }
@@ -115,6 +110,36 @@ impl F64x2 {
     fn pow2_of_magic(self) -> F64x2 {
         let k = w::i64x2_shl(self.0, 52);
         F64x2(w::i64x2_add(k, w::i64x2_splat(1023 << 52)))
+    }
+
+    /// 2^⌊k/2⌋ and 2^(k − ⌊k/2⌋) for lanes holding `MAGIC + k`, k in −1100..=1100: two
+    /// normal factors whose product is 2^k even where 2^k itself is subnormal or overflows.
+    #[inline(always)]
+    fn pow2_halves_of_magic(self) -> (F64x2, F64x2) {
+        let k = w::i64x2_sub(self.0, w::i64x2_splat(MAGIC.to_bits() as i64));
+        let k1 = w::i64x2_shr(k, 1);
+        let k2 = w::i64x2_sub(k, k1);
+        let bias = w::i64x2_splat(1023);
+        let pow = |k| F64x2(w::i64x2_shl(w::i64x2_add(k, bias), 52));
+        (pow(k1), pow(k2))
+    }
+
+    /// The larger of self and `lo` (NaN stays NaN).
+    #[inline(always)]
+    fn at_least(self, lo: F64x2) -> F64x2 {
+        // pmax(a, b) is `a < b ? b : a`: a NaN in a is kept.
+        F64x2(w::f64x2_pmax(self.0, lo.0))
+    }
+
+    /// The larger of the two, lane by lane; NaN if either is.
+    #[inline(always)]
+    pub fn max(self, b: F64x2) -> F64x2 {
+        F64x2(w::f64x2_max(self.0, b.0))
+    }
+
+    #[inline(always)]
+    pub fn div(self, b: F64x2) -> F64x2 {
+        F64x2(w::f64x2_div(self.0, b.0))
     }
 }
 
@@ -186,8 +211,26 @@ impl F64x2 {
     }
 
     #[inline(always)]
-    fn div(self, b: F64x2) -> F64x2 {
+    pub fn div(self, b: F64x2) -> F64x2 {
         self.zip(b, |x, y| x / y)
+    }
+
+    /// The larger of the two, lane by lane; NaN if either is, as wasm's max.
+    #[inline(always)]
+    pub fn max(self, b: F64x2) -> F64x2 {
+        self.zip(b, |x, y| {
+            if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else {
+                x.max(y)
+            }
+        })
+    }
+
+    /// The larger of self and `lo` (NaN stays NaN), as wasm's pmax.
+    #[inline(always)]
+    fn at_least(self, lo: F64x2) -> F64x2 {
+        self.zip(lo, |x, l| if x < l { l } else { x })
     }
 
     #[inline(always)]
@@ -210,6 +253,16 @@ impl F64x2 {
     fn pow2_of_magic(self) -> F64x2 {
         self.map(|m| f64::from_bits((m.to_bits() << 52).wrapping_add(1023 << 52)))
     }
+
+    #[inline(always)]
+    fn pow2_halves_of_magic(self) -> (F64x2, F64x2) {
+        let k = |m: f64| (m.to_bits() as i64).wrapping_sub(MAGIC.to_bits() as i64);
+        let pow = |k: i64| f64::from_bits(((k + 1023) as u64) << 52);
+        (
+            self.map(|m| pow(k(m) >> 1)),
+            self.map(|m| pow(k(m) - (k(m) >> 1))),
+        )
+    }
 }
 
 /// 1.5·2⁵²: adding it rounds a number of magnitude below 2⁵¹ to an integer (ties to even), which
@@ -221,6 +274,31 @@ const MAGIC: f64 = 6_755_399_441_055_744.0;
 /// approximation, times 2^k.
 #[inline(always)]
 fn exp_small(x: F64x2) -> F64x2 {
+    let (y, magic) = exp_reduced(x);
+    y.mul(magic.pow2_of_magic())
+}
+
+/// e^x for every x (the softmaxes' exponentials), within one ulp of libm (tests below): x is
+/// clamped to [−746, 710], where e^x already rounds to 0 or overflows to ∞, and 2^k is applied
+/// as two normal factors so that subnormal results round once, as libm's do. NaN stays NaN.
+#[inline(always)]
+pub fn exp(x: F64x2) -> F64x2 {
+    let x = x
+        .at_least(F64x2::splat(-746.0))
+        .at_most(F64x2::splat(710.0));
+    let (y, magic) = exp_reduced(x);
+    let (p1, p2) = magic.pow2_halves_of_magic();
+    y.mul(p1).mul(p2)
+}
+
+/// e^x on one number: lane 0 of [`exp`], so one entry gets the same number as a whole row.
+pub fn exp1(x: f64) -> f64 {
+    exp(F64x2::splat(x)).to_array()[0]
+}
+
+/// e^r (as y) and MAGIC + k, for x = k·ln 2 + r with |r| ≤ ln2/2 (|x| ≤ 746).
+#[inline(always)]
+fn exp_reduced(x: F64x2) -> (F64x2, F64x2) {
     // ln 2 split so that k·LN2_HI is exact for the k used here.
     const LN2_HI: f64 = 0.693_147_180_369_123_8;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
@@ -246,7 +324,7 @@ fn exp_small(x: F64x2) -> F64x2 {
         .add(s(P2));
     let c = r.sub(rr.mul(poly.mul(rr).add(s(P1))));
     let y = s(1.0).sub(lo.sub(r.mul(c).div(s(2.0).sub(c))).sub(hi));
-    y.mul(magic.pow2_of_magic())
+    (y, magic)
 }
 
 /// tanh on two lanes: (1 − e)/(1 + e) with e = e^(−2|y|), then y's sign. Its absolute error is
@@ -279,6 +357,36 @@ mod tests {
             worst = worst.max(ulps(got, x.exp()));
         }
         assert!(worst <= 1, "{worst} ulps");
+    }
+
+    /// The general exp against libm over its whole range, subnormal results, ±∞ and NaN.
+    #[test]
+    fn exp_is_within_one_ulp_of_libm_everywhere() {
+        let mut worst = 0;
+        for i in 0..=400_000 {
+            let x = -750.0 + 1462.0 * i as f64 / 400_000.0 + 1e-7;
+            let [got, _] = exp(F64x2::load(&[x, 0.0])).to_array();
+            let want = x.exp();
+            if want.is_infinite() || want == 0.0 {
+                assert_eq!(got, want, "{x}");
+            } else {
+                worst = worst.max(ulps(got, want));
+            }
+        }
+        assert!(worst <= 1, "{worst} ulps");
+        for x in [
+            0.0, -0.0, 1e-300, -1e-300, 709.78, -708.4, -745.1, -1e300, 1e300,
+        ] {
+            assert!(
+                ulps(exp1(x), x.exp()) <= 1,
+                "{x}: {} vs {}",
+                exp1(x),
+                x.exp()
+            );
+        }
+        assert_eq!(exp1(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp1(f64::INFINITY), f64::INFINITY);
+        assert!(exp1(f64::NAN).is_nan());
     }
 
     #[test]

@@ -48,6 +48,7 @@ mod schema;
 mod session;
 mod session_batch;
 mod snapshot;
+mod softmax;
 mod state;
 mod unembedding;
 mod weights;

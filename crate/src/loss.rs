@@ -5,7 +5,6 @@ use crate::error::{fail, ModelError};
 use crate::explain::{act, factor, signed, term, Explained, Kind, Positions};
 use crate::json::quote;
 use crate::mat::Mat;
-use crate::unembedding::log_sum_exp;
 
 /// `targets[t]` is the vocabulary index position t should predict: the next input token, and for
 /// the last position the end-of-sequence token if the vocabulary has one, else nothing.
@@ -43,13 +42,15 @@ pub fn no_target_message(t_len: usize) -> String {
 }
 
 /// Fills `terms` with −ln probs[t][target] = logsumexp(logits[t]) − logits[t][target] and
-/// returns (L, N), L being the terms' mean.
+/// returns (L, N), L being the terms' mean. `lse` is the log-sum-exp of each row of `logits`,
+/// which the softmax computed with the probabilities.
 pub fn forward(
+    lse: &[f64],
     logits: &Mat,
     targets: &[Option<usize>],
     terms: &mut [Option<f64>],
 ) -> Result<(f64, usize), ModelError> {
-    fill_terms(logits, targets, terms);
+    fill_terms(lse, logits, targets, terms);
     let count = terms.iter().flatten().count();
     if count == 0 {
         fail!("{}", no_target_message(targets.len()));
@@ -58,9 +59,9 @@ pub fn forward(
 }
 
 /// Fills `terms` only: a sequence of a batch may have no target of its own.
-pub fn fill_terms(logits: &Mat, targets: &[Option<usize>], terms: &mut [Option<f64>]) {
+pub fn fill_terms(lse: &[f64], logits: &Mat, targets: &[Option<usize>], terms: &mut [Option<f64>]) {
     for (t, (target, term)) in targets.iter().zip(terms.iter_mut()).enumerate() {
-        *term = target.map(|y| log_sum_exp(logits, t) - logits[(t, y)]);
+        *term = target.map(|y| lse[t] - logits[(t, y)]);
     }
 }
 
@@ -68,10 +69,16 @@ pub fn fill_terms(logits: &Mat, targets: &[Option<usize>], terms: &mut [Option<f
 /// gradient is exactly 0.
 pub fn backward_logits(probs: &Mat, targets: &[Option<usize>], count: usize, d: &mut Mat) {
     let n = count as f64;
-    for (t, target) in targets.iter().enumerate() {
-        for v in 0..probs.ncols() {
-            d[(t, v)] = match target {
-                Some(y) => (probs[(t, v)] - if *y == v { 1.0 } else { 0.0 }) / n,
+    // Column by column: the matrices are stored by columns.
+    let rows = probs.nrows().max(1);
+    let columns = probs.as_slice().chunks_exact(rows);
+    for (v, (p, out)) in columns
+        .zip(d.as_mut_slice().chunks_exact_mut(rows))
+        .enumerate()
+    {
+        for ((d, p), target) in out.iter_mut().zip(p).zip(targets) {
+            *d = match target {
+                Some(y) => (p - if *y == v { 1.0 } else { 0.0 }) / n,
                 None => 0.0,
             };
         }

@@ -127,19 +127,36 @@ enum Write {
     Causal,
 }
 
+/// Which of A's entries are known to be 0 (attention's causal matrices and their transposes):
+/// a tile of C then sums only over the k where its rows of A can be nonzero. Skipping a term
+/// 0·b leaves the sum as it was (up to the sign of a zero sum) for a finite b.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Zeros {
+    None,
+    /// A[i][k] = 0 for k > i.
+    AboveDiagonal,
+    /// A[i][k] = 0 for k < i.
+    BelowDiagonal,
+}
+
 /// C = α·A·B.
 pub fn set(alpha: f64, a: View, b: View, c: Out) {
-    product(alpha, a, b, c, Write::Set);
+    product(alpha, a, b, c, Write::Set, Zeros::None);
+}
+
+/// C = α·A·B where A has the zeros `zeros`.
+pub fn set_triangular(alpha: f64, a: View, zeros: Zeros, b: View, c: Out) {
+    product(alpha, a, b, c, Write::Set, zeros);
 }
 
 /// C += α·A·B.
 pub fn add(alpha: f64, a: View, b: View, c: Out) {
-    product(alpha, a, b, c, Write::Add);
+    product(alpha, a, b, c, Write::Add, Zeros::None);
 }
 
 /// C = α·A·B for j ≤ i, and 0 for j > i.
 pub fn causal(alpha: f64, a: View, b: View, c: Out) {
-    product(alpha, a, b, c, Write::Causal);
+    product(alpha, a, b, c, Write::Causal, Zeros::None);
 }
 
 /// Rows of a tile: MR = 2·PAIRS, as PAIRS lane pairs.
@@ -159,7 +176,7 @@ thread_local! {
     static PACKED: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
 }
 
-fn product(alpha: f64, a: View, b: View, mut c: Out, write: Write) {
+fn product(alpha: f64, a: View, b: View, mut c: Out, write: Write, zeros: Zeros) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     debug_assert!(b.rows == k && c.rows == m && c.cols == n, "product shapes");
     // Tiny products take the plain loop, and so does K = 0.
@@ -185,10 +202,17 @@ fn product(alpha: f64, a: View, b: View, mut c: Out, write: Write) {
         let b_panel = &b.data[j0 * b.cs..];
         for i0 in (0..mt).step_by(MR) {
             // A causal tile wholly above the diagonal (every j > every i) is all zeros.
-            let acc = if write == Write::Causal && j0 > i0 + MR - 1 {
+            // The k where the tile's rows of A can be nonzero.
+            let (k0, k1) = match zeros {
+                Zeros::None => (0, k),
+                Zeros::AboveDiagonal => (0, k.min(i0 + MR)),
+                Zeros::BelowDiagonal => (i0.min(k), k),
+            };
+            let acc = if (write == Write::Causal && j0 > i0 + MR - 1) || k0 == k1 {
                 [[0.0; MR]; NR]
             } else {
-                kernel(&a_data[i0 * a_tile..], a_k, b_panel, b.rs, b.cs, k)
+                let a_tile = &a_data[i0 * a_tile + k0 * a_k..];
+                kernel(a_tile, a_k, &b_panel[k0 * b.rs..], b.rs, b.cs, k1 - k0)
             };
             store(&acc, alpha, &mut c, i0, j0, write);
         }
@@ -420,6 +444,33 @@ mod tests {
             let full = naive(0.25, &a, &b.transpose());
             let want = Mat::from_fn(m, m, |i, j| if j <= i { full[(i, j)] } else { 0.0 });
             assert!(within_ulps(&c, &want, &a, &b.transpose(), 4.0), "{m}×{k}");
+        }
+    }
+
+    /// A product whose A is lower or upper triangular, through the tiles that skip its zeros,
+    /// gives the full product's numbers (to a few ulps in the relaxed build, whose fused sums
+    /// round differently when they start at another k).
+    #[test]
+    fn triangular_products_match_the_full_product() {
+        for (m, n) in [(3, 5), (8, 4), (33, 9), (64, 32)] {
+            let b = filled(m, n, 8);
+            let full = filled(m, m, 9);
+            let lower = Mat::from_fn(m, m, |i, k| if k <= i { full[(i, k)] } else { 0.0 });
+            let upper = lower.transpose();
+            for (a, zeros) in [
+                (&lower, Zeros::AboveDiagonal),
+                (&upper, Zeros::BelowDiagonal),
+            ] {
+                let want = naive(0.5, a, &b);
+                for va in [View::of(a), View::of(&a.transpose()).t()] {
+                    let mut c = Mat::from_element(m, n, f64::NAN);
+                    set_triangular(0.5, va, zeros, View::of(&b), Out::of(&mut c));
+                    #[cfg(not(target_feature = "relaxed-simd"))]
+                    assert_eq!(c, want, "{m}×{m}·{m}×{n}");
+                    #[cfg(target_feature = "relaxed-simd")]
+                    assert!(within_ulps(&c, &want, a, &b, 4.0), "{m}×{m}·{m}×{n}");
+                }
+            }
         }
     }
 

@@ -69,6 +69,7 @@ pub(crate) struct Workspace {
     pub ln2: Option<layernorm::Cache>,
     pub lnf: Option<layernorm::Cache>,
     pub terms: Vec<Option<f64>>, // T, −ln probs[t][target]
+    pub lse: Vec<f64>,           // T, ln Σ_v exp logits[t][v], from the softmax
     pub count: usize,            // N
     pub grad: Backward,
     scratch: Mat, // T×C, a layer norm's input gradient before it joins the residual stream
@@ -97,6 +98,7 @@ impl Workspace {
             ln2: ln(d.layer_norm && d.f > 0),
             lnf: ln(d.layer_norm),
             terms: vec![None; d.t],
+            lse: vec![0.0; d.t],
             count: 0,
             grad: Backward {
                 loss: 0.0,
@@ -185,50 +187,102 @@ fn maybe_norm_backward(
     }
 }
 
+/// The forward pass's stages in order, each named by the weights it is the first to read: after
+/// an edit of one weight, the stages before that weight's hold the same numbers as before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Stage {
+    Embedding,   // x
+    Ln1,         // attnIn
+    Attention,   // q, k, v, scores, attention, z
+    Output,      // attnOut, x1
+    Ln2,         // mlpIn
+    Expand,      // u, hidden
+    Contract,    // mlpOut, x2
+    Final,       // xf
+    Unembedding, // logits, probs
+}
+
+impl Stage {
+    /// The first stage that reads weight `name` (an unknown name: the whole pass).
+    pub fn reading(name: &str) -> Stage {
+        match name {
+            "ln1Gain" | "ln1Bias" => Stage::Ln1,
+            "wq" | "wk" | "wv" => Stage::Attention,
+            "wo" => Stage::Output,
+            "ln2Gain" | "ln2Bias" => Stage::Ln2,
+            "w1" | "b1" => Stage::Expand,
+            "w2" | "b2" => Stage::Contract,
+            "lnfGain" | "lnfBias" => Stage::Final,
+            "unembedding" => Stage::Unembedding,
+            _ => Stage::Embedding,
+        }
+    }
+}
+
 /// Runs the forward pass into the workspace; `probe` shifts one activation as it is produced.
 pub(crate) fn run(ws: &mut Workspace, w: &Weights, cfg: &Config, probe: Option<&Probe>) {
+    run_from(ws, w, cfg, probe, Stage::Embedding);
+}
+
+/// The forward pass from stage `from` on: the workspace must hold the earlier stages' results
+/// for these weights and this input (a probe needs the whole pass, `from` = Embedding).
+fn run_from(ws: &mut Workspace, w: &Weights, cfg: &Config, probe: Option<&Probe>, from: Stage) {
     let a = &mut ws.acts;
-    embedding::forward(&ws.ids, &w.embedding, &w.position, &mut a.x);
-    nudge(probe, "x", &mut a.x);
-    maybe_norm(&a.x, &w.ln1, &mut ws.ln1, &mut a.attn_in);
-    nudge(probe, "attnIn", &mut a.attn_in);
-
-    attention::project(
-        &a.attn_in, &w.wq, &w.wk, &w.wv, &mut a.q, &mut a.k, &mut a.v,
-    );
-    nudge(probe, "q", &mut a.q);
-    nudge(probe, "k", &mut a.k);
-    nudge(probe, "v", &mut a.v);
-    attention::scores(&a.q, &a.k, &mut a.scores);
-    nudge_heads(probe, "scores", &mut a.scores);
-    attention::causal_softmax(&a.scores, &mut a.attention);
-    nudge_heads(probe, "attention", &mut a.attention);
-    attention::mix(&a.attention, &a.v, &mut a.z);
-    nudge(probe, "z", &mut a.z);
-    attention::output(&a.z, &w.wo, &mut a.attn_out);
-    nudge(probe, "attnOut", &mut a.attn_out);
-    a.x1.copy_from(&a.x);
-    a.x1 += &a.attn_out;
-    nudge(probe, "x1", &mut a.x1);
-
-    a.x2.copy_from(&a.x1);
-    if let (Some(ffn), Some(m)) = (&w.ffn, &mut a.mlp) {
-        maybe_norm(&a.x1, &w.ln2, &mut ws.ln2, &mut m.mlp_in);
-        nudge(probe, "mlpIn", &mut m.mlp_in);
-        feedforward::expand(&m.mlp_in, ffn, &mut m.u);
-        nudge(probe, "u", &mut m.u);
-        feedforward::activate_all(&m.u, cfg.activation, &mut m.hidden, &mut ws.slope);
-        nudge(probe, "hidden", &mut m.hidden);
-        feedforward::contract(&m.hidden, ffn, &mut m.mlp_out);
-        nudge(probe, "mlpOut", &mut m.mlp_out);
-        a.x2 += &m.mlp_out;
+    if from <= Stage::Embedding {
+        embedding::forward(&ws.ids, &w.embedding, &w.position, &mut a.x);
+        nudge(probe, "x", &mut a.x);
     }
-    nudge(probe, "x2", &mut a.x2);
-    maybe_norm(&a.x2, &w.lnf, &mut ws.lnf, &mut a.xf);
-    nudge(probe, "xf", &mut a.xf);
+    if from <= Stage::Ln1 {
+        maybe_norm(&a.x, &w.ln1, &mut ws.ln1, &mut a.attn_in);
+        nudge(probe, "attnIn", &mut a.attn_in);
+    }
+    if from <= Stage::Attention {
+        attention::project(
+            &a.attn_in, &w.wq, &w.wk, &w.wv, &mut a.q, &mut a.k, &mut a.v,
+        );
+        nudge(probe, "q", &mut a.q);
+        nudge(probe, "k", &mut a.k);
+        nudge(probe, "v", &mut a.v);
+        attention::scores(&a.q, &a.k, &mut a.scores);
+        nudge_heads(probe, "scores", &mut a.scores);
+        attention::causal_softmax(&a.scores, &mut a.attention);
+        nudge_heads(probe, "attention", &mut a.attention);
+        attention::mix(&a.attention, &a.v, &mut a.z);
+        nudge(probe, "z", &mut a.z);
+    }
+    if from <= Stage::Output {
+        attention::output(&a.z, &w.wo, &mut a.attn_out);
+        nudge(probe, "attnOut", &mut a.attn_out);
+        a.x1.copy_from(&a.x);
+        a.x1 += &a.attn_out;
+        nudge(probe, "x1", &mut a.x1);
+    }
+    if from <= Stage::Contract {
+        a.x2.copy_from(&a.x1);
+        if let (Some(ffn), Some(m)) = (&w.ffn, &mut a.mlp) {
+            if from <= Stage::Ln2 {
+                maybe_norm(&a.x1, &w.ln2, &mut ws.ln2, &mut m.mlp_in);
+                nudge(probe, "mlpIn", &mut m.mlp_in);
+            }
+            if from <= Stage::Expand {
+                feedforward::expand(&m.mlp_in, ffn, &mut m.u);
+                nudge(probe, "u", &mut m.u);
+                feedforward::activate_all(&m.u, cfg.activation, &mut m.hidden, &mut ws.slope);
+                nudge(probe, "hidden", &mut m.hidden);
+            }
+            feedforward::contract(&m.hidden, ffn, &mut m.mlp_out);
+            nudge(probe, "mlpOut", &mut m.mlp_out);
+            a.x2 += &m.mlp_out;
+        }
+        nudge(probe, "x2", &mut a.x2);
+    }
+    if from <= Stage::Final {
+        maybe_norm(&a.x2, &w.lnf, &mut ws.lnf, &mut a.xf);
+        nudge(probe, "xf", &mut a.xf);
+    }
     unembedding::forward(&a.xf, &w.unembedding, &mut a.logits);
     nudge(probe, "logits", &mut a.logits);
-    unembedding::softmax(&a.logits, &mut a.probs);
+    unembedding::softmax(&a.logits, &mut a.probs, &mut ws.lse);
     nudge(probe, "probs", &mut a.probs);
 }
 
@@ -238,7 +292,18 @@ pub(crate) fn forward_into(
     w: &Weights,
     cfg: &Config,
 ) -> Result<(), ModelError> {
-    run(ws, w, cfg, None);
+    forward_from(ws, w, cfg, Stage::Embedding)
+}
+
+/// `forward_into` from stage `from` on (see [`run_from`]). Every activation is checked, the
+/// earlier ones too: an overflow there is still this state's.
+pub(crate) fn forward_from(
+    ws: &mut Workspace,
+    w: &Weights,
+    cfg: &Config,
+    from: Stage,
+) -> Result<(), ModelError> {
+    run_from(ws, w, cfg, None, from);
     if let Some(name) = ws.acts.first_non_finite() {
         fail!(
             "the forward pass overflowed: {name} holds a value too large for a float64 (or NaN); \
@@ -250,7 +315,7 @@ pub(crate) fn forward_into(
 
 /// L from the logits of the last forward pass (fills the terms and N).
 pub(crate) fn loss_into(ws: &mut Workspace) -> Result<f64, ModelError> {
-    let (value, count) = loss::forward(&ws.acts.logits, &ws.targets, &mut ws.terms)?;
+    let (value, count) = loss::forward(&ws.lse, &ws.acts.logits, &ws.targets, &mut ws.terms)?;
     ws.count = count;
     ws.grad.loss = value;
     Ok(value)

@@ -9,7 +9,7 @@ use crate::activations::Activations;
 use crate::cell::Cell;
 use crate::error::{fail, ModelError};
 use crate::loss::LossReport;
-use crate::model::{self, Backward, Workspace};
+use crate::model::{self, Backward, Stage, Workspace};
 use crate::num::float_text;
 use crate::optimizer::{self, StepOptions};
 use crate::session_batch::BatchBuffers;
@@ -29,6 +29,9 @@ pub struct Session {
     state: State,
     ws: Workspace,
     done: Done,
+    /// While the forward pass is stale (`done` is Nothing): the first stage to recompute. An edit
+    /// of one weight leaves the stages before the first one reading it as they were.
+    from: Stage,
     /// Where a step writes the new weights and moments before they are accepted, so a step that
     /// fails (non-finite weights) leaves the state as it was.
     spare_weights: Weights,
@@ -79,6 +82,7 @@ impl Session {
             spare_weights: state.weights.clone(),
             spare_moments: None,
             done: Done::Nothing,
+            from: Stage::Embedding,
             batch: BatchBuffers::new(&state),
             state,
         })
@@ -101,7 +105,7 @@ impl Session {
         }
         self.batch = BatchBuffers::new(&state);
         self.state = state;
-        self.done = Done::Nothing;
+        self.invalidate();
         Ok(())
     }
 
@@ -114,8 +118,7 @@ impl Session {
         if let Some(m) = self.state.weights.get_mut(&cell.name) {
             m[(i, j)] = value;
         }
-        self.done = Done::Nothing;
-        self.batch.backward = None;
+        self.stale_from(Stage::reading(&cell.name));
         Ok(())
     }
 
@@ -131,8 +134,7 @@ impl Session {
         match self.state.weights.get_mut(name) {
             Some(m) if value.is_finite() && row < m.nrows() && col < m.ncols() => {
                 m[(row, col)] = value;
-                self.done = Done::Nothing;
-                self.batch.backward = None;
+                self.stale_from(Stage::reading(name));
                 Ok(())
             }
             _ => {
@@ -149,7 +151,7 @@ impl Session {
     fn ensure(&mut self, want: Done) -> Result<(), ModelError> {
         let (w, cfg) = (&self.state.weights, &self.state.config);
         if self.done < Done::Forward && want >= Done::Forward {
-            model::forward_into(&mut self.ws, w, cfg)?;
+            model::forward_from(&mut self.ws, w, cfg, self.from)?;
             self.done = Done::Forward;
         }
         if self.done < Done::Loss && want >= Done::Loss {
@@ -208,7 +210,7 @@ impl Session {
             options,
         )?;
         // The workspace now holds the new weights' forward pass, whatever happens next.
-        self.done = Done::Nothing;
+        self.invalidate();
         let after = optimizer::loss_after(
             &mut self.ws,
             &self.spare_weights,
@@ -273,6 +275,17 @@ impl Session {
 
     /// Marks every cached result stale (the weights changed).
     pub(crate) fn invalidate(&mut self) {
+        self.stale_from(Stage::Embedding);
+    }
+
+    /// Marks every cached result stale, the forward pass from stage `from` on (and from an
+    /// earlier stage if one is already stale).
+    fn stale_from(&mut self, from: Stage) {
+        self.from = if self.done >= Done::Forward {
+            from
+        } else {
+            self.from.min(from)
+        };
         self.done = Done::Nothing;
         self.batch.backward = None;
     }

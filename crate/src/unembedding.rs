@@ -9,23 +9,11 @@ pub fn forward(xf: &Mat, unembedding: &Mat, logits: &mut Mat) {
 }
 
 /// probs: T×V. Each row's largest logit is subtracted first, so `exp` never overflows and the
-/// result is the same as the textbook formula.
-pub fn softmax(logits: &Mat, probs: &mut Mat) {
-    probs.copy_from(logits);
-    for mut row in probs.row_iter_mut() {
-        let max = row.max();
-        row.apply(|x| *x = (*x - max).exp());
-        let sum = row.sum();
-        row /= sum;
-    }
-}
-
-/// log Σ exp(row), computed stably: the loss uses it instead of ln(probs) so a probability that
-/// underflows to 0 still gives a finite loss.
-pub fn log_sum_exp(logits: &Mat, t: usize) -> f64 {
-    let row = logits.row(t);
-    let max = row.max();
-    max + row.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
+/// result is the same as the textbook formula. `lse[t]` = log Σ exp(logits[t]) from the same
+/// sums: the loss uses it instead of ln(probs) so a probability that underflows to 0 still gives
+/// a finite loss.
+pub fn softmax(logits: &Mat, probs: &mut Mat, lse: &mut [f64]) {
+    crate::softmax::by_rows(logits, probs, lse);
 }
 
 /// ∇xf = ∇logits·unembeddingᵀ (T×C) and ∇unembedding = xfᵀ·∇logits (C×V).
