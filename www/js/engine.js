@@ -62,7 +62,8 @@ export class Engine {
     const snap = this.model.snapshot();
     if (transfer) transfer.push(snap.data.buffer);
     const out = {
-      schema: this.schema, forward: null, forwardError: snap.forwardError, loss: snap.loss, lossError: snap.lossError,
+      schema: this.schema, targets: snap.targets,
+      forward: null, forwardError: snap.forwardError, loss: snap.loss, lossError: snap.lossError,
       backward: null, backwardError: snap.backwardError,
     };
     let at = 0;

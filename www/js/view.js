@@ -20,7 +20,7 @@ export function makeView(version, snapshot, state, extra = {}) {
 /** A view of a state the engine could not compute: every part carries the core's message. */
 export function errorView(version, state, error) {
   return {
-    version, state, forward: null, forwardError: error, loss: null, lossError: error,
+    version, state, targets: null, forward: null, forwardError: error, loss: null, lossError: error,
     backward: null, backwardError: error, derived: null,
   };
 }
@@ -56,6 +56,8 @@ function unpackAll(obj, maskScores) {
 function viewParts(snapshot) {
   return {
     schema: snapshot.schema,
+    // What each position should predict, from the core even when there is no loss.
+    targets: snapshot.targets ?? null,
     forward: unpackAll(snapshot.forward, true),
     forwardError: snapshot.forwardError,
     loss: snapshot.loss,
@@ -75,13 +77,13 @@ function viewParts(snapshot) {
  */
 export function refusal(view) {
   if (view.forwardError) return view.forwardError;
-  if (!hasTarget(view.state)) return null;
+  if (noTarget(view)) return null;
   return view.lossError || view.backwardError || null;
 }
 
-/** A position has a target unless the input is one token and there is no end-of-sequence token. */
-function hasTarget(state) {
-  return state.tokens.length > 1 || (state.eos != null && state.eos !== '');
+/** Whether the core says no position of the view's state has a target (so no loss is expected). */
+export function noTarget(view) {
+  return Boolean(view.targets) && view.targets.every((t) => t == null);
 }
 
 // Look-ups (no arithmetic) that several panels and the article's live spans use.

@@ -8,6 +8,7 @@ import { renderTex, renderTexLazy } from '../katex.js';
 import { WEIGHT_INFO, ACTIVATION_INFO, weightLabels, activationLabels, dims } from '../labels.js';
 import { dLText } from '../notation.js';
 import { richText } from '../legend.js';
+import { noTarget } from '../view.js';
 
 /** Masked attention scores: null from the JSON API, NaN in a large model's Float64Array rows. */
 const isMaskedScore = (x) => x == null || Number.isNaN(x);
@@ -207,8 +208,7 @@ export function whyEmpty() {
 
 /** Explanation for the "no target" case, shared by the target, loss, backward and update panels. */
 export function noTargetMessage(view) {
-  const { state } = view;
-  if (state.tokens.length === 1 && state.eos == null) {
+  if (noTarget(view)) {
     return 'The input is a single token and there is no end-of-sequence token, so no position has a next token to predict: there is no loss, and so no gradient. Add a token to the input or choose an end-of-sequence token in the model panel.';
   }
   return view.lossError || view.backwardError || null;
