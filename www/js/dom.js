@@ -42,11 +42,18 @@ function appendAll(el, children) {
   }
 }
 
-/** Replace all children of el (strings become text nodes). */
-/** Set textContent only when it changed (cheap repaint, keeps selection stable). */
+/**
+ * Set el's text only when it changed (keeps selection stable). An element that holds one text
+ * node keeps it and has its data changed: replacing the node (textContent) would make the
+ * browser drop its layout object and build a new one, restyled and reshaped from scratch, for
+ * every number of every edit.
+ */
 export function setText(el, text) {
   const s = String(text);
-  if (el.textContent !== s) el.textContent = s;
+  const only = el.firstChild;
+  if (s && only && only.nodeType === Node.TEXT_NODE && !only.nextSibling) {
+    if (/** @type {Text} */ (only).data !== s) /** @type {Text} */ (only).data = s;
+  } else if (el.textContent !== s) el.textContent = s;
 }
 
 let uid = 0;

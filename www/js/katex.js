@@ -1,7 +1,7 @@
 // @ts-check
 // KaTeX, vendored from npm into www/vendor/katex by the build (no CDN).
 // Formulas never contain user text: token names stay outside LaTeX.
-import { h, keyboardScrollable, whenIdle } from './dom.js';
+import { h, keyboardScrollable, setText, whenIdle } from './dom.js';
 import { TEX_SLOTS } from './format.js';
 
 const BASE = new URL('../vendor/katex/', import.meta.url);
@@ -105,10 +105,19 @@ export function renderTex(el, latex, display = true) {
   const template = templateOf(latex);
   if (katex && el.texRuns && el.texTemplate === template) {
     const values = [...latex.matchAll(TEX_SLOTS)].map((m) => unsigned(m[1]));
-    el.texRuns.forEach((run, i) => { if (run.textContent !== values[i]) run.textContent = values[i]; });
+    // KaTeX's digits all have one width: only a number with more or fewer characters can make
+    // the formula wider (or narrower) than its box, and only then is that checked again (a check
+    // of a box out of view costs a forced layout in idle time).
+    let resized = false;
+    el.texRuns.forEach((run, i) => {
+      const old = run.textContent;
+      if (old === values[i]) return;
+      if (old.length !== values[i].length) resized = true;
+      setText(run, values[i]);
+    });
     el.dataset.tex = latex;
     queueMathml(el, display);
-    if (display) keyboardScrollable(el); // new digits may make it wider (or narrower) than its box
+    if (display && resized) keyboardScrollable(el);
     return el;
   }
   el.dataset.tex = latex;

@@ -33,6 +33,29 @@ export function mount(container, _ctx) {
     y.el,
   );
 
+  let shownKey = '';
+  function fillTable(state, targets, T, more) {
+    const cells = (f) => [...state.tokens.slice(0, MAX_COLS).map((_, t) => f(t)),
+      more ? h('td', { class: 'more-cols', text: `… ${more} more` }) : null];
+    const headRow = h('tr', null, h('th', { scope: 'row', text: 'Position' }),
+      ...cells((t) => h('th', { scope: 'col', text: String(t) })));
+    const inputRow = h('tr', null, h('th', { scope: 'row', text: 'Input' }),
+      ...cells((t) => h('td', { class: 'tok', text: state.tokens[t] })));
+    const targetRow = h('tr', { class: 'target-row' }, h('th', { scope: 'row', text: 'Target' }),
+      ...cells((t) => {
+        const i = targets[t];
+        if (i == null) {
+          return h('td', { class: 'skipped', dataset: { testid: 'skipped' } },
+            h('span', { class: 'skip-mark', 'aria-hidden': 'true', text: '∅ ' }), 'none (skipped)');
+        }
+        const isEos = t === T - 1 && state.eos != null;
+        return h('td', { class: isEos ? 'tok eos' : 'tok', dataset: { target: String(i) } },
+          state.vocab[i], isEos ? h('span', { class: 'eos-mark', text: ' (end of sequence)' }) : null);
+      }));
+    table.replaceChildren(h('tbody', null, headRow, inputRow, targetRow));
+    keyboardScrollable(seqScroll, 'Input and target (scrolls sideways)');
+  }
+
   return {
     update(view) {
       const { state, loss } = view;
@@ -40,25 +63,12 @@ export function mount(container, _ctx) {
       const targets = loss ? loss.targets : state.tokens.map(() => null); // null when no position has a target
       // Long inputs: the first MAX_COLS positions, then one column saying how many more.
       const more = Math.max(0, T - MAX_COLS);
-      const cells = (f) => [...state.tokens.slice(0, MAX_COLS).map((_, t) => f(t)),
-        more ? h('td', { class: 'more-cols', text: `… ${more} more` }) : null];
-      const headRow = h('tr', null, h('th', { scope: 'row', text: 'Position' }),
-        ...cells((t) => h('th', { scope: 'col', text: String(t) })));
-      const inputRow = h('tr', null, h('th', { scope: 'row', text: 'Input' }),
-        ...cells((t) => h('td', { class: 'tok', text: state.tokens[t] })));
-      const targetRow = h('tr', { class: 'target-row' }, h('th', { scope: 'row', text: 'Target' }),
-        ...cells((t) => {
-          const i = targets[t];
-          if (i == null) {
-            return h('td', { class: 'skipped', dataset: { testid: 'skipped' } },
-              h('span', { class: 'skip-mark', 'aria-hidden': 'true', text: '∅ ' }), 'none (skipped)');
-          }
-          const isEos = t === T - 1 && state.eos != null;
-          return h('td', { class: isEos ? 'tok eos' : 'tok', dataset: { target: String(i) } },
-            state.vocab[i], isEos ? h('span', { class: 'eos-mark', text: ' (end of sequence)' }) : null);
-        }));
-      table.replaceChildren(h('tbody', null, headRow, inputRow, targetRow));
-      keyboardScrollable(seqScroll, 'Input and target (scrolls sideways)');
+      // Built again only when what it shows changes: an edit of a weight leaves it as it is.
+      const key = JSON.stringify([state.tokens.slice(0, MAX_COLS), targets.slice(0, MAX_COLS), targets.slice(0, MAX_COLS).map((i) => (i == null ? null : state.vocab[i])), T, state.eos]);
+      if (key !== shownKey) {
+        shownKey = key;
+        fillTable(state, targets, T, more);
+      }
 
       const last = state.tokens[T - 1];
       const skipped = targets.filter((i) => i == null).length;
