@@ -7,33 +7,11 @@
 //! `sequences` and `heldOut` never comes here (lib.rs), so it behaves exactly as before.
 
 use crate::error::{fail, ModelError};
-use crate::loss::{self, LossReport};
+use crate::loss::{self, BatchLoss, LossReport, SetLoss};
 use crate::model::{self, Backward, Probe, Workspace};
 use crate::optimizer::{self, StepOptions, StepResult};
-use crate::state::State;
+use crate::state::{State, BATCHES};
 use crate::weights::Weights;
-use serde::Serialize;
-
-/// One set's loss: its mean and how many positions it averages.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SetLoss {
-    pub value: f64,
-    pub positions: usize,
-}
-
-/// `loss(state).batch`: N, and each training sequence's own mean (null-free: a sequence with no
-/// target reports value 0 over 0 positions).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct BatchLoss {
-    pub positions: usize,
-    pub sequences: Vec<SetLoss>,
-}
-
-/// Whether this build computes training batches. The lean module (no `extras` feature) refuses
-/// a state with `sequences` or `heldOut` and a step's `batch` option when it reads them
-/// (state.rs, optimizer.rs), so every branch below taken only for a batch is dead code there and
-/// left out of the module the page loads first.
-pub(crate) const BATCHES: bool = cfg!(feature = "extras");
 
 /// Whether the state has a training batch or a held-out set (either makes it a batch state).
 pub(crate) fn is_batch(state: &State) -> bool {
@@ -43,14 +21,6 @@ pub(crate) fn is_batch(state: &State) -> bool {
 /// Whether a step with `options` trains on a batch: a batch state, or a mini-batch drawn.
 pub(crate) fn batch_step(state: &State, options: &StepOptions) -> bool {
     is_batch(state) || (BATCHES && options.batch.is_some())
-}
-
-/// The lean module's refusal of a training batch's field (`sequences`, `heldOut`, `batch`).
-pub(crate) fn needs_full_module(field: &str) -> ModelError {
-    ModelError::new(format!(
-        "{field} is for training on a batch of sentences, which this module \
-         (how_llms_learn_lean) does not compute: use the full module, how_llms_learn"
-    ))
 }
 
 /// The training sequences as vocabulary indices: `sequences`, or `[tokens]` without it.

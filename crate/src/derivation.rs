@@ -375,10 +375,8 @@ const ACTIVATIONS: [(&str, Explainer); 18] = [
     }),
 ];
 
+/// A single-sentence state's derivation (a batch state's is batch_explain's; lib.rs chooses).
 pub(crate) fn derive(state: &State, cell: &Cell) -> Result<Derivation, ModelError> {
-    if crate::batch::is_batch(state) {
-        return crate::batch_explain::derive(state, cell);
-    }
     let (name, h, i, j) = cell.resolve(state)?;
     let trace = model::backward_checked(state)?;
     let at = Entry {

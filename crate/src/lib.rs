@@ -152,6 +152,9 @@ pub fn step(state: &State, options: &StepOptions) -> Result<StepResult, ModelErr
 
 /// The chain-rule sum behind one gradient entry, with the actual numbers.
 pub fn derivation(state: &State, cell: &Cell) -> Result<Derivation, ModelError> {
+    if batch::is_batch(state) {
+        return batch_explain::derive(state, cell);
+    }
     derivation::derive(state, cell)
 }
 

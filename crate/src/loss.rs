@@ -15,6 +15,21 @@ pub fn targets(ids: &[usize], eos: Option<usize>) -> Vec<Option<usize>> {
         .collect()
 }
 
+/// One set's loss: its mean and how many positions it averages.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SetLoss {
+    pub value: f64,
+    pub positions: usize,
+}
+
+/// `loss(state).batch`: N, and each training sequence's own mean (null-free: a sequence with no
+/// target reports value 0 over 0 positions).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct BatchLoss {
+    pub positions: usize,
+    pub sequences: Vec<SetLoss>,
+}
+
 /// The loss and its parts, as the contract's `loss()` returns them.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LossReport {
@@ -27,10 +42,10 @@ pub struct LossReport {
     pub terms: Vec<Option<f64>>,
     /// With a training batch: its size and each sequence's loss (`value` is then the batch's).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch: Option<crate::batch::BatchLoss>,
+    pub batch: Option<BatchLoss>,
     /// With a training batch: the held-out sequences' loss, or null when there are none.
     #[serde(rename = "heldOut", skip_serializing_if = "Option::is_none")]
-    pub held_out: Option<Option<crate::batch::SetLoss>>,
+    pub held_out: Option<Option<SetLoss>>,
 }
 
 pub fn no_target_message(t_len: usize) -> String {

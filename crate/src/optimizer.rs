@@ -170,8 +170,8 @@ impl StepOptions {
             options.epsilon = e;
         }
         if let Some(v) = obj.get("batch").filter(|v| !v.is_null()) {
-            if !crate::batch::BATCHES {
-                return Err(crate::batch::needs_full_module("batch"));
+            if !crate::state::BATCHES {
+                return Err(crate::state::needs_full_module("batch"));
             }
             options.batch = Some(BatchDraw::from_json(v)?);
         }

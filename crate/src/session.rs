@@ -12,9 +12,23 @@ use crate::loss::LossReport;
 use crate::model::{self, Backward, Stage, Workspace};
 use crate::num::float_text;
 use crate::optimizer::{self, StepOptions};
-use crate::session_batch::BatchBuffers;
 use crate::state::{OptimizerState, State};
 use crate::weights::Weights;
+
+/// What a session whose state has a training batch keeps between steps (session_batch.rs
+/// holds its methods).
+pub(crate) struct BatchBuffers {
+    /// Whether the state is a batch state (then every loss and gradient is the batch's).
+    pub on: bool,
+    pub train: Vec<Vec<usize>>,
+    pub held_out: Vec<Vec<usize>>,
+    pub pool: crate::batch::Pool,
+    pub grad: Option<crate::weights::Weights>,
+    /// `backward()`'s result for the current weights, once asked for.
+    pub backward: Option<crate::model::Backward>,
+    /// The indices the last step trained on.
+    pub last: Vec<usize>,
+}
 
 /// How far the workspace has been computed for the current state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -197,7 +211,7 @@ impl Session {
     /// One optimisation step in place; returns (loss before, loss after). On an error the state
     /// is unchanged.
     pub fn step(&mut self, options: &StepOptions) -> Result<(f64, f64), ModelError> {
-        if self.is_batch() || (crate::batch::BATCHES && options.batch.is_some()) {
+        if self.is_batch() || (crate::state::BATCHES && options.batch.is_some()) {
             return self.batch_step(options);
         }
         self.ensure(Done::Backward)?;

@@ -5,22 +5,9 @@ use crate::batch::{self, Pool};
 use crate::error::ModelError;
 use crate::model::Backward;
 use crate::optimizer::{self, StepOptions};
-use crate::session::Session;
+use crate::session::{BatchBuffers, Session};
 use crate::state::State;
 use crate::weights::Weights;
-
-pub(crate) struct BatchBuffers {
-    /// Whether the state is a batch state (then every loss and gradient is the batch's).
-    pub on: bool,
-    pub train: Vec<Vec<usize>>,
-    pub held_out: Vec<Vec<usize>>,
-    pub pool: Pool,
-    pub grad: Option<Weights>,
-    /// `backward()`'s result for the current weights, once asked for.
-    pub backward: Option<Backward>,
-    /// The indices the last step trained on.
-    pub last: Vec<usize>,
-}
 
 impl BatchBuffers {
     pub fn new(state: &State) -> BatchBuffers {
@@ -62,7 +49,7 @@ impl Session {
 
     /// Whether the state has a training batch (or a held-out set).
     pub fn is_batch(&self) -> bool {
-        batch::BATCHES && self.batch.on
+        crate::state::BATCHES && self.batch.on
     }
 
     /// The indices of the training sequences the last step used.

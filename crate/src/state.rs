@@ -77,9 +77,7 @@ impl State {
         };
         let sequences = match obj.get("sequences") {
             None | Some(Value::Null) => None,
-            Some(_) if !crate::batch::BATCHES => {
-                return Err(crate::batch::needs_full_module("sequences"))
-            }
+            Some(_) if !BATCHES => return Err(needs_full_module("sequences")),
             Some(v) => Some(parse_sequences(
                 v,
                 "sequences",
@@ -91,9 +89,7 @@ impl State {
         };
         let held_out = match obj.get("heldOut") {
             None | Some(Value::Null) => None,
-            Some(_) if !crate::batch::BATCHES => {
-                return Err(crate::batch::needs_full_module("heldOut"))
-            }
+            Some(_) if !BATCHES => return Err(needs_full_module("heldOut")),
             Some(v) => Some(parse_sequences(
                 v,
                 "heldOut",
@@ -215,6 +211,20 @@ impl State {
         let eos = self.eos.as_ref()?;
         self.vocab.iter().position(|t| t == eos)
     }
+}
+
+/// Whether this build computes training batches. The lean module (no `extras` feature) refuses
+/// a state with `sequences` or `heldOut` and a step's `batch` option when it reads them
+/// (here and in optimizer.rs), so every branch taken only for a batch (batch.rs, session_batch.rs)
+/// is dead code there and left out of the module the page loads first.
+pub(crate) const BATCHES: bool = cfg!(feature = "extras");
+
+/// The lean module's refusal of a training batch's field (`sequences`, `heldOut`, `batch`).
+pub(crate) fn needs_full_module(field: &str) -> ModelError {
+    ModelError::new(format!(
+        "{field} is for training on a batch of sentences, which this module \
+         (how_llms_learn_lean) does not compute: use the full module, how_llms_learn"
+    ))
 }
 
 /// The most sequences a training batch holds, the most tokens in all, and the most held-out

@@ -227,7 +227,7 @@ impl Model {
         let mut session = self.session()?;
         let (before, after) = session.step(&options).map_err(error)?;
         let mut out = serde_json::json!({ "lossBefore": before, "lossAfter": after });
-        if session.is_batch() || (crate::batch::BATCHES && options.batch.is_some()) {
+        if session.is_batch() || (crate::state::BATCHES && options.batch.is_some()) {
             out["batch"] = serde_json::json!(session.last_batch());
         }
         js(Ok(out))
