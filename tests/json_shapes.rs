@@ -284,3 +284,108 @@ fn schema_names_every_result_at_its_shape() {
         }
     }
 }
+
+/// `headColumns` against what the model does, not against the registry: a weight's columns are
+/// one block per head when nudging its column c moves the scores or the attention output Z of
+/// head c / (dModel/H) alone (W_O's columns move neither; an embedding's or a gain's move every
+/// head); an activation's are when the forward explanations of the scores and of Z read its
+/// column c only for that head.
+#[test]
+fn head_columns_are_the_columns_one_head_reads() {
+    use how_llms_learn::{forward_explanation, schema, Activation, Cell, Config};
+    use std::collections::BTreeSet;
+    let (c, heads, t_len) = (4, 2, 3);
+    let hd = c / heads;
+    let mut state = resize(
+        &article_example(),
+        &Resize {
+            vocab: Some(vec!["AI".into(), "rocks".into(), "!".into()]),
+            config: Some(Config {
+                d_model: c,
+                n_heads: heads,
+                d_ff: 3,
+                layer_norm: true,
+                activation: Activation::Gelu,
+                context: t_len,
+            }),
+        },
+    )
+    .unwrap();
+    state.tokens = vec!["AI".into(), "rocks".into(), "!".into()];
+    let s = schema(&state);
+    let base = serde_json::to_value(forward(&state).unwrap()).unwrap();
+    let head_of = |col: usize| BTreeSet::from([col / hd]);
+    // The heads whose scores or whose block of Z differ from the base pass.
+    let touched = |f: &Value| -> BTreeSet<usize> {
+        (0..heads)
+            .filter(|&h| {
+                f["scores"][h] != base["scores"][h]
+                    || (0..t_len)
+                        .any(|t| (h * hd..(h + 1) * hd).any(|j| f["z"][t][j] != base["z"][t][j]))
+            })
+            .collect()
+    };
+    let mut flagged = 0;
+    for e in &s.weights {
+        if e.shape[1] != c {
+            continue;
+        }
+        let per_head = (0..c).all(|col| {
+            let mut nudged = state.clone();
+            let m = nudged.weights.get_mut(e.name).unwrap();
+            for r in 0..m.nrows() {
+                m[(r, col)] += 0.5;
+            }
+            touched(&serde_json::to_value(forward(&nudged).unwrap()).unwrap()) == head_of(col)
+        });
+        assert_eq!(e.head_columns, per_head, "weight {}", e.name);
+        flagged += usize::from(per_head);
+    }
+    // The columns each activation feeds the scores and Z with, and for which heads.
+    type Reads = std::collections::BTreeMap<String, Vec<BTreeSet<usize>>>;
+    let mut reads = Reads::new();
+    let note = |reads: &mut Reads, e: &Value, head: usize| {
+        for term in e["terms"].as_array().unwrap() {
+            for f in term["factors"].as_array().unwrap() {
+                let index = f["index"].as_array().unwrap();
+                if f["kind"] == "activation" && index.len() == 2 {
+                    let col = index[1].as_u64().unwrap() as usize;
+                    let name = f["name"].as_str().unwrap().to_string();
+                    reads
+                        .entry(name)
+                        .or_insert_with(|| vec![BTreeSet::new(); c])[col]
+                        .insert(head);
+                }
+            }
+        }
+    };
+    for t in 0..t_len {
+        for h in 0..heads {
+            for u in 0..=t {
+                let cell = Cell::activation("scores", &[h, t, u]);
+                let e = forward_explanation(&state, &cell).unwrap();
+                note(&mut reads, &serde_json::to_value(e).unwrap(), h);
+            }
+        }
+        for j in 0..c {
+            let e = forward_explanation(&state, &Cell::activation("z", &[t, j])).unwrap();
+            let e = serde_json::to_value(e).unwrap();
+            note(&mut reads, &e, j / hd);
+            // Z's own column j belongs to the head whose attention it reads.
+            let attention = &e["terms"][0]["factors"][0];
+            assert_eq!(attention["name"], "attention");
+            reads
+                .entry("z".into())
+                .or_insert_with(|| vec![BTreeSet::new(); c])[j]
+                .insert(attention["index"][0].as_u64().unwrap() as usize);
+        }
+    }
+    for e in &s.activations {
+        let per_head = reads
+            .get(e.name)
+            .is_some_and(|cols| (0..c).all(|col| cols[col] == head_of(col)));
+        assert_eq!(e.head_columns, per_head, "activation {}", e.name);
+        flagged += usize::from(per_head);
+    }
+    assert_eq!(flagged, 7, "W_Q, W_K, W_V, Q, K, V and Z");
+}

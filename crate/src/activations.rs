@@ -50,6 +50,8 @@ pub enum ActivationRef<'a> {
 pub enum ADim {
     Positions,
     Model,
+    /// dModel columns in one block per attention head (Q, K, V and Z).
+    Heads,
     Ff,
     Vocab,
 }
@@ -58,7 +60,7 @@ impl ADim {
     pub fn name(self) -> &'static str {
         match self {
             ADim::Positions => "T",
-            ADim::Model => "dModel",
+            ADim::Model | ADim::Heads => "dModel",
             ADim::Ff => "dFf",
             ADim::Vocab => "vocab size",
         }
@@ -67,7 +69,7 @@ impl ADim {
     fn size(self, d: &Dims) -> usize {
         match self {
             ADim::Positions => d.t,
-            ADim::Model => d.c,
+            ADim::Model | ADim::Heads => d.c,
             ADim::Ff => d.f,
             ADim::Vocab => d.v,
         }
@@ -141,12 +143,12 @@ macro_rules! activation {
 pub const ACTIVATIONS: [ActivationDef; 18] = [
     activation!("x", Positions by Model, "embedding", |a| Some(Matrix(&a.x))),
     activation!("attnIn", Positions by Model, "layernorm", |a| Some(Matrix(&a.attn_in))),
-    activation!("q", Positions by Model, "attention", |a| Some(Matrix(&a.q))),
-    activation!("k", Positions by Model, "attention", |a| Some(Matrix(&a.k))),
-    activation!("v", Positions by Model, "attention", |a| Some(Matrix(&a.v))),
+    activation!("q", Positions by Heads, "attention", |a| Some(Matrix(&a.q))),
+    activation!("k", Positions by Heads, "attention", |a| Some(Matrix(&a.k))),
+    activation!("v", Positions by Heads, "attention", |a| Some(Matrix(&a.v))),
     activation!("scores", heads of Positions by Positions, "attention", |a| Some(Heads(&a.scores))),
     activation!("attention", heads of Positions by Positions, "attention", |a| Some(Heads(&a.attention))),
-    activation!("z", Positions by Model, "attention", |a| Some(Matrix(&a.z))),
+    activation!("z", Positions by Heads, "attention", |a| Some(Matrix(&a.z))),
     activation!("attnOut", Positions by Model, "attention", |a| Some(Matrix(&a.attn_out))),
     activation!("x1", Positions by Model, "residual", |a| Some(Matrix(&a.x1))),
     activation!("mlpIn", feed-forward Positions by Model, "layernorm", |a| a.mlp.as_ref().map(|m| Matrix(&m.mlp_in))),

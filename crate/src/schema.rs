@@ -1,11 +1,11 @@
 //! `schema(state)`: the registry (weights.rs, activations.rs) for one state, so the page lists no
 //! name and computes no shape itself: every weight and activation the state's model has, in
-//! contract order, with its shape, whether it is a vector or one matrix per head, and the layer
-//! that owns it.
+//! contract order, with its shape, whether it is a vector, one matrix per head or one block of
+//! columns per head, and the layer that owns it.
 
-use crate::activations::{Dims, ACTIVATIONS};
+use crate::activations::{ADim, Dims, ACTIVATIONS};
 use crate::state::State;
-use crate::weights::WEIGHTS;
+use crate::weights::{Dim, WEIGHTS};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -19,6 +19,8 @@ pub struct Entry {
     /// A weight stored as one row and written as a flat array.
     pub vector: bool,
     pub per_head: bool,
+    /// Its columns are one block of dModel/H per attention head (W_Q, W_K, W_V; Q, K, V, Z).
+    pub head_columns: bool,
     /// The core module whose forward pass reads (weights) or writes (activations) it.
     pub layer: &'static str,
 }
@@ -40,6 +42,7 @@ pub fn of(state: &State) -> Schema {
             dims: [d.rows.name(), d.cols.name()],
             vector: d.is_vector(),
             per_head: false,
+            head_columns: d.cols == Dim::Heads,
             layer: d.layer,
         })
         .collect();
@@ -53,6 +56,7 @@ pub fn of(state: &State) -> Schema {
             dims: [d.rows.name(), d.cols.name()],
             vector: false,
             per_head: d.per_head,
+            head_columns: d.cols == ADim::Heads,
             layer: d.layer,
         })
         .collect();

@@ -44,6 +44,9 @@ pub enum Dim {
     Vocab,
     Context,
     Model,
+    /// dModel columns in one block per attention head, each head reading its own d_model/H
+    /// (the columns of W_Q, W_K, W_V).
+    Heads,
     Ff,
     /// A vector: one row (written to JSON as a flat array).
     One,
@@ -54,7 +57,7 @@ impl Dim {
         match self {
             Dim::Vocab => vocab_size,
             Dim::Context => config.context,
-            Dim::Model => config.d_model,
+            Dim::Model | Dim::Heads => config.d_model,
             Dim::Ff => config.d_ff,
             Dim::One => 1,
         }
@@ -65,7 +68,7 @@ impl Dim {
         match self {
             Dim::Vocab => "vocab size",
             Dim::Context => "context",
-            Dim::Model => "dModel",
+            Dim::Model | Dim::Heads => "dModel",
             Dim::Ff => "dFf",
             Dim::One => "1",
         }
@@ -169,9 +172,9 @@ macro_rules! weight {
 pub const WEIGHTS: [WeightDef; 17] = [
     weight!("embedding", Vocab by Model, Always, "embedding", Lookup, |w| Some(&w.embedding), |w| Some(&mut w.embedding)),
     weight!("position", Context by Model, Always, "embedding", Lookup, |w| Some(&w.position), |w| Some(&mut w.position)),
-    weight!("wq", Model by Model, Always, "attention", Scaled, |w| Some(&w.wq), |w| Some(&mut w.wq)),
-    weight!("wk", Model by Model, Always, "attention", Scaled, |w| Some(&w.wk), |w| Some(&mut w.wk)),
-    weight!("wv", Model by Model, Always, "attention", Scaled, |w| Some(&w.wv), |w| Some(&mut w.wv)),
+    weight!("wq", Model by Heads, Always, "attention", Scaled, |w| Some(&w.wq), |w| Some(&mut w.wq)),
+    weight!("wk", Model by Heads, Always, "attention", Scaled, |w| Some(&w.wk), |w| Some(&mut w.wk)),
+    weight!("wv", Model by Heads, Always, "attention", Scaled, |w| Some(&w.wv), |w| Some(&mut w.wv)),
     weight!("wo", Model by Model, Always, "attention", Scaled, |w| Some(&w.wo), |w| Some(&mut w.wo)),
     weight!("w1", Model by Ff, FeedForward, "feedforward", Scaled, |w| w.ffn.as_ref().map(|f| &f.w1), |w| w.ffn.as_mut().map(|f| &mut f.w1)),
     weight!("b1", One by Ff, FeedForward, "feedforward", Zeros, |w| w.ffn.as_ref().map(|f| &f.b1), |w| w.ffn.as_mut().map(|f| &mut f.b1)),

@@ -51,11 +51,11 @@ function entryOf(view, group, name) {
   return e;
 }
 
-/** Labels for a weight of `view`'s model: { rows, cols, vector }. */
+/** Labels for a weight of `view`'s model: { rows, cols, vector, headColumns }. */
 export function weightLabels(name, view) {
   const e = entryOf(view, 'weights', name);
   const rows = labelsOf(e.dims[0], view.state, WEIGHTS[name].text);
-  return { rows, cols: labelsOf(e.dims[1], view.state, WEIGHTS[name].text), vector: e.vector };
+  return { rows, cols: labelsOf(e.dims[1], view.state, WEIGHTS[name].text), vector: e.vector, headColumns: e.headColumns };
 }
 
 /** Labels for an activation of `view`'s model (per head for scores and attention). */

@@ -43,7 +43,8 @@ export function weightMatrix(ctx, name, { note } = {}) {
       view.el.hidden = !w;
       if (!w) return;
       const L = weightLabels(name, v);
-      const headCols = ['wq', 'wk', 'wv'].includes(name) ? dims(v.state).D : 0;
+      // The core's schema says which weights' columns fall into one block per head.
+      const headCols = L.headColumns ? dims(v.state).D : 0;
       view.opts.groupCols = headCols && dims(v.state).H > 1 ? headCols : 0;
       view.update({ values: L.vector ? [w] : w, rows: L.rows, cols: L.cols, lazy: Boolean(v.large) });
     },
@@ -97,7 +98,6 @@ export function gradientMatrix(ctx, group, name) {
 function perHeadAware(name, make, title, pick, isMasked) {
   const wrap = h('div', { class: 'heads' });
   const views = [];
-  const perHead = name === 'scores' || name === 'attention';
   return {
     el: wrap,
     views,
@@ -106,6 +106,7 @@ function perHeadAware(name, make, title, pick, isMasked) {
       wrap.hidden = !values;
       if (!values) return;
       const L = activationLabels(name, v);
+      const { perHead } = L; // the core's schema: one matrix per head
       const blocks = perHead ? values : [values];
       while (views.length > blocks.length) views.pop().el.remove();
       while (views.length < blocks.length) {
