@@ -483,9 +483,9 @@ builds, back to back, as the machine was too busy for wall-clock comparisons; me
 relaxed-SIMD build of the lean module, whose kernel multiply-add is \`f64x2.relaxed_madd\` (one
 FMA; the page loads it where the browser validates relaxed SIMD, www/js/wasm-url.js), −12 % / −15 %;
 the kernel reading B in place from any layout and A in place unless transposed (no packing
-copies), −9 % / −7 %. Tried on a branch and not merged (it conflicted with the batch loss's
-session, kept for the next round): an edit recomputing the forward pass only from the first
-stage that reads the edited weight, −8 % / −6 %. With all three, on that branch, by
+copies), −9 % / −7 %. First tried on a branch and held back (it conflicted with the batch loss's
+session), merged in the next round below: an edit recomputing the forward pass only from the
+first stage that reads the edited weight, −8 % / −6 %. With all three, on that branch, by
 \`node tests/bench/run.mjs --vs-jax --repeat 3\` (best rounds against best rounds) on 2026-12-01:
 before medium 0.45–0.49×, large 0.34–0.37×; after 0.62–0.65×, 0.42–0.47×.
 
@@ -495,8 +495,32 @@ matrix products run at about 20 GFLOP/s in V8, near what two 128-bit FMA pipes g
 clock, while XLA uses 256/512-bit AVX on the same core; about a third of our time is outside the
 products (softmax and GELU exponentials, layer norm rows read across a column-major layout,
 copies and finiteness checks). The backward pass cannot be shortened by an edit: every gradient
-depends on the loss. Ideas not tried yet: a vectorised exp for the softmaxes (libm's exp is 5 %
-of the large state), the loss reusing the softmax's row sums, layer norm on row-major copies.`;
+depends on the loss.
+
+The next round (issue 17, branch speed17), outside the products. V8's CPU profile of the large
+state (Node, relaxed build with its name section) put libm's scalar \`exp\` at 5.3 % and the rest of
+the forward and backward passes outside the products, the finiteness checks included, at about
+13 %. Kept: (1) both softmaxes two rows at a time (rows t and t + 1 of a column-major matrix are
+adjacent, so they fill the two f64 lanes) with a two-lane exp, fdlibm's reduction and rational
+approximation with 2^k applied as two normal factors (crate/src/lanes.rs; measured against the
+native libm at 400,001 points over [−750, 712]: at most 1 ulp, exactly 0 and ∞ beyond the
+ends, NaN kept; the forward explanation uses the same exp); (2) the loss taking each row's
+log-sum-exp from the softmax instead of computing all T×V exponentials again; (3) an edit
+recomputing the forward pass only from the first stage that reads the edited weight (the
+session's stale stage; setState, step, train and a batch step mark the whole pass stale;
+tests/partial_recompute.rs compares every edit, in either order, with the contract functions bit
+for bit); (4) layer norm, the logits' gradient and the softmax's backward reading the matrices
+column by column in blocks of 32 rows, the same sums in the same order (bit for bit);
+(5) attention's products with a causal matrix summing each tile only over its nonzero k (about
+2 % of the multiply-adds; not measurable above the noise on its own, kept as it does less work).
+V8 CPU time per \`Model\` edit (\`wo\`) + run, best of five 0.4 s rounds, three alternating rounds
+back to back on 2026-12-01 at load averages 8–13 on the two cores (too busy for wall-clock
+comparisons): before medium 1137–1266 µs, large 8.65–10.44 ms; with (1)–(4) 910–985 µs,
+7.02–8.60 ms; with (1)–(5) 942–1027 µs, 7.43–7.66 ms: about −20 % / −15 to −19 %. In the profile,
+the products went from 59 % to 64 % of the samples. \`node tests/bench/run.mjs --vs-jax --repeat 2\`
+right after (load 7–8, JAX's CPU/wall only 0.43–0.74, so the ratios mean little) gave medium
+0.61–0.95×, large 0.74–0.75×, with |ΔL| against JAX unchanged (0 and 3.6e-15). Not done: the finiteness checks of every
+activation and gradient (2 %, needed for the contract's errors) and the residual copies.`;
 /** JAX's time over ours for a state (≥ 1: the core is faster), or null when JAX did not run. */
 const jaxRatio = (n) => (jax.error || !jax.results[n] ? null : jax.results[n].us / wasm[n].modelUs);
 const nat = (id) => (native[id] != null ? fmtUs(native[id] / 1000) : 'not run');
