@@ -39,8 +39,8 @@ impl<'a> Cx<'a> {
     fn a(&self) -> &'a Activations {
         &self.ws.acts
     }
-    /// Σ_i in[t][i]·W[i][j] (+ b[j]): an entry of a matrix product.
-    fn product(&self, input: Named, w: Named, bias: Option<Named>) -> Vec<Term> {
+    /// Σ_i in[t][i]·W[i][j] (+ b[j]): an entry of the matrix product `out`.
+    fn product(&self, input: Named, w: Named, bias: Option<Named>, out: &Mat) -> Sum {
         let (t, j) = (self.t, self.j);
         let mut terms: Vec<Term> = (0..input.1.ncols())
             .map(|i| {
@@ -53,20 +53,21 @@ impl<'a> Cx<'a> {
         if let Some(b) = bias {
             terms.push(term("bias", vec![wt(b.0, &[j], b.1[(0, j)])]));
         }
-        terms
+        sum(terms, out[(t, j)])
     }
-    /// A layer norm's output x̂·γ + β, or its input passed on when the model has none.
+    /// An entry of a layer norm's output `out`, x̂·γ + β, or its input passed on when the model
+    /// has none.
     fn norm(
         &self,
         ln: &'static str,
         cache: &Option<Cache>,
         input: Named,
-        gain: &'static str,
-        bias: &'static str,
-    ) -> Vec<Term> {
+        (gain, bias): (&'static str, &'static str),
+        out: &Mat,
+    ) -> Sum {
         let (t, j) = (self.t, self.j);
         let w = &self.state.weights;
-        match (cache, w.get(gain), w.get(bias)) {
+        let terms = match (cache, w.get(gain), w.get(bias)) {
             (Some(c), Some(g), Some(b)) => vec![
                 term(
                     format!(
@@ -84,7 +85,8 @@ impl<'a> Cx<'a> {
                 "no layer norm: passed on unchanged",
                 vec![act_of(input, [t, j])],
             )],
-        }
+        };
+        sum(terms, out[(t, j)])
     }
     /// softmax over the first `width` entries of a row: e^(x_s − m) · 1/Σ_r e^(x_r − m).
     fn softmax(&self, name: &'static str, row: &Mat, index: &[usize], width: usize) -> Vec<Term> {
@@ -146,23 +148,25 @@ const FORWARD: [(&str, Explainer); 18] = [
     }),
     ("attnIn", |c| {
         let a = c.a();
-        let terms = c.norm("ln1", &c.ws.ln1, ("x", &a.x), "ln1Gain", "ln1Bias");
-        Ok(sum(terms, a.attn_in[(c.t, c.j)]))
+        Ok(c.norm(
+            "ln1",
+            &c.ws.ln1,
+            ("x", &a.x),
+            ("ln1Gain", "ln1Bias"),
+            &a.attn_in,
+        ))
     }),
     ("q", |c| {
         let (a, w) = (c.a(), &c.state.weights);
-        let terms = c.product(("attnIn", &a.attn_in), ("wq", &w.wq), None);
-        Ok(sum(terms, a.q[(c.t, c.j)]))
+        Ok(c.product(("attnIn", &a.attn_in), ("wq", &w.wq), None, &a.q))
     }),
     ("k", |c| {
         let (a, w) = (c.a(), &c.state.weights);
-        let terms = c.product(("attnIn", &a.attn_in), ("wk", &w.wk), None);
-        Ok(sum(terms, a.k[(c.t, c.j)]))
+        Ok(c.product(("attnIn", &a.attn_in), ("wk", &w.wk), None, &a.k))
     }),
     ("v", |c| {
         let (a, w) = (c.a(), &c.state.weights);
-        let terms = c.product(("attnIn", &a.attn_in), ("wv", &w.wv), None);
-        Ok(sum(terms, a.v[(c.t, c.j)]))
+        Ok(c.product(("attnIn", &a.attn_in), ("wv", &w.wv), None, &a.v))
     }),
     ("scores", |c| {
         let (a, h, t, s) = (c.a(), c.h, c.t, c.j);
@@ -208,8 +212,7 @@ const FORWARD: [(&str, Explainer); 18] = [
     }),
     ("attnOut", |c| {
         let (a, w) = (c.a(), &c.state.weights);
-        let terms = c.product(("z", &a.z), ("wo", &w.wo), None);
-        Ok(sum(terms, a.attn_out[(c.t, c.j)]))
+        Ok(c.product(("z", &a.z), ("wo", &w.wo), None, &a.attn_out))
     }),
     ("x1", |c| {
         let (a, t, j) = (c.a(), c.t, c.j);
@@ -227,14 +230,23 @@ const FORWARD: [(&str, Explainer); 18] = [
     }),
     ("mlpIn", |c| {
         let m = c.a().mlp.as_ref().ok_or_else(no_ffn)?;
-        let terms = c.norm("ln2", &c.ws.ln2, ("x1", &c.a().x1), "ln2Gain", "ln2Bias");
-        Ok(sum(terms, m.mlp_in[(c.t, c.j)]))
+        Ok(c.norm(
+            "ln2",
+            &c.ws.ln2,
+            ("x1", &c.a().x1),
+            ("ln2Gain", "ln2Bias"),
+            &m.mlp_in,
+        ))
     }),
     ("u", |c| {
         let m = c.a().mlp.as_ref().ok_or_else(no_ffn)?;
         let f = c.state.weights.ffn.as_ref().ok_or_else(no_ffn)?;
-        let terms = c.product(("mlpIn", &m.mlp_in), ("w1", &f.w1), Some(("b1", &f.b1)));
-        Ok(sum(terms, m.u[(c.t, c.j)]))
+        Ok(c.product(
+            ("mlpIn", &m.mlp_in),
+            ("w1", &f.w1),
+            Some(("b1", &f.b1)),
+            &m.u,
+        ))
     }),
     ("hidden", |c| {
         let m = c.a().mlp.as_ref().ok_or_else(no_ffn)?;
@@ -250,8 +262,12 @@ const FORWARD: [(&str, Explainer); 18] = [
     ("mlpOut", |c| {
         let m = c.a().mlp.as_ref().ok_or_else(no_ffn)?;
         let f = c.state.weights.ffn.as_ref().ok_or_else(no_ffn)?;
-        let terms = c.product(("hidden", &m.hidden), ("w2", &f.w2), Some(("b2", &f.b2)));
-        Ok(sum(terms, m.mlp_out[(c.t, c.j)]))
+        Ok(c.product(
+            ("hidden", &m.hidden),
+            ("w2", &f.w2),
+            Some(("b2", &f.b2)),
+            &m.mlp_out,
+        ))
     }),
     ("x2", |c| {
         let (a, t, j) = (c.a(), c.t, c.j);
@@ -276,13 +292,22 @@ const FORWARD: [(&str, Explainer); 18] = [
     }),
     ("xf", |c| {
         let a = c.a();
-        let terms = c.norm("lnf", &c.ws.lnf, ("x2", &a.x2), "lnfGain", "lnfBias");
-        Ok(sum(terms, a.xf[(c.t, c.j)]))
+        Ok(c.norm(
+            "lnf",
+            &c.ws.lnf,
+            ("x2", &a.x2),
+            ("lnfGain", "lnfBias"),
+            &a.xf,
+        ))
     }),
     ("logits", |c| {
         let (a, w) = (c.a(), &c.state.weights);
-        let terms = c.product(("xf", &a.xf), ("unembedding", &w.unembedding), None);
-        Ok(sum(terms, a.logits[(c.t, c.j)]))
+        Ok(c.product(
+            ("xf", &a.xf),
+            ("unembedding", &w.unembedding),
+            None,
+            &a.logits,
+        ))
     }),
     ("probs", |c| {
         let (a, t, j) = (c.a(), c.t, c.j);
