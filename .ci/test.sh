@@ -41,13 +41,15 @@ stage() {
 
 stage "setup (install what is missing)" bash .ci/setup.sh
 stage "format (rustfmt)" cargo fmt --all -- --check
-stage "lint native (clippy)" cargo clippy --all-targets -- -D warnings
+# --workspace: the root package (the wasm module and the tests), the core (crate/) and the
+# kernels (crate/kernels/).
+stage "lint native (clippy)" cargo clippy --workspace --all-targets -- -D warnings
 # For wasm32: the library and the tests (tests/web.rs runs there). The benchmarks use criterion,
 # a native-only dev-dependency (see Cargo.toml), so they are linted natively only.
-stage "lint wasm32 (clippy)" cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
+stage "lint wasm32 (clippy)" cargo clippy --workspace --lib --tests --target wasm32-unknown-unknown -- -D warnings
 # The lean module the page starts with: the same crate without the `extras` exports.
-stage "lint wasm32 lean (clippy)" cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
-stage "native tests (cargo test)" cargo test
+stage "lint wasm32 lean (clippy)" cargo clippy --workspace --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+stage "native tests (cargo test)" cargo test --workspace
 stage "build wasm package" node .ci/build.mjs
 # ESLint over the page, tests and scripts; tsc over every module of the page (tsconfig.json),
 # with the built wasm package's .d.ts.

@@ -1,6 +1,8 @@
 //! The article's example worked by hand: every number below is derived in the comments from the
 //! weights in `article_example()`, so the test checks the core against arithmetic a reader can redo.
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 use how_llms_learn::{article_example, backward, forward, loss, step, StepOptions};
 

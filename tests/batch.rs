@@ -2,6 +2,8 @@
 //! the shown sequence's activation gradients counting its copies, exact derivations, and a batch
 //! of one sequence giving exactly the single-sentence numbers.
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! generation (greedy and sampled), multi-sequence states through JSON, and the preset corpus
 //! learned well enough to be written back from each sentence's first word.
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 use how_llms_learn::{
     article_example, corpus_state, generate, preset_corpus, tokenize, BatchDraw, CorpusOptions,

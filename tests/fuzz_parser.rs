@@ -2,6 +2,8 @@
 //! valid states with one field replaced by anything. Each accepted state is also run through every
 //! function. The case count defaults to 100,000 mutations (FUZZ_CASES overrides it).
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 use how_llms_learn::{
     article_example, backward, derivation, finite_difference, forward, loss, resize, step, Cell,

@@ -2,6 +2,8 @@
 //! article's example and a variant with every switch on. Only the input state in those files
 //! came from the core; every number compared here was computed by JAX, so a wrong forward pass,
 //! gradient or optimiser step in the core fails here even if every other test agrees with it.
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 mod common;
 

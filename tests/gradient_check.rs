@@ -1,6 +1,8 @@
 //! Back propagation checked against central finite differences, entry by entry, for every weight
 //! and every activation, on configurations that cover every switch of the model.
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 mod common;
 

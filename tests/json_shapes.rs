@@ -1,5 +1,7 @@
 //! The results in the contract's JSON shapes: what the wasm facade hands to JavaScript unchanged.
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 use how_llms_learn::{article_example, backward, forward, loss, resize, step, Resize, StepOptions};
 use serde_json::{json, Value};

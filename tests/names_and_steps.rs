@@ -3,6 +3,8 @@
 //! and is accepted again as itself; a step count is accepted exactly when it is a whole number
 //! from 0 to the cap.
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 use how_llms_learn::{
     article_example, token_name, train_steps, Session, State, StepOptions, MAX_TOKEN_CHARS,

@@ -1,6 +1,8 @@
 //! Once its buffers exist, a training step allocates nothing: counted with a global allocator.
 //! (The matrix products' packing buffers are kept per thread and grow only for a larger product.)
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 use how_llms_learn::{resize, Resize, Session, State, StepOptions};
 use std::alloc::{GlobalAlloc, Layout, System};

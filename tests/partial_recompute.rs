@@ -3,6 +3,8 @@
 //! results must be exactly those of the contract's functions on the edited state, which compute
 //! everything from scratch (the same operations in the same order, so equal bit for bit).
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 mod common;
 

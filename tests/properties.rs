@@ -1,5 +1,7 @@
 //! Properties that must hold for every valid state, on random states of every configuration.
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! The stateful handle gives exactly the numbers of the contract's functions, and a failed step
 //! keeps the last good state.
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 mod common;
 

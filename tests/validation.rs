@@ -1,5 +1,7 @@
 //! Every validation rule, with the message a reader or article author sees.
 #![cfg(not(target_arch = "wasm32"))]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 use how_llms_learn::{
     article_example, finite_difference, loss, step, Cell, Resize, State, StepOptions,

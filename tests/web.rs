@@ -5,6 +5,8 @@
 //! the core's own answer for the same input, number for number. Bad input must come back as a JS
 //! `Error` whose message names the field.
 #![cfg(target_arch = "wasm32")]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 mod common;
 

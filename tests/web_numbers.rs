@@ -2,6 +2,8 @@
 //! shortest digits instead of using core::fmt (which the lean module leaves out), and must write
 //! every f64 exactly as Rust's `{}` does. Run by `wasm-pack test` with the other browser tests.
 #![cfg(target_arch = "wasm32")]
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 use how_llms_learn::float_text;
 use wasm_bindgen_test::*;

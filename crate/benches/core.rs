@@ -1,5 +1,7 @@
 //! Time of forward + loss + backward (and one SGD step) for the article example and larger states.
 //! Run with `cargo bench --bench core`; numbers go into the closing notes and docs/PERFORMANCE.md.
+// The root package builds only the wasm module (a cdylib): the core is its dependency.
+extern crate how_llms_learn_core as how_llms_learn;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use how_llms_learn::{

@@ -31,11 +31,8 @@ mod finite_difference;
 mod forward_explain;
 mod generate;
 mod json;
-mod lanes;
 mod layernorm;
 mod loss;
-mod mat;
-mod matmul;
 mod model;
 mod names;
 mod num;
@@ -48,10 +45,11 @@ mod schema;
 mod session;
 mod session_batch;
 mod snapshot;
-mod softmax;
 mod state;
 mod unembedding;
 mod weights;
+
+use how_llms_learn_kernels::{lanes, mat, matmul, softmax};
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
