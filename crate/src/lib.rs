@@ -51,6 +51,11 @@ mod weights;
 
 use how_llms_learn_kernels::{lanes, mat, matmul, softmax};
 
+// The unit tests' wasm build runs in the browser (npm test's browser stage, wasm-pack test in
+// crate/); without this line wasm-pack would skip them as Node-only.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
