@@ -9,7 +9,8 @@
 //    for the article example, medium and large states; SGD steps per second; a scaling sweep
 //    over T, C and V with the fitted growth exponent.
 //    The same states through JAX float64 `jit(value_and_grad(loss))` on one CPU thread
-//    (tests/bench/jax_bench.py, from the project's .venv), and the ratio of the two.
+//    (tests/bench/jax_bench.py, from the project's .venv), and the ratio of the two; under it the
+//    machine's multiply-add peak in wasm and native (tests/bench/roofline.mjs).
 // 3. the page: edit → painted numbers latency (p50/p95 over 200 edits) for the article example
 //    and the medium state, long tasks while editing and training a large state, the download
 //    size (gzip, KaTeX fonts excluded) and the time to the first painted loss.
@@ -18,6 +19,7 @@
 import { spawnSync, execSync } from 'node:child_process';
 import { bundlePage, launch, serve, stopServers } from '../e2e/harness.mjs';
 import { corpusTraining } from './corpus.mjs';
+import { roofline } from './roofline.mjs';
 import { existsSync, readFileSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -453,7 +455,7 @@ if (vsJax) {
   process.exit(0);
 }
 
-let wasm, jax, edits = {}, large, payload, loadBefore, corpus;
+let wasm, jax, roof, edits = {}, large, payload, loadBefore, corpus;
 try {
   loadBefore = os.loadavg()[0];
   log('wasm benchmarks in Chromium');
@@ -461,6 +463,9 @@ try {
   log('the same states in JAX (float64, jit, one CPU thread)');
   jax = jaxBenchmarks(wasm);
   for (const line of jaxLines(wasm, jax)) log('  ' + line);
+  log('the machine\'s multiply-add peak (wasm in Chromium, native 128- and 256-bit)');
+  roof = await roofline(browser, ROOT);
+  log('  ' + JSON.stringify(roof));
   for (const name of ['article', 'medium']) {
     log(`edit → paint latency, ${name} state (200 edits)`);
     edits[name] = await editLatency(name);
@@ -566,6 +571,14 @@ const rows = [
   ['article page: longest main-thread task while scrolling through it after load (first scroll)', '≤ 50 ms', scrollLongest ? `${scrollLongest.toFixed(0)} ms (${payload.scrollTasks.length} long tasks)` : 'no task over 50 ms', verdict(scrollLongest <= 50)],
 ];
 
+const gf = (x) => (x == null ? 'not measured' : `${x.toFixed(1)} GFLOP/s`);
+const jaxLargeGflops = jax.results?.large ? largeFlops / (jax.results.large.us * 1e-6) / 1e9 : null;
+const rooflineText = roof.error ? `Roofline: not measured (${roof.error}).` : `Roofline (tests/bench/roofline.mjs, the same chains of fused multiply-adds, best of five
+rounds): ${gf(roof.wasm)} as WebAssembly \`f64x2.relaxed_madd\` in this Chromium (two f64 lanes: the
+core's kernels can go no faster), natively ${gf(roof.fma128)} with 128-bit and ${gf(roof.fma256)} with
+256-bit AVX2 lanes (XLA's) on the same core. The large state's ${(largeFlops / 1e6).toFixed(0)} MFLOP ran at ${gflops.toFixed(1)} GFLOP/s
+overall in the core${jaxLargeGflops ? ` and ${jaxLargeGflops.toFixed(1)} GFLOP/s in JAX: a ratio of 1 would take the core's whole
+run (products, softmax, layer norm, GELU, copies) to ${(100 * jaxLargeGflops / roof.wasm).toFixed(0)} % of the peak its lanes allow` : ''}.`;
 const jaxRows = jax.error ? [`| ${jax.error} | | | | |`] : Object.entries(jax.results).map(([n, j]) =>
   `| ${n} | ${fmtUs(wasm[n].modelUs)} | ${fmtUs(j.us)} | ${jaxRatio(n).toFixed(2)}× | ${j.cpuPerWall.toFixed(2)} | ${j.lossDiff.toExponential(1)} |`);
 
@@ -611,6 +624,8 @@ The ratio is JAX's time over ours: above 1 the core is faster.
 | state | wasm \`Model\` edit + run | JAX \`jit\` value_and_grad | ratio | JAX CPU/wall | \\|ΔL\\| |
 |---|---|---|---|---|---|
 ${jaxRows.join('\n')}
+
+${rooflineText}
 
 ${JAX_NOTES}
 
