@@ -167,6 +167,9 @@ export class BackpropWidget extends HTMLElement {
     this.render(store.view);
     this.subscribe();
     warmOffscreen(this.body);
+    // Widgets mount one task after another (mountInTurn): a page's diagrams look for their
+    // figures again when one arrives.
+    this.dispatchEvent(new CustomEvent('bp-mounted', { bubbles: true }));
   }
 
   subscribe() {
