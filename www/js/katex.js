@@ -3,6 +3,7 @@
 // Formulas never contain user text: token names stay outside LaTeX.
 import { h, keyboardScrollable, setText, whenIdle } from './dom.js';
 import { TEX_SLOTS } from './format.js';
+import { warmAgain } from './warm.js';
 
 const BASE = new URL('../vendor/katex/', import.meta.url);
 const KATEX_CSS = new URL('katex.min.css', BASE).href;
@@ -214,7 +215,9 @@ function flushPending(el) {
   if (!job) return;
   pending.delete(el);
   delete el.dataset.texPending;
-  if (el.isConnected) renderTex(el, job[0], job[1]);
+  if (!el.isConnected) return;
+  renderTex(el, job[0], job[1]);
+  if (!near.has(el)) warmAgain(el);
 }
 
 // Formulas out of view catch up once edits pause (a burst of edits typesets each one once).
@@ -281,6 +284,7 @@ function typesetWaiting(el) {
   if (el.dataset.tex !== latex) return; // typeset since, with a newer formula
   delete el.dataset.tex;
   renderTex(el, latex, display);
+  if (!near.has(el) && el.isConnected) warmAgain(el);
 }
 
 function typesetAllWaiting() {
