@@ -75,7 +75,8 @@ function addFaces(faces) {
   if (fontsRegistered || typeof FontFace !== 'function' || !document.fonts || katexLinked()) return;
   fontsRegistered = true;
   for (const [family, style, weight, display, file] of faces) {
-    document.fonts.add(new FontFace(family, `url("${new URL(`fonts/${file}`, BASE).href}") format("woff2")`, { style, weight, display }));
+    const url = new URL('fonts/' + file, BASE).href;
+    document.fonts.add(new FontFace(family, 'url(' + JSON.stringify(url) + ') format("woff2")', { style, weight, display }));
   }
 }
 
