@@ -16,6 +16,7 @@ import { build, context, transform } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ROOT } from "./config.mjs";
+import { katexFaces } from "./katex.mjs";
 
 export const JS_SOURCE = join(ROOT, "www", "js");
 
@@ -41,7 +42,9 @@ function options(outDir, entries, { sourcemap = false, minify = !process.env.BP_
     metafile: true,
     // widget.js loads its stylesheet from here: the minified copy this module writes next to
     // the bundle (unbundled, it reads ../css/widget.css itself).
-    define: { BUNDLED_WIDGET_CSS: JSON.stringify("./widget.css") },
+    // katex.js registers KaTeX's font faces from this list at start (unbundled, it reads them
+    // from the stylesheet when KaTeX loads).
+    define: { BUNDLED_WIDGET_CSS: JSON.stringify("./widget.css"), BUNDLED_KATEX_FACES: JSON.stringify(katexFaces()) },
   };
 }
 
