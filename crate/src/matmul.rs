@@ -270,6 +270,17 @@ fn pack_a(a: View, mt: usize, out: &mut Vec<f64>) {
             }
             continue;
         }
+        if a.cs == 1 {
+            // A transposed view (every weight gradient's Xᵀ): each row is contiguous in k, so
+            // the MR rows are read as MR sequential streams, with no index arithmetic per entry.
+            let rows: [&[f64]; MR] = std::array::from_fn(|p| &a.data[(i0 + p) * a.rs..][..a.cols]);
+            for (k, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                for (d, row) in dst.iter_mut().zip(&rows) {
+                    *d = row[k];
+                }
+            }
+            continue;
+        }
         for p in 0..MR {
             // Row i0 + p, every k: entries a.cs apart.
             let row = &a.data[(i0 + p) * a.rs..];
