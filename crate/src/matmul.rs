@@ -244,7 +244,13 @@ fn tiles(
                 [[F64x2::splat(0.0); PAIRS]; NR]
             } else {
                 let a_tile = &packed[i0 * k + k0 * MR..];
-                kernel(a_tile, MR, &b_panel[k0 * b_k..], b_k, b_j, k1 - k0)
+                // Two call sites, so that the packed one gets B's strides as constants (its
+                // four reads at fixed offsets, no address arithmetic per k).
+                if pack_b {
+                    kernel(a_tile, MR, &b_panel[k0 * NR..], NR, 1, k1 - k0)
+                } else {
+                    kernel(a_tile, MR, &b_panel[k0 * b_k..], b_k, b_j, k1 - k0)
+                }
             };
             if write != Write::Causal || j0 + NR - 1 <= i0 {
                 store_whole(&acc, alpha, c, i0, j0, write == Write::Add);
