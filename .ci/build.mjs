@@ -36,7 +36,7 @@ function copyVendor() {
 async function bundlePage() {
   const outputs = await bundleJs(join(ROOT, "www", "bundle"), PAGE_ENTRIES, { sourcemap: option("--sourcemap") });
   const list = Object.entries(outputs).map(([file, bytes]) => `${file.split("/").pop()} ${(bytes / 1024).toFixed(0)} KiB`);
-  console.log(`wrote www/bundle/ (esbuild, minified): ${list.join(", ")}`);
+  console.log(`wrote www/bundle/ (esbuild, ${process.env.BP_NO_MINIFY ? "not minified: BP_NO_MINIFY" : "minified"}): ${list.join(", ")}`);
 }
 
 try {

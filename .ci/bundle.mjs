@@ -16,10 +16,12 @@ import { build, context, transform } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ROOT } from "./config.mjs";
+import { katexFaces } from "./katex.mjs";
 
 export const JS_SOURCE = join(ROOT, "www", "js");
 
-function options(outDir, entries, { sourcemap = false, minify = true, splitting = true } = {}) {
+// BP_NO_MINIFY=1 keeps the names, for a readable CPU profile of the page (never shipped so).
+function options(outDir, entries, { sourcemap = false, minify = !process.env.BP_NO_MINIFY, splitting = true } = {}) {
   return {
     absWorkingDir: ROOT,
     entryPoints: Object.entries(entries).map(([out, path]) => ({ out, in: join(JS_SOURCE, path) })),
@@ -40,7 +42,9 @@ function options(outDir, entries, { sourcemap = false, minify = true, splitting 
     metafile: true,
     // widget.js loads its stylesheet from here: the minified copy this module writes next to
     // the bundle (unbundled, it reads ../css/widget.css itself).
-    define: { BUNDLED_WIDGET_CSS: JSON.stringify("./widget.css") },
+    // katex.js registers KaTeX's font faces from this list at start (unbundled, it reads them
+    // from the stylesheet when KaTeX loads).
+    define: { BUNDLED_WIDGET_CSS: JSON.stringify("./widget.css"), BUNDLED_KATEX_FACES: JSON.stringify(katexFaces()) },
   };
 }
 

@@ -28,6 +28,23 @@ function katexCss() {
   return css.replace(/src:\s*(url\([^)]*\.woff2\)\s*format\("woff2"\))(,\s*url\([^)]*\)\s*format\("[a-z]+"\))*/g, "src:$1");
 }
 
+/**
+ * KaTeX's @font-face rules as [family, style, weight, display, woff2 file under fonts/]: the
+ * bundle carries them (.ci/bundle.mjs BUNDLED_KATEX_FACES) so katex.js can register the faces
+ * with the document at start, before there is much to lay out again (see katex.js).
+ */
+export function katexFaces() {
+  const faces = [];
+  for (const [, body] of katexCss().matchAll(/@font-face\s*\{([^}]*)\}/g)) {
+    const decl = {};
+    for (const [, name, value] of body.matchAll(/([a-z-]+)\s*:\s*([^;]+)/g)) decl[name] = value.trim();
+    const file = /url\((['"]?)fonts\/([^'")]+\.woff2)\1\)/.exec(decl.src || "")?.[2];
+    if (!decl["font-family"] || !file) throw new Error(`katex.min.css: a @font-face this build cannot read: ${body}`);
+    faces.push([decl["font-family"].replace(/['"]/g, ""), decl["font-style"] || "normal", decl["font-weight"] || "normal", decl["font-display"] || "block", file]);
+  }
+  return faces;
+}
+
 /** Writes katex.mjs, katex.min.css, fonts/*.woff2 and LICENSE into `to` (replacing it). */
 export function writeKatex(to) {
   if (!existsSync(join(KATEX, "dist"))) throw new Error("node_modules/katex is missing: run npm run setup");

@@ -18,11 +18,17 @@ pub fn forward(ids: &[usize], embedding: &Mat, position: &Mat, x: &mut Mat) {
 pub fn backward(ids: &[usize], dx: &Mat, d_embedding: &mut Mat, d_position: &mut Mat) {
     d_embedding.fill(0.0);
     d_position.fill(0.0);
-    for (t, &id) in ids.iter().enumerate() {
-        for j in 0..dx.ncols() {
-            d_embedding[(id, j)] += dx[(t, j)];
-            d_position[(t, j)] = dx[(t, j)];
+    // Column by column (the matrices are stored by columns): each entry of ∇embedding still
+    // adds its positions in order, t ascending.
+    let (t_len, v, k) = (dx.nrows(), d_embedding.nrows(), d_position.nrows());
+    let columns = dx.as_slice().chunks_exact(t_len.max(1));
+    let targets = d_embedding.as_mut_slice().chunks_exact_mut(v.max(1));
+    let positions = d_position.as_mut_slice().chunks_exact_mut(k.max(1));
+    for ((dx_j, de_j), dp_j) in columns.zip(targets).zip(positions) {
+        for (&id, &g) in ids.iter().zip(dx_j) {
+            de_j[id] += g;
         }
+        dp_j[..t_len].copy_from_slice(dx_j);
     }
 }
 

@@ -18,8 +18,33 @@ pub fn activate_with_slope(act: Activation, u: f64) -> (f64, f64) {
         Activation::Relu => (u.max(0.0), if u > 0.0 { 1.0 } else { 0.0 }),
         Activation::Gelu => {
             // Lane 0 of the two-lane GELU, so one entry gets the same numbers as a whole matrix.
-            let (value, slope) = gelu(F64x2::splat(u));
+            let (value, slope) = gelu(F64x2::splat(u), &GeluConsts::new());
             (value.to_array()[0], slope.to_array()[0])
+        }
+    }
+}
+
+/// GELU's constants and tanh's, as values (see [`lanes::Consts`]: a loop over a matrix takes
+/// them opaque, once).
+#[derive(Clone, Copy)]
+struct GeluConsts {
+    c: F64x2,
+    k: F64x2,
+    half: F64x2,
+    three_c: F64x2,
+    tanh: lanes::Consts,
+}
+
+impl GeluConsts {
+    #[inline(always)]
+    fn new() -> GeluConsts {
+        let s = F64x2::splat;
+        GeluConsts {
+            c: s(GELU_C),
+            k: s(GELU_K),
+            half: s(0.5),
+            three_c: s(3.0 * GELU_C),
+            tanh: lanes::Consts::new(),
         }
     }
 }
@@ -28,17 +53,18 @@ pub fn activate_with_slope(act: Activation, u: f64) -> (f64, f64) {
 /// gelu(u) = ½·u·(1 + th) and gelu′(u) = ½·(1 + th) + ½·u·(1 − th²)·k·(1 + 3c·u²),
 /// th = tanh(k·(u + c·u³)), operations in the order these formulas are written.
 #[inline(always)]
-fn gelu(u: F64x2) -> (F64x2, F64x2) {
-    let s = F64x2::splat;
-    let cubic = s(GELU_C).mul(u).mul(u).mul(u);
-    let th = lanes::tanh(s(GELU_K).mul(u.add(cubic)));
-    let one_plus = s(1.0).add(th);
-    let half_u = s(0.5).mul(u);
+fn gelu(u: F64x2, g: &GeluConsts) -> (F64x2, F64x2) {
+    let one = g.tanh.one;
+    let cubic = g.c.mul(u).mul(u).mul(u);
+    let th = lanes::tanh(g.k.mul(u.add(cubic)), &g.tanh);
+    let one_plus = one.add(th);
+    let half_u = g.half.mul(u);
     let value = half_u.mul(one_plus);
-    let curve = s(1.0).add(s(3.0 * GELU_C).mul(u).mul(u));
-    let slope = s(0.5)
+    let curve = one.add(g.three_c.mul(u).mul(u));
+    let slope = g
+        .half
         .mul(one_plus)
-        .add(half_u.mul(s(1.0).sub(th.mul(th))).mul(s(GELU_K)).mul(curve));
+        .add(half_u.mul(one.sub(th.mul(th))).mul(g.k).mul(curve));
     (value, slope)
 }
 
@@ -85,24 +111,43 @@ pub fn activate_all(u: &Mat, act: Activation, hidden: &mut Mat, slope: &mut Mat)
             }
         }
         Activation::Gelu => {
-            // Two entries at a time; an odd last one through the one-entry path, which is lane 0
-            // of the same code.
-            let mut us = u.as_slice().chunks_exact(2);
-            let mut hs = hidden.as_mut_slice().chunks_exact_mut(2);
-            let mut ss = slope.as_mut_slice().chunks_exact_mut(2);
+            // Four entries at a time, two lane pairs side by side, with the constants as values
+            // (GeluConsts): V8 rebuilds each vector constant in a loop body at every iteration.
+            // Pairs left over, then an odd last entry, through the narrower paths, which compute
+            // the same lanes the same way.
+            let g = std::hint::black_box(GeluConsts::new());
+            let mut us = u.as_slice().chunks_exact(4);
+            let mut hs = hidden.as_mut_slice().chunks_exact_mut(4);
+            let mut ss = slope.as_mut_slice().chunks_exact_mut(4);
             for ((x, h), s) in (&mut us).zip(&mut hs).zip(&mut ss) {
-                // (Chunks of exactly two: the conversions always succeed.)
-                if let (Ok(x), Ok(h), Ok(s)) = (x.try_into(), h.try_into(), s.try_into()) {
-                    let (value, d) = gelu(F64x2::load(x));
-                    value.store(h);
-                    d.store(s);
-                }
+                let (x0, x1) = x.split_at(2);
+                let (h0, h1) = h.split_at_mut(2);
+                let (s0, s1) = s.split_at_mut(2);
+                gelu_pair(x0, h0, s0, &g);
+                gelu_pair(x1, h1, s1, &g);
+            }
+            let mut us = us.remainder().chunks_exact(2);
+            let mut hs = hs.into_remainder().chunks_exact_mut(2);
+            let mut ss = ss.into_remainder().chunks_exact_mut(2);
+            for ((x, h), s) in (&mut us).zip(&mut hs).zip(&mut ss) {
+                gelu_pair(x, h, s, &g);
             }
             let rest = us.remainder().iter().zip(hs.into_remainder());
             for ((&x, h), s) in rest.zip(ss.into_remainder()) {
                 (*h, *s) = activate_with_slope(act, x);
             }
         }
+    }
+}
+
+/// GELU and its slope of two entries (`x`, `h` and `s` hold two each).
+#[inline(always)]
+fn gelu_pair(x: &[f64], h: &mut [f64], s: &mut [f64], g: &GeluConsts) {
+    // (Chunks of exactly two: the conversions always succeed.)
+    if let (Ok(x), Ok(h), Ok(s)) = (x.try_into(), h.try_into(), s.try_into()) {
+        let (value, d) = gelu(F64x2::load(x), g);
+        value.store(h);
+        d.store(s);
     }
 }
 

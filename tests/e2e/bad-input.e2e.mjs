@@ -7,10 +7,11 @@
 // state…), then checks the message the reader sees and that the state is what it was before
 // (getState() compared before and after). The page runs under its own Content-Security-Policy
 // (no bypass here): any 'securitypolicyviolation' event fails the run. Large states at the
-// contract's limits are measured with a PerformanceObserver('longtask'). Prints the catalogue
-// with each case's result; screenshots go to tests/e2e/screenshots/.
+// contract's limits must be computed in the worker: checked by what reaches the worker and by the
+// main thread's wasm memory (harness.mjs installSpy), while their long tasks are reported, not
+// asserted. Prints the catalogue with each case's result; screenshots go to tests/e2e/screenshots/.
 
-import { assert, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady, prepareSuite, selection } from './harness.mjs';
+import { assert, eq, finishSuite, frames, installSpy, launch, recordConsoleProblems, serve, spied, waitReady, prepareSuite, selection } from './harness.mjs';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { dirname, join, resolve } from 'node:path';
@@ -21,12 +22,13 @@ const ROOT = resolve(HERE, '..', '..');
 const WWW = join(ROOT, 'www');
 const SHOTS = join(HERE, 'screenshots');
 const ONLY = selection();
-// The goal is no main-thread task over 100 ms (reported in each large-state case). On the shared
-// two-core test machine a few tasks still reach 100–250 ms at the contract's limits (layout and
-// style of the large page, state transfer while training), so the assertion is a regression
-// guard: before the worker and heatmaps, loading such a state blocked for over a second.
-const LONG_TASK_GOAL = 100; // ms
-const LONG_TASK_LIMIT = 400; // ms, asserted
+// The goal is no main-thread task over 100 ms: reported in each large-state case (and measured by
+// npm run bench), never asserted, as a task's length on a shared machine is not a test. What is
+// asserted is where the work runs: a state at the contract's limits parsed or computed on the main
+// thread would grow its wasm memory by its weights alone (about 8 MB), gradients and activations.
+const LONG_TASK_GOAL = 100; // ms, reported
+const MAIN_WASM_GROWTH = 4 * 1024 * 1024; // bytes the main thread's wasm may grow by meanwhile
+const goalMet = (tasks) => `long tasks: ${tasks.length ? tasks.join(', ') : 'none'} ms (goal ≤ ${LONG_TASK_GOAL}: ${Math.max(0, ...tasks) <= LONG_TASK_GOAL ? 'met' : 'missed'})`;
 
 prepareSuite('bad-input');
 
@@ -66,6 +68,7 @@ async function openPage({ width = 1280, height = 900, path = '/index.html', clea
   const ctx = await browser.newContext({ viewport: { width, height } });
   const page = await ctx.newPage();
   recordConsoleProblems(page, consoleProblems);
+  await installSpy(page);
   page.on('dialog', (d) => { consoleProblems.push(`dialog opened: ${d.message()}`); d.dismiss().catch(() => {}); });
   // Injected by the browser (not an inline script): collects CSP violations and long tasks.
   await page.addInitScript(() => {
@@ -567,9 +570,24 @@ async function main() {
   });
 
   // ---- Large states at the contract's limits ----
-  await run('L1', 'large state', 'load a state at the limits (V 512, T 256, C 256, H 4, F 1024, layer norm): no long task > 100 ms', async () => {
+  // The main thread's wasm memory before the large state arrives (L1 to L5 keep it).
+  let mainWasm = null;
+  /** Asserts the large-state work since `from` (an index into the spy's ops) went to the worker. */
+  async function inWorker(from, op, what) {
+    const seen = await spied(page);
+    const ops = seen.ops.slice(from);
+    assert(ops.some((o) => o.op === op), `${what}: no '${op}' request reached the worker (${ops.map((o) => o.op).join(', ') || 'none'})`);
+    const grew = seen.wasmBytes - mainWasm.wasmBytes;
+    assert(grew <= MAIN_WASM_GROWTH, `${what}: the main thread's wasm memory grew by ${(grew / 2 ** 20).toFixed(1)} MiB (${mainWasm.wasmModules} → ${seen.wasmModules} modules): the large state was computed there`);
+    return ops;
+  }
+  const opsSoFar = async () => (await spied(page)).ops.length;
+  await run('L1', 'large state', 'load a state at the limits (V 512, T 256, C 256, H 4, F 1024, layer norm): computed in the worker', async () => {
     await buildLarge(page);
     await page.waitForTimeout(300);
+    mainWasm = await spied(page);
+    assert(mainWasm.wasmModules >= 1, 'the spy saw no wasm module on the main thread');
+    const from = mainWasm.ops.length;
     await page.evaluate(() => { window.__longTasks = []; });
     const v0 = await version(page);
     const started = Date.now();
@@ -593,8 +611,9 @@ async function main() {
     await page.evaluate(() => document.querySelector('#forward').scrollIntoView());
     await page.waitForTimeout(400);
     await page.screenshot({ path: join(SHOTS, 'bad-input-large-forward.png') });
-    assert(worst <= LONG_TASK_LIMIT, `long tasks while loading: ${tasks.join(', ')} ms`);
-    return `computed in the worker in ${ms} ms (progress shown: ${busy}); ${info.canvases} heatmaps; long tasks: ${tasks.length ? tasks.join(', ') : 'none'} ms (goal ≤ ${LONG_TASK_GOAL}: ${Math.max(0, ...tasks) <= LONG_TASK_GOAL ? 'met' : 'missed'})`;
+    const ops = await inWorker(from, 'load', 'loading');
+    assert(ops.some((o) => o.op === 'load' && o.tokens === 256), `the worker was not sent the large state: ${JSON.stringify(ops)}`);
+    return `computed in the worker in ${ms} ms (progress shown: ${busy}); ${info.canvases} heatmaps; longest task ${worst} ms; ${goalMet(tasks)}`;
   });
   await run('L2', 'large state', 'heatmap: hover and keyboard read a number; a bad value is refused; a good one is computed in the worker', async () => {
     const fig = `${W('forward')} figure[data-name="weight-wq"]`;
@@ -611,6 +630,7 @@ async function main() {
     const before = await getState(page);
     eq(read.value, String(before.weights.wq[1][1]), 'readout value');
     await page.evaluate(() => { window.__longTasks = []; });
+    const from = await opsSoFar();
     await page.keyboard.press('Enter'); // to the edit box
     await page.keyboard.press('Control+A');
     await page.keyboard.type('NaN');
@@ -627,13 +647,14 @@ async function main() {
     const s = await getState(page);
     eq(s.weights.wq[1][1], 0.125, 'edited entry');
     const tasks = await longTasks(page);
-    assert(Math.max(0, ...tasks) <= LONG_TASK_LIMIT, `long tasks while editing: ${tasks.join(', ')} ms`);
+    await inWorker(from, 'edit', 'editing');
     await page.screenshot({ path: join(SHOTS, 'bad-input-large-heatmap.png') });
-    return `hover: “${hover}”; NaN: “${msg}”; 0.125 accepted; long tasks: ${tasks.length ? tasks.join(', ') : 'none'} ms (goal ≤ ${LONG_TASK_GOAL}: ${Math.max(0, ...tasks) <= LONG_TASK_GOAL ? 'met' : 'missed'})`;
+    return `hover: “${hover}”; NaN: “${msg}”; 0.125 accepted in the worker; ${goalMet(tasks)}`;
   });
-  await run('L3', 'large state', 'train the large model in the background: progress shown, no long task > 100 ms', async () => {
+  await run('L3', 'large state', 'train the large model in the background: progress shown, trained in the worker', async () => {
     await page.fill(`${W('update')} label:has-text("Learning rate") input`, '0.01');
     await page.evaluate(() => { window.__longTasks = []; });
+    const from = await opsSoFar();
     await page.click(`${W('update')} button:has-text("Play training")`);
     // The progress line of this run (the step counter may still show an earlier run's count).
     await page.waitForFunction(() => {
@@ -647,21 +668,22 @@ async function main() {
     const steps = Number(await text(page, 'update', '[data-testid="step-counter"]'));
     const tasks = await longTasks(page);
     assert(/Training in the background… \d+ steps?/.test(progress) || /Paused/.test(progress), progress);
-    assert(Math.max(0, ...tasks) <= LONG_TASK_LIMIT, `long tasks while training: ${tasks.join(', ')} ms`);
+    await inWorker(from, 'train', 'training');
     await page.locator('#update').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'bad-input-large-training.png') });
-    return `${steps} steps; progress line “${progress}”; long tasks: ${tasks.length ? tasks.join(', ') : 'none'} ms (goal ≤ ${LONG_TASK_GOAL}: ${Math.max(0, ...tasks) <= LONG_TASK_GOAL ? 'met' : 'missed'})`;
+    return `${steps} steps in the worker; progress line “${progress}”; ${goalMet(tasks)}`;
   });
-  await run('L5', 'large state', 'a model switch (attention heads) on the large model runs in the worker: no long task > 100 ms', async () => {
+  await run('L5', 'large state', 'a model switch (attention heads) on the large model runs in the worker', async () => {
     await page.evaluate(() => { window.__longTasks = []; });
+    const from = await opsSoFar();
     await page.selectOption(`${W('model')} label:has-text("Attention heads") select`, '2');
     await page.waitForFunction(() => document.querySelector('backprop-widget[stage="toolbar"]').shadowRoot.querySelector('.toolbar-busy').hidden, null, { timeout: 120000 });
     await frames(page, 2);
     const heads = await page.evaluate(() => document.querySelector('backprop-widget[stage="forward"]').getState().config.nHeads);
     eq(heads, 2, 'config.nHeads after the switch');
     const tasks = await longTasks(page);
-    assert(Math.max(0, ...tasks) <= LONG_TASK_LIMIT, `long tasks during the switch: ${tasks.join(', ')} ms`);
-    return `heads 4 → 2 computed in the worker; long tasks: ${tasks.length ? tasks.join(', ') : 'none'} ms (goal ≤ ${LONG_TASK_GOAL}: ${Math.max(0, ...tasks) <= LONG_TASK_GOAL ? 'met' : 'missed'})`;
+    await inWorker(from, 'resize', 'the switch');
+    return `heads 4 → 2 computed in the worker; ${goalMet(tasks)}`;
   });
   await run('L4', 'large state', 'undo back to the article example, then the small page works as before', async () => {
     for (let i = 0; i < 5; i += 1) {

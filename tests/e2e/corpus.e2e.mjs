@@ -10,7 +10,7 @@
 // have a bad corpus refused next to its field with the last good model kept. At 1280 and 390 px,
 // with screenshots in tests/e2e/screenshots/ and axe-core over the section.
 
-import { assert, checker, eq, finishSuite, frames, launch, recordConsoleProblems, serve, waitReady, prepareSuite } from './harness.mjs';
+import { assert, checker, eq, finishSuite, frames, installSpy, launch, recordConsoleProblems, serve, spied, waitReady, prepareSuite } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,11 +23,10 @@ const AXE = require.resolve('axe-core/axe.min.js');
 /**
  * The issue's "page stays responsive" goal for the longest main-thread task while training:
  * reported here (and measured by npm run bench), not asserted, as a timing on a shared machine is
- * not a test. What is asserted is LONG_TASK_LIMIT, far above any noise and far below the
- * ~750 ms the 2,000 steps take: a task that long means the training ran on the main thread.
+ * not a test. What is asserted is where the steps run: every one of them is asked of the worker
+ * (trainAll counts the steps of the 'corpus:train' requests posted to it; harness.mjs installSpy).
  */
 const LONG_TASK_GOAL = 100;
-const LONG_TASK_LIMIT = 400;
 const goal = (longest) => `goal ≤ ${LONG_TASK_GOAL} ms: ${longest <= LONG_TASK_GOAL ? 'met' : 'missed'}`;
 
 prepareSuite('corpus');
@@ -55,6 +54,7 @@ async function openPage(width) {
   const ctx = await browser.newContext({ viewport: { width, height: 900 }, bypassCSP: true });
   const page = await ctx.newPage();
   recordConsoleProblems(page, consoleProblems);
+  await installSpy(page);
   await page.goto(`${BASE}/index.html`);
   await waitReady(page, { timeout: 20000 });
   await page.evaluate(() => document.getElementById('train').scrollIntoView());
@@ -79,9 +79,13 @@ async function setField(page, id, value) {
   await page.fill(T(id), String(value));
 }
 
-/** Clicks Train and waits for `steps` steps; returns the long tasks seen meanwhile (ms). */
+/**
+ * Clicks Train and waits for `steps` steps; returns the long tasks seen meanwhile (ms). Asserts
+ * that the worker was asked for exactly those steps (none of them ran on the main thread).
+ */
 async function trainAll(page, steps, { midShot = null } = {}) {
   await setField(page, 'train-steps', steps);
+  const from = (await spied(page)).ops.length;
   await page.evaluate(() => {
     window.__longTasks = [];
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(e.duration); }).observe({ type: 'longtask' });
@@ -94,6 +98,8 @@ async function trainAll(page, steps, { midShot = null } = {}) {
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid="train-progress-text"]').dataset.done) === n
     && document.querySelector('bp-corpus-training').dataset.status === 'done', steps, { timeout: 120000 });
   await frames(page, 2);
+  const asked = (await spied(page)).ops.slice(from).filter((o) => o.op === 'corpus:train');
+  eq(asked.reduce((n, o) => n + o.steps, 0), steps, `steps asked of the worker in ${asked.length} requests`);
   return page.evaluate(() => window.__longTasks);
 }
 
@@ -133,13 +139,12 @@ async function main() {
   });
 
   let longTasks = [];
-  await check('train 2,000 steps in the worker: no main-thread task long enough to be the training', async () => {
+  await check('train 2,000 steps in the worker: every step asked of the worker', async () => {
     const progress = await page.textContent(T('train-progress-text'));
     assert(/Not trained yet: the loss is \d\.\d{4} on the training sentences and \d\.\d{4} on the held-out one/.test(progress), `before training: ${progress}`);
     longTasks = await trainAll(page, 2000, { midShot: 'corpus-training-1280.png' });
     const longest = Math.max(0, ...longTasks);
     console.log(`       long tasks while training: ${longTasks.map((t) => t.toFixed(0)).join(', ') || 'none'} (ms; ${goal(longest)})`);
-    assert(longest <= LONG_TASK_LIMIT, `longest main-thread task while training: ${longest.toFixed(0)} ms (${longTasks.map((t) => t.toFixed(0)).join(', ')})`);
     eq(await page.$eval(T('train-progress'), (el) => el.value), 2000, 'progress bar at the end');
   });
 
@@ -161,7 +166,6 @@ async function main() {
     longTasks.push(...await trainAll(page, 2000));
     const longest = Math.max(0, ...longTasks);
     console.log(`       longest task while training again: ${longest.toFixed(0)} ms (${goal(longest)})`);
-    assert(longest <= LONG_TASK_LIMIT, `longest main-thread task while training again: ${longest.toFixed(0)} ms`);
   });
 
   await check('the loss curve falls (read from the page with the curve’s keyboard slider)', async () => {
@@ -309,6 +313,7 @@ async function main() {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const strict = await ctx.newPage();
     recordConsoleProblems(strict, consoleProblems);
+    await installSpy(strict);
     await strict.addInitScript(() => {
       window.__csp = [];
       document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));

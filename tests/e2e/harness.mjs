@@ -206,3 +206,62 @@ export function checker(results, only = selection()) {
     });
   };
 }
+
+/**
+ * Where the page's work happens, observed without a clock: whether a computation ran on the main
+ * thread is a structural fact, while the length of a task on a shared machine is not a test (the
+ * tasks' lengths are measured and reported by npm run bench). Installed before the page's scripts,
+ * on its main thread only, it records
+ *   ops        every request posted to a worker: { op, tokens (of a state sent along), steps }
+ *   memories   the main thread's wasm memories (a state the main thread computes lives in one)
+ *   decoded    the most bytes one TextDecoder.decode call turned into text on the main thread
+ *   inflates   DecompressionStreams made on the main thread
+ * Read it with `spied(page)`.
+ */
+export function installSpy(page) {
+  return page.addInitScript(() => {
+    if (typeof window === 'undefined' || window.__spy) return;
+    const spy = { ops: [], memories: [], decoded: 0, inflates: 0 };
+    window.__spy = spy;
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function spiedPost(message, ...rest) {
+      if (message && typeof message.op === 'string') {
+        const { args = {} } = message;
+        spy.ops.push({ op: message.op, tokens: args.state?.tokens?.length ?? null, steps: args.steps ?? null });
+      }
+      return post.call(this, message, ...rest);
+    };
+    for (const name of ['instantiate', 'instantiateStreaming']) {
+      const original = WebAssembly[name];
+      WebAssembly[name] = async function spiedInstantiate(...args) {
+        const made = await original.apply(this, args);
+        const exports = (made.instance ?? made).exports;
+        for (const x of Object.values(exports)) if (x instanceof WebAssembly.Memory) spy.memories.push(x);
+        return made;
+      };
+    }
+    const decode = TextDecoder.prototype.decode;
+    TextDecoder.prototype.decode = function spiedDecode(input, ...rest) {
+      spy.decoded = Math.max(spy.decoded, input?.byteLength ?? 0);
+      return decode.call(this, input, ...rest);
+    };
+    const Inflate = DecompressionStream;
+    window.DecompressionStream = class extends Inflate {
+      constructor(...args) { super(...args); spy.inflates += 1; }
+    };
+  });
+}
+
+/** What installSpy recorded so far; `wasmBytes`: the main thread's wasm memories, in bytes. */
+export function spied(page) {
+  return page.evaluate(() => {
+    const s = window.__spy;
+    return {
+      ops: s.ops.slice(),
+      wasmModules: s.memories.length,
+      wasmBytes: s.memories.reduce((n, m) => n + m.buffer.byteLength, 0),
+      decoded: s.decoded,
+      inflates: s.inflates,
+    };
+  });
+}

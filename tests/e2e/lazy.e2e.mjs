@@ -45,6 +45,21 @@ const dialogText = (page) => page.evaluate((s) => document.querySelector(s).shad
 async function main() {
   const base = await serve(WWW);
   browser = await launch();
+  await check('KaTeX\'s font faces are known to the document before KaTeX loads, and no font is fetched with them', async () => {
+    // A face added later makes Chromium lay out every text of the page again (katex.js): during
+    // the first scroll that was one 40-70 ms task.
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const requests = [];
+    page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+    await page.goto(`${base}/index.html`);
+    await page.waitForFunction(() => [...document.querySelectorAll('backprop-widget')].every((w) => w.shadowRoot?.querySelector('.bp:not([hidden]) .panel')));
+    const faces = await page.evaluate(() => [...document.fonts].filter((f) => f.family.startsWith('KaTeX_')).map((f) => `${f.family} ${f.status}`));
+    const css = await (await fetch(`${base}/vendor/katex/katex.min.css`)).text();
+    eq(faces.length, (css.match(/@font-face/g) || []).length, 'KaTeX faces in document.fonts (one per @font-face of its stylesheet)');
+    assert(!requests.some((p) => p.endsWith('/katex.mjs')), 'KaTeX itself was fetched: the check must run before it loads');
+    assert(!requests.some((p) => p.includes('/vendor/katex/fonts/')), `a font was fetched at load: ${requests.filter((p) => p.includes('/fonts/'))}`);
+    await page.close();
+  });
   for (const width of [1280, 390]) {
     const { page, requests, mode } = await open(base, width);
     await check(`${width} px: the page starts with the lean module and does not fetch the full one`, async () => {

@@ -103,7 +103,15 @@ export class BpDiagram extends HTMLElement {
         const shape = shapeOf(v);
         if (shape !== this.shape) { this.shape = shape; setTimeout(() => this.watchFigures(), 0); }
       });
-      setTimeout(() => this.watchFigures(), 0); // the widgets mount after the store is ready
+      // The widgets mount after the store is ready, one task each: their figures are looked for
+      // as each arrives (coalesced: one search for the widgets mounted in a row).
+      this.onMounted = () => {
+        if (this.figuresQueued) return;
+        this.figuresQueued = true;
+        setTimeout(() => { this.figuresQueued = false; this.watchFigures(); }, 0);
+      };
+      document.addEventListener('bp-mounted', this.onMounted);
+      this.onMounted();
       // The width comes from the observer (after layout), never read during a repaint, where
       // it would force a layout in the middle of the edit's frame.
       this.resizeObserver = new ResizeObserver((entries) => {
@@ -117,6 +125,7 @@ export class BpDiagram extends HTMLElement {
   disconnectedCallback() {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    if (this.onMounted) document.removeEventListener('bp-mounted', this.onMounted);
     this.resizeObserver?.disconnect();
     this.resizeObserver = null;
     this.viewObserver.disconnect();

@@ -72,10 +72,15 @@ export function errorMessage(err) {
 }
 
 // A box that scrolls sideways only when its content is too wide: then (and only then) it
-// becomes a focusable, labelled region so keyboard users can scroll it too.
-function syncScrollable(el) {
+// becomes a focusable, labelled region so keyboard users can scroll it too. Boxes are checked
+// in batches, every width read before any attribute is written: a write between two reads would
+// make the second read lay the page out again (at load, hundreds of boxes: one layout each).
+function syncScrollables(els) {
+  const overflows = els.map((el) => el.scrollWidth > el.clientWidth + 1);
+  els.forEach((el, i) => markScrollable(el, overflows[i]));
+}
+function markScrollable(el, overflow) {
   delete el.dataset.scrollUnchecked;
-  const overflow = el.scrollWidth > el.clientWidth + 1;
   if (overflow && !el.hasAttribute('tabindex')) {
     el.tabIndex = 0;
     el.setAttribute('role', 'region');
@@ -109,10 +114,11 @@ function checkWhenIdle() {
   idleQueued = true;
   whenIdle((deadline) => {
     idleQueued = false;
+    // One at a time: each read may lay out a step the browser skipped, of unknown cost.
     for (const el of unchecked) {
       if (deadline.timeRemaining() < 4) break;
       unchecked.delete(el);
-      if (el.isConnected) syncScrollable(el);
+      if (el.isConnected) syncScrollables([el]);
     }
     checkWhenIdle();
   });
@@ -146,10 +152,8 @@ export function keyboardScrollable(el, label) {
   boxes.add(el);
   sizeObserver ??= new ResizeObserver((entries) => {
     const boxes = new Set(entries.map((e) => boxOf.get(e.target)));
-    for (const box of boxes) {
-      unchecked.delete(box);
-      if (box?.isConnected) syncScrollable(box);
-    }
+    for (const box of boxes) unchecked.delete(box);
+    syncScrollables([...boxes].filter((box) => box?.isConnected));
   });
   boxOf.set(el, el);
   needsCheck(el);

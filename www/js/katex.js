@@ -3,6 +3,7 @@
 // Formulas never contain user text: token names stay outside LaTeX.
 import { h, keyboardScrollable, setText, whenIdle } from './dom.js';
 import { TEX_SLOTS } from './format.js';
+import { warmAgain } from './warm.js';
 
 const BASE = new URL('../vendor/katex/', import.meta.url);
 const KATEX_CSS = new URL('katex.min.css', BASE).href;
@@ -56,23 +57,44 @@ export function loadKatex() {
 }
 
 // @font-face rules are ignored inside shadow roots, so KaTeX's font faces are registered with
-// the document through the FontFace API (read from the vendored stylesheet). No stylesheet is
-// added to the host page: its own elements are never styled by us. Pages that link KaTeX's
-// stylesheet themselves (the article) already have the faces.
+// the document through the FontFace API. No stylesheet is added to the host page: its own
+// elements are never styled by us. Pages that link KaTeX's stylesheet themselves already have
+// the faces. A face added to the document makes the browser lay out every text on the page again
+// (any of their font lists might name it): 40-60 ms of layout when KaTeX arrived during the first
+// scroll. So the bundle registers them when this module starts, before the widgets have content;
+// a face's file is fetched only when a formula first uses it, and a font that arrives then
+// relays out only the text that uses it. Unbundled, the list is read from the stylesheet when
+// KaTeX loads, as before.
+/* global BUNDLED_KATEX_FACES */
+let fontsRegistered = false;
+const katexLinked = () => [...document.querySelectorAll('link[rel~="stylesheet"]')]
+  .some((l) => /** @type {HTMLLinkElement} */ (l).href === KATEX_CSS);
+
+/** Adds KaTeX's faces ([family, style, weight, display, file]) to the document, once. */
+function addFaces(faces) {
+  if (fontsRegistered || typeof FontFace !== 'function' || !document.fonts || katexLinked()) return;
+  fontsRegistered = true;
+  for (const [family, style, weight, display, file] of faces) {
+    const url = new URL('fonts/' + file, BASE).href;
+    document.fonts.add(new FontFace(family, 'url(' + JSON.stringify(url) + ') format("woff2")', { style, weight, display }));
+  }
+}
+
+if (typeof BUNDLED_KATEX_FACES !== 'undefined') addFaces(BUNDLED_KATEX_FACES);
+
 async function ensureDocumentFonts() {
-  const linked = [...document.querySelectorAll('link[rel~="stylesheet"]')].some((l) => /** @type {HTMLLinkElement} */ (l).href === KATEX_CSS);
-  if (linked || typeof FontFace !== 'function' || !document.fonts) return;
+  if (fontsRegistered || katexLinked() || typeof FontFace !== 'function' || !document.fonts) return;
   try {
     const css = await (await fetch(KATEX_CSS)).text();
+    const faces = [];
     for (const [, body] of css.matchAll(/@font-face\s*\{([^}]*)\}/g)) {
       const decl = {};
       for (const [, name, value] of body.matchAll(/([a-z-]+)\s*:\s*([^;]+)/g)) decl[name] = value.trim();
-      if (!decl['font-family'] || !decl.src) continue;
-      const src = decl.src.replace(/url\((['"]?)([^'")]+)\1\)/g, (_, q, url) => `url("${new URL(url, KATEX_CSS).href}")`);
-      document.fonts.add(new FontFace(decl['font-family'].replace(/['"]/g, ''), src, {
-        style: decl['font-style'] || 'normal', weight: decl['font-weight'] || 'normal', display: decl['font-display'] || 'block',
-      }));
+      const file = /url\((['"]?)fonts\/([^'")]+)\1\)/.exec(decl.src || '')?.[2];
+      if (!decl['font-family'] || !file) continue;
+      faces.push([decl['font-family'].replace(/['"]/g, ''), decl['font-style'] || 'normal', decl['font-weight'] || 'normal', decl['font-display'] || 'block', file]);
     }
+    addFaces(faces);
   } catch { /* formulas then use fallback fonts */ }
 }
 
@@ -194,7 +216,9 @@ function flushPending(el) {
   if (!job) return;
   pending.delete(el);
   delete el.dataset.texPending;
-  if (el.isConnected) renderTex(el, job[0], job[1]);
+  if (!el.isConnected) return;
+  renderTex(el, job[0], job[1]);
+  if (!near.has(el)) warmAgain(el);
 }
 
 // Formulas out of view catch up once edits pause (a burst of edits typesets each one once).
@@ -261,6 +285,7 @@ function typesetWaiting(el) {
   if (el.dataset.tex !== latex) return; // typeset since, with a newer formula
   delete el.dataset.tex;
   renderTex(el, latex, display);
+  if (!near.has(el) && el.isConnected) warmAgain(el);
 }
 
 function typesetAllWaiting() {

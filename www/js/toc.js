@@ -62,7 +62,9 @@ function start() {
   });
   window.addEventListener('scroll', soon, { passive: true });
   window.addEventListener('resize', soon);
-  update();
+  // In a frame, not now: at DOMContentLoaded, reading positions would lay out the article before
+  // its widgets are drawn, only for the page to be laid out again with them.
+  soon();
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });

@@ -26,7 +26,9 @@ async function drain() {
     let size = 0;
     while (queue.length) {
       const el = queue[0];
-      const n = el.isConnected ? el.querySelectorAll('*').length : 0;
+      // A step already rendered (near the viewport) needs no frame of its own.
+      const shown = el.isConnected && el.firstElementChild?.checkVisibility({ contentVisibilityAuto: true });
+      const n = el.isConnected && !shown ? el.querySelectorAll('*').length : 0;
       if (n > FRAME_ELEMENTS || !n) { queue.shift(); continue; }
       if (size + n > FRAME_ELEMENTS) break;
       queue.shift();
@@ -40,6 +42,18 @@ async function drain() {
     for (const el of batch) el.classList.remove('bp-warm');
   }
   running = false;
+}
+
+/**
+ * The step around `el`, whose content changed while it was out of view (a formula typeset in
+ * idle time once KaTeX arrived), rendered again the same way: its layout would otherwise be done
+ * in the frame that scrolls it into view (a 65 ms layout in a trace of the first scroll).
+ */
+export function warmAgain(el) {
+  const step = el.closest('.step');
+  if (!step || queue.includes(step)) return;
+  queue.push(step);
+  if (!running) drain();
 }
 
 /** Render the skipped steps under `root` once, each in an idle period of its own. */

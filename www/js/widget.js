@@ -51,6 +51,25 @@ function stylesheet(href) {
   return { link, loaded };
 }
 
+// Each widget builds its panels in a task of its own, in document order: the widgets of a group
+// become ready together (one store), and building them all in that one task held the page for
+// hundreds of milliseconds at load; this way the first screen's widget is drawn first, and
+// input and painting can come between the others.
+const toMount = [];
+const nextTask = (fn) => {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = fn;
+  channel.port2.postMessage(null);
+};
+function mountInTurn(widget) {
+  toMount.push(widget);
+  if (toMount.length === 1) nextTask(mountNext);
+}
+function mountNext() {
+  toMount.shift().mount();
+  if (toMount.length) nextTask(mountNext);
+}
+
 export class BackpropWidget extends HTMLElement {
   connectedCallback() {
     if (this.started) {
@@ -81,7 +100,7 @@ export class BackpropWidget extends HTMLElement {
     const slow = setTimeout(() => this.showStatus(
       `The model is still loading after ${LOAD_PATIENCE_MS / 1000} seconds: a file the page needs has not arrived yet.`, true), LOAD_PATIENCE_MS);
     Promise.all([this.store.ready, openLink(this.store), katexRoot(root), ...sheets.map((s) => s.loaded)])
-      .then(() => { clearTimeout(slow); this.mount(); })
+      .then(() => { clearTimeout(slow); mountInTurn(this); })
       .catch((err) => {
         clearTimeout(slow);
         this.showStatus(err?.name === 'UnsupportedBrowser' ? err.message
@@ -148,6 +167,9 @@ export class BackpropWidget extends HTMLElement {
     this.render(store.view);
     this.subscribe();
     warmOffscreen(this.body);
+    // Widgets mount one task after another (mountInTurn): a page's diagrams look for their
+    // figures again when one arrives.
+    this.dispatchEvent(new CustomEvent('bp-mounted', { bubbles: true }));
   }
 
   subscribe() {

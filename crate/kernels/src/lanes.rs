@@ -269,12 +269,59 @@ impl F64x2 {
 /// then sits in the low bits of the sum's mantissa.
 const MAGIC: f64 = 6_755_399_441_055_744.0;
 
+/// The vector constants of `exp_reduced` and `tanh`, as values. The plain paths build them in
+/// place (the compiler folds them into the code); a loop over a whole matrix passes them through
+/// `std::hint::black_box` once before the loop, because V8 rebuilds a vector constant at every use
+/// inside a loop body (three instructions each, about twenty per GELU pair) where it keeps a
+/// value in a register or reads it from a spill slot. The same numbers either way.
+#[derive(Clone, Copy)]
+pub struct Consts {
+    inv_ln2: F64x2,
+    magic: F64x2,
+    ln2_hi: F64x2,
+    ln2_lo: F64x2,
+    p: [F64x2; 5],
+    pub one: F64x2,
+    two: F64x2,
+    minus_two: F64x2,
+    twenty: F64x2,
+    lowest: F64x2,
+    highest: F64x2,
+}
+
+impl Consts {
+    #[inline(always)]
+    pub fn new() -> Consts {
+        let s = F64x2::splat;
+        Consts {
+            inv_ln2: s(std::f64::consts::LOG2_E),
+            magic: s(MAGIC),
+            // ln 2 split so that k·LN2_HI is exact for the k used here.
+            ln2_hi: s(0.693_147_180_369_123_8),
+            ln2_lo: s(1.908_214_929_270_587_7e-10),
+            p: [
+                s(0.166_666_666_666_666_02),
+                s(-0.002_777_777_777_701_559_3),
+                s(6.613_756_321_437_934e-5),
+                s(-1.653_390_220_546_525_2e-6),
+                s(4.138_136_797_057_238_5e-8),
+            ],
+            one: s(1.0),
+            two: s(2.0),
+            minus_two: s(-2.0),
+            twenty: s(20.0),
+            lowest: s(-746.0),
+            highest: s(710.0),
+        }
+    }
+}
+
 /// e^x for x in [−45, 0] (what `tanh` needs; no overflow or subnormal handling), within about
 /// one ulp: fdlibm's e_exp.c for two lanes. x = k·ln 2 + r with |r| ≤ ln2/2, e^r from a rational
 /// approximation, times 2^k.
 #[inline(always)]
-fn exp_small(x: F64x2) -> F64x2 {
-    let (y, magic) = exp_reduced(x);
+fn exp_small(x: F64x2, k: &Consts) -> F64x2 {
+    let (y, magic) = exp_reduced(x, k);
     y.mul(magic.pow2_of_magic())
 }
 
@@ -283,10 +330,14 @@ fn exp_small(x: F64x2) -> F64x2 {
 /// as two normal factors so that subnormal results round once, as libm's do. NaN stays NaN.
 #[inline(always)]
 pub fn exp(x: F64x2) -> F64x2 {
-    let x = x
-        .at_least(F64x2::splat(-746.0))
-        .at_most(F64x2::splat(710.0));
-    let (y, magic) = exp_reduced(x);
+    exp_with(x, &Consts::new())
+}
+
+/// [`exp`] with its constants given (see [`Consts`]).
+#[inline(always)]
+pub fn exp_with(x: F64x2, k: &Consts) -> F64x2 {
+    let x = x.at_least(k.lowest).at_most(k.highest);
+    let (y, magic) = exp_reduced(x, k);
     let (p1, p2) = magic.pow2_halves_of_magic();
     y.mul(p1).mul(p2)
 }
@@ -298,32 +349,22 @@ pub fn exp1(x: f64) -> f64 {
 
 /// e^r (as y) and MAGIC + k, for x = k·ln 2 + r with |r| ≤ ln2/2 (|x| ≤ 746).
 #[inline(always)]
-fn exp_reduced(x: F64x2) -> (F64x2, F64x2) {
-    // ln 2 split so that k·LN2_HI is exact for the k used here.
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    const INV_LN2: f64 = std::f64::consts::LOG2_E;
-    const P1: f64 = 0.166_666_666_666_666_02;
-    const P2: f64 = -0.002_777_777_777_701_559_3;
-    const P3: f64 = 6.613_756_321_437_934e-5;
-    const P4: f64 = -1.653_390_220_546_525_2e-6;
-    const P5: f64 = 4.138_136_797_057_238_5e-8;
-    let s = F64x2::splat;
-    let magic = x.mul(s(INV_LN2)).add(s(MAGIC));
-    let k = magic.sub(s(MAGIC));
-    let hi = x.sub(k.mul(s(LN2_HI)));
-    let lo = k.mul(s(LN2_LO));
+fn exp_reduced(x: F64x2, k: &Consts) -> (F64x2, F64x2) {
+    let magic = x.mul(k.inv_ln2).add(k.magic);
+    let n = magic.sub(k.magic);
+    let hi = x.sub(n.mul(k.ln2_hi));
+    let lo = n.mul(k.ln2_lo);
     let r = hi.sub(lo);
     let rr = r.mul(r);
-    let poly = s(P5)
+    let poly = k.p[4]
         .mul(rr)
-        .add(s(P4))
+        .add(k.p[3])
         .mul(rr)
-        .add(s(P3))
+        .add(k.p[2])
         .mul(rr)
-        .add(s(P2));
-    let c = r.sub(rr.mul(poly.mul(rr).add(s(P1))));
-    let y = s(1.0).sub(lo.sub(r.mul(c).div(s(2.0).sub(c))).sub(hi));
+        .add(k.p[1]);
+    let c = r.sub(rr.mul(poly.mul(rr).add(k.p[0])));
+    let y = k.one.sub(lo.sub(r.mul(c).div(k.two.sub(c))).sub(hi));
     (y, magic)
 }
 
@@ -331,11 +372,10 @@ fn exp_reduced(x: F64x2) -> (F64x2, F64x2) {
 /// about one ulp of 1, which is what GELU needs (it uses 1 + tanh and 1 − tanh², never tanh
 /// alone); near 0 its relative error is larger than libm's. |y| ≥ 20 gives ±1 exactly.
 #[inline(always)]
-pub fn tanh(y: F64x2) -> F64x2 {
-    let a = y.abs().at_most(F64x2::splat(20.0));
-    let e = exp_small(a.mul(F64x2::splat(-2.0)));
-    let one = F64x2::splat(1.0);
-    one.sub(e).div(one.add(e)).copysign(y)
+pub fn tanh(y: F64x2, k: &Consts) -> F64x2 {
+    let a = y.abs().at_most(k.twenty);
+    let e = exp_small(a.mul(k.minus_two), k);
+    k.one.sub(e).div(k.one.add(e)).copysign(y)
 }
 
 #[cfg(test)]
@@ -353,7 +393,7 @@ mod tests {
         let mut worst = 0;
         for i in 0..=90_000 {
             let x = -45.0 * i as f64 / 90_000.0;
-            let [got, _] = exp_small(F64x2::load(&[x, 0.0])).to_array();
+            let [got, _] = exp_small(F64x2::load(&[x, 0.0]), &Consts::new()).to_array();
             worst = worst.max(ulps(got, x.exp()));
         }
         assert!(worst <= 1, "{worst} ulps");
@@ -394,16 +434,17 @@ mod tests {
         let mut worst: f64 = 0.0;
         for i in -200_000..=200_000 {
             let y = i as f64 * 1e-4 + 1e-9;
-            let [a, b] = tanh(F64x2::load(&[y, -y])).to_array();
+            let [a, b] = tanh(F64x2::load(&[y, -y]), &Consts::new()).to_array();
             assert_eq!(a, -b, "odd at {y}");
             worst = worst.max((a - y.tanh()).abs());
         }
         assert!(worst <= f64::EPSILON, "{worst:e}");
         for y in [0.0, -0.0, 1e-300, 19.0, 20.0, 1e300, f64::INFINITY] {
-            let [got, neg] = tanh(F64x2::load(&[y, -y])).to_array();
+            let [got, neg] =
+                tanh(F64x2::load(&[y, -y]), &std::hint::black_box(Consts::new())).to_array();
             assert!((got - y.tanh()).abs() <= f64::EPSILON / 2.0, "{y}");
             assert_eq!(got.to_bits(), (-neg).to_bits(), "{y}");
         }
-        assert!(tanh(F64x2::splat(f64::NAN)).to_array()[0].is_nan());
+        assert!(tanh(F64x2::splat(f64::NAN), &Consts::new()).to_array()[0].is_nan());
     }
 }

@@ -14,6 +14,9 @@
 // `F64x2::add`, `mul`, … name the wasm instructions they are; operator traits would hide which
 // lane operations a kernel performs.
 #![allow(clippy::should_implement_trait)]
+// `lanes::Consts::new()` is called once per loop to hold the exp's constants as values; a
+// `Default` would be a second name for it.
+#![allow(clippy::new_without_default)]
 
 pub mod lanes;
 pub mod mat;

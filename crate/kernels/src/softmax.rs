@@ -14,6 +14,7 @@ use crate::mat::Mat;
 /// over columns 0..width, plus column `width` for row t + 1 alone when `extra` (the causal
 /// softmax, whose row t + 1 is one entry longer). Returns each lane's (max, Σ e^(x − max)).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn rows(
     x: &[f64],
     out: &mut [f64],
@@ -22,6 +23,7 @@ fn rows(
     pair: bool,
     width: usize,
     extra: bool,
+    k: &lanes::Consts,
 ) -> [(f64, f64); 2] {
     let at = |u: usize| {
         let i = t + u * ld;
@@ -41,7 +43,7 @@ fn rows(
     }
     let mut sum = F64x2::splat(0.0);
     for u in 0..cols {
-        let e = lanes::exp(at(u).sub(max));
+        let e = lanes::exp_with(at(u).sub(max), k);
         sum = sum.add(e);
         store(out, t + u * ld, pair, u < width, e);
     }
@@ -71,9 +73,11 @@ fn store(out: &mut [f64], i: usize, pair: bool, first: bool, v: F64x2) {
 pub fn by_rows(logits: &Mat, probs: &mut Mat, lse: &mut [f64]) {
     let (t_len, v) = logits.shape();
     let (x, out) = (logits.as_slice(), probs.as_mut_slice());
+    // exp's constants as values (lanes::Consts: V8 rebuilds vector constants inside loops).
+    let k = std::hint::black_box(lanes::Consts::new());
     for t in (0..t_len).step_by(2) {
         let pair = t + 1 < t_len;
-        let lanes = rows(x, out, t_len, t, pair, v, false);
+        let lanes = rows(x, out, t_len, t, pair, v, false, &k);
         for (l, (max, sum)) in lanes.iter().enumerate().take(1 + usize::from(pair)) {
             lse[t + l] = max + sum.ln();
         }
@@ -85,8 +89,9 @@ pub fn causal(scores: &Mat, attention: &mut Mat) {
     let t_len = scores.nrows();
     attention.fill(0.0);
     let (x, out) = (scores.as_slice(), attention.as_mut_slice());
+    let k = std::hint::black_box(lanes::Consts::new());
     for t in (0..t_len).step_by(2) {
-        rows(x, out, t_len, t, t + 1 < t_len, t + 1, true);
+        rows(x, out, t_len, t, t + 1 < t_len, t + 1, true, &k);
     }
 }
 
