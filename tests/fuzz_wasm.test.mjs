@@ -435,7 +435,7 @@ test(`every export and Model method survives ${CALLS} adversarial calls (seed ${
   for (const [name, n] of Object.entries(counts)) assert.ok(n > 0, `${name} was never called`);
 });
 
-test("oversized and deep inputs are refused by name, and quickly", () => {
+test("oversized and deep inputs are refused by name (the time of each refusal is printed, not asserted)", () => {
   const cases = [
     ["a million rows", (s) => { s.weights.position = HUGE_ROWS; }, /^weights\.position has 1000000 entries/],
     ["a row of 10^7 numbers", (s) => { s.weights.wq[0] = HUGE_ROW; }, /^weights\.wq\[0\] has 10000000 entries/],
