@@ -483,7 +483,7 @@ try {
 
 // ---------- report ----------
 // What was done for the JAX comparison (issue 17), and what was tried and not kept.
-const JAX_NOTES = `What made the core faster this round (measured with the CPU time of Node's V8 on the same
+const JAX_NOTES = `What made the core faster in rounds 2 and 3 of issue 17 (measured with the CPU time of Node's V8 on the same
 builds, back to back, as the machine was too busy for wall-clock comparisons; medium / large): the
 relaxed-SIMD build of the lean module, whose kernel multiply-add is \`f64x2.relaxed_madd\` (one
 FMA; the page loads it where the browser validates relaxed SIMD, www/js/wasm-url.js), −12 % / −15 %;
@@ -502,7 +502,7 @@ products (softmax and GELU exponentials, layer norm rows read across a column-ma
 copies and finiteness checks). The backward pass cannot be shortened by an edit: every gradient
 depends on the loss.
 
-The next round (issue 17, branch speed17), outside the products. V8's CPU profile of the large
+Round 3 (issue 17, branch speed17), outside the products. V8's CPU profile of the large
 state (Node, relaxed build with its name section) put libm's scalar \`exp\` at 5.3 % and the rest of
 the forward and backward passes outside the products, the finiteness checks included, at about
 13 %. Kept: (1) both softmaxes two rows at a time (rows t and t + 1 of a column-major matrix are
@@ -525,7 +525,13 @@ comparisons): before medium 1137–1266 µs, large 8.65–10.44 ms; with (1)–(
 the products went from 59 % to 64 % of the samples. \`node tests/bench/run.mjs --vs-jax --repeat 2\`
 right after (load 7–8, JAX's CPU/wall only 0.43–0.74, so the ratios mean little) gave medium
 0.61–0.95×, large 0.74–0.75×, with |ΔL| against JAX unchanged (0 and 3.6e-15). Not done: the finiteness checks of every
-activation and gradient (2 %, needed for the contract's errors) and the residual copies.`;
+activation and gradient (2 %, needed for the contract's errors) and the residual copies.
+
+Round 4 (branch speed18; notes below the marker): A packed into row panels and B into column
+panels where its columns are not contiguous (a transposed weight jumped a 4 KiB page per step),
+GELU four entries per loop with its vector constants made once per pass instead of per entry,
+sixteen running sums in the finiteness check, the embedding's backward column by column: the same
+sums in the same order (bit for bit). V8 CPU time: medium 926 → 754 µs, large 7.54 → 5.28 ms.`;
 /** JAX's time over ours for a state (≥ 1: the core is faster), or null when JAX did not run. */
 const jaxRatio = (n) => (jax.error || !jax.results[n] ? null : jax.results[n].us / wasm[n].modelUs);
 const nat = (id) => (native[id] != null ? fmtUs(native[id] / 1000) : 'not run');
