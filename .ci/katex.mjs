@@ -8,6 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./config.mjs";
+import { fontFaces } from "../www/js/fontfaces.js";
 
 const KATEX = join(ROOT, "node_modules", "katex");
 
@@ -34,14 +35,8 @@ function katexCss() {
  * with the document at start, before there is much to lay out again (see katex.js).
  */
 export function katexFaces() {
-  const faces = [];
-  for (const [, body] of katexCss().matchAll(/@font-face\s*\{([^}]*)\}/g)) {
-    const decl = {};
-    for (const [, name, value] of body.matchAll(/([a-z-]+)\s*:\s*([^;]+)/g)) decl[name] = value.trim();
-    const file = /url\((['"]?)fonts\/([^'")]+\.woff2)\1\)/.exec(decl.src || "")?.[2];
-    if (!decl["font-family"] || !file) throw new Error(`katex.min.css: a @font-face this build cannot read: ${body}`);
-    faces.push([decl["font-family"].replace(/['"]/g, ""), decl["font-style"] || "normal", decl["font-weight"] || "normal", decl["font-display"] || "block", file]);
-  }
+  const { faces, unread } = fontFaces(katexCss());
+  if (unread.length) throw new Error(`katex.min.css: a @font-face this build cannot read: ${unread[0]}`);
   return faces;
 }
 

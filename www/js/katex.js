@@ -3,6 +3,7 @@
 // Formulas never contain user text: token names stay outside LaTeX.
 import { h, keyboardScrollable, setText, whenIdle } from './dom.js';
 import { TEX_SLOTS } from './format.js';
+import { fontFaces } from './fontfaces.js';
 import { warmAgain } from './warm.js';
 
 const BASE = new URL('../vendor/katex/', import.meta.url);
@@ -85,15 +86,7 @@ if (typeof BUNDLED_KATEX_FACES !== 'undefined') addFaces(BUNDLED_KATEX_FACES);
 async function ensureDocumentFonts() {
   if (fontsRegistered || katexLinked() || typeof FontFace !== 'function' || !document.fonts) return;
   try {
-    const css = await (await fetch(KATEX_CSS)).text();
-    const faces = [];
-    for (const [, body] of css.matchAll(/@font-face\s*\{([^}]*)\}/g)) {
-      const decl = {};
-      for (const [, name, value] of body.matchAll(/([a-z-]+)\s*:\s*([^;]+)/g)) decl[name] = value.trim();
-      const file = /url\((['"]?)fonts\/([^'")]+)\1\)/.exec(decl.src || '')?.[2];
-      if (!decl['font-family'] || !file) continue;
-      faces.push([decl['font-family'].replace(/['"]/g, ''), decl['font-style'] || 'normal', decl['font-weight'] || 'normal', decl['font-display'] || 'block', file]);
-    }
+    const { faces } = fontFaces(await (await fetch(KATEX_CSS)).text());
     addFaces(faces);
   } catch { /* formulas then use fallback fonts */ }
 }
