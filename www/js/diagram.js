@@ -94,6 +94,13 @@ export class BpDiagram extends HTMLElement {
       if (!this.isConnected || this.unsubscribe) return;
       this.width = this.clientWidth;
       this.render(store.view);
+      // The widgets mount after the store is ready, one task each: their figures are looked for
+      // as each arrives, and after a change of shape (coalesced: one search for several).
+      this.findFigures = () => {
+        if (this.figuresQueued) return;
+        this.figuresQueued = true;
+        setTimeout(() => { this.figuresQueued = false; this.watchFigures(); }, 0);
+      };
       // Panels replace their figures only when the model's shape changes, so an edit of a
       // number neither redraws the diagram nor looks for figures again.
       const shapeOf = (v) => JSON.stringify([v.state.config, v.state.vocab.length, v.state.tokens.length]);
@@ -101,17 +108,10 @@ export class BpDiagram extends HTMLElement {
       this.unsubscribe = store.subscribe((v) => {
         this.render(v);
         const shape = shapeOf(v);
-        if (shape !== this.shape) { this.shape = shape; setTimeout(() => this.watchFigures(), 0); }
+        if (shape !== this.shape) { this.shape = shape; this.findFigures(); }
       });
-      // The widgets mount after the store is ready, one task each: their figures are looked for
-      // as each arrives (coalesced: one search for the widgets mounted in a row).
-      this.onMounted = () => {
-        if (this.figuresQueued) return;
-        this.figuresQueued = true;
-        setTimeout(() => { this.figuresQueued = false; this.watchFigures(); }, 0);
-      };
-      document.addEventListener('bp-mounted', this.onMounted);
-      this.onMounted();
+      document.addEventListener('bp-mounted', this.findFigures);
+      this.findFigures();
       // The width comes from the observer (after layout), never read during a repaint, where
       // it would force a layout in the middle of the edit's frame.
       this.resizeObserver = new ResizeObserver((entries) => {
@@ -125,7 +125,7 @@ export class BpDiagram extends HTMLElement {
   disconnectedCallback() {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    if (this.onMounted) document.removeEventListener('bp-mounted', this.onMounted);
+    if (this.findFigures) document.removeEventListener('bp-mounted', this.findFigures);
     this.resizeObserver?.disconnect();
     this.resizeObserver = null;
     this.viewObserver.disconnect();
