@@ -21,14 +21,14 @@ export async function roofline(browser, root) {
   const page = await (await browser.newContext()).newPage();
   const wasm = await page.evaluate(async (b) => {
     const { instance } = await WebAssembly.instantiate(new Uint8Array(b));
-    const { peak } = instance.exports;
+    const { peak, flops_per_round: flopsPerRound } = instance.exports;
     peak(1e6, 1); // past V8's baseline compiler
     let best = 0;
     for (let round = 0; round < 5; round += 1) {
       const n = 2e7;
       const t0 = performance.now();
       peak(n, 1);
-      best = Math.max(best, (n * 12 * 2 * 2) / (performance.now() - t0) / 1e6);
+      best = Math.max(best, (n * flopsPerRound()) / (performance.now() - t0) / 1e6);
     }
     return best;
   }, bytes);

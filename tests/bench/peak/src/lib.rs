@@ -2,15 +2,23 @@
 //! enough independent chains to hide the FMA latency on two pipes.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
+/// Independent FMA chains per round, in the wasm kernel and the native ones (src/main.rs).
+pub const CHAINS: usize = 12;
+
 #[cfg(target_arch = "wasm32")]
 mod wasm {
+    use super::CHAINS;
     use core::arch::wasm32::*;
-
-    const CHAINS: usize = 12;
 
     #[panic_handler]
     fn panic(_: &core::panic::PanicInfo) -> ! {
         loop {}
+    }
+
+    /// The flops of one round of `peak`, for the page that times it (tests/bench/roofline.mjs).
+    #[no_mangle]
+    pub extern "C" fn flops_per_round() -> u32 {
+        (CHAINS * 2 * 2) as u32
     }
 
     #[no_mangle]

@@ -2,12 +2,12 @@
 //! {"fma128": GFLOP/s, "fma256": GFLOP/s} (null where the CPU lacks AVX2/FMA).
 use std::time::Instant;
 
-const CHAINS: usize = 12;
+use fma_peak::CHAINS;
 const ROUNDS: u64 = 20_000_000;
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::CHAINS;
+    use fma_peak::CHAINS;
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
